@@ -1,0 +1,1 @@
+"""The HTTP side: create_app(), dependencies, one router per route family."""

@@ -1,0 +1,124 @@
+"""Kafka message (headers + value) <-> Event. CloudEvents 1.0 binary content mode, JSON data.
+
+Every way a message can be wrong raises DecodeError with a one-line reason; the consuming side
+turns that into a dead-letter entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from events.base import Event, EventData, format_time, parse_time
+from events.registry import REGISTRY, lookup, split_version
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class DecodeError(ValueError):
+    """The message cannot become an Event. `reason` is one line, fit for the `dlq_reason` header."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason.replace("\n", " ").replace("\r", " ")[:500]
+
+
+def _header_map(headers: Iterable[tuple[str, bytes | None]] | None) -> dict[str, bytes]:
+    return {k: v for k, v in (headers or ()) if v is not None}
+
+
+def _text(h: dict[str, bytes], name: str, *, required: bool) -> str | None:
+    raw = h.get(name)
+    if raw is None:
+        if required:
+            raise DecodeError(f"missing header {name}")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecodeError(f"header {name} is not UTF-8") from None
+    if required and not text.strip():
+        raise DecodeError(f"empty header {name}")
+    return text
+
+
+def _resolve_type(ce_type: str) -> type[EventData]:
+    cls = lookup(ce_type)
+    if cls is not None:
+        return cls
+    parts = split_version(ce_type)
+    if parts is not None:
+        stem, major = parts
+        known = [t for t in REGISTRY if (split_version(t) or ("", 0))[0] == stem]
+        if known:
+            raise DecodeError(f"unsupported major version v{major} of {stem} (supported: {', '.join(sorted(known))})")
+    raise DecodeError(f"unknown event type {ce_type!r}")
+
+
+def _validation_reason(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    path = ".".join(str(p) for p in first["loc"]) or "data"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"invalid data: {path}: {first['msg']}{more}"
+
+
+def decode(headers: Iterable[tuple[str, bytes | None]] | None, value: bytes | None) -> Event[Any]:
+    h = _header_map(headers)
+    ce_type = _text(h, "ce_type", required=True)
+    ce_id = _text(h, "ce_id", required=True)
+    ce_time = _text(h, "ce_time", required=True)
+    assert ce_type is not None and ce_id is not None and ce_time is not None
+    content_type = _text(h, "content-type", required=False)
+    if content_type is not None and content_type.split(";")[0].strip().lower() != "application/json":
+        raise DecodeError(f"unsupported content-type {content_type!r} (only application/json)")
+    spec = _text(h, "ce_specversion", required=False)
+    if spec is not None and spec.strip() != "1.0":
+        raise DecodeError(f"unsupported ce_specversion {spec!r}")
+    try:
+        uuid.UUID(ce_id)
+    except ValueError:
+        raise DecodeError(f"ce_id is not a UUID: {ce_id[:80]!r}") from None
+    try:
+        time = parse_time(ce_time)
+    except ValueError:
+        raise DecodeError(f"ce_time is not an RFC 3339 time with offset: {ce_time[:80]!r}") from None
+    minor_text = _text(h, "ce_minorversion", required=False)
+    try:
+        minor = int(minor_text) if minor_text is not None else 0
+    except ValueError:
+        raise DecodeError(f"ce_minorversion is not an integer: {minor_text[:40]!r}") from None
+    cls = _resolve_type(ce_type)
+    if value is None:
+        raise DecodeError("empty value (tombstone) where event data was expected")
+    try:
+        body = orjson.loads(value)
+    except orjson.JSONDecodeError as exc:
+        raise DecodeError(f"value is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise DecodeError(f"value is JSON {type(body).__name__}, not an object")
+    try:
+        data = cls.model_validate(body)
+    except ValidationError as exc:
+        raise DecodeError(_validation_reason(exc)) from None
+    source = _text(h, "ce_source", required=False)
+    return Event(type=ce_type, id=ce_id, time=time, data=data, source=source, minorversion=minor)
+
+
+def encode(event: Event[Any]) -> tuple[list[tuple[str, bytes]], bytes]:
+    """Event -> (headers, value) for producing."""
+    headers = [
+        ("ce_type", event.type.encode()),
+        ("ce_id", event.id.encode()),
+        ("ce_time", format_time(event.time).encode()),
+        ("ce_specversion", b"1.0"),
+        ("content-type", b"application/json"),
+    ]
+    if event.source:
+        headers.append(("ce_source", event.source.encode()))
+    if event.minorversion:
+        headers.append(("ce_minorversion", str(event.minorversion).encode()))
+    return headers, orjson.dumps(event.data.model_dump(mode="json"))

@@ -1,0 +1,85 @@
+"""The faust app and its agent. The agent only wires: take a batch, hand it to the Projector.
+
+Delivery is at-least-once; the Projector makes every write idempotent, so a batch redelivered
+after a crash changes nothing twice. Agent concurrency stays 1: partitions give the parallelism,
+and concurrency above 1 could commit offsets past unfinished messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+
+from projectors.pipeline import DeadLetter, Projector, RawMessage
+from projectors.redis_client import make_redis
+from readmodels.generations import serving_generation
+from readmodels.settings import Settings
+from readmodels.writer import RedisWriter
+
+log = logging.getLogger(__name__)
+
+
+class FaustDeadLetters:
+    def __init__(self, app: faust.App) -> None:
+        self._app = app
+
+    async def send(self, letters: Sequence[DeadLetter]) -> None:
+        producer = self._app.producer
+        futures = [
+            await producer.send(l.topic, l.message.key, l.message.value, None, None, l.headers) for l in letters
+        ]
+        for f in futures:
+            await f
+
+
+def raw_message(message: Any) -> RawMessage:
+    headers = message.headers or ()
+    if isinstance(headers, dict):
+        headers = headers.items()
+    return RawMessage(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=tuple((k, v) for k, v in headers),
+    )
+
+
+def create_app(settings: Settings, *, generation: int | None = None, group: str | None = None) -> faust.App:
+    """Build the faust app. `generation`/`group` override the serving generation (rebuilds)."""
+    app = faust.App(
+        group or settings.consumer_group,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        value_serializer="raw",
+        key_serializer="raw",
+        store="memory://",
+        web_enabled=False,
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        broker_commit_every=settings.batch_size,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=max(4096, settings.batch_size * 4),
+        worker_redirect_stdouts=False,
+        datadir=f"/tmp/learner-projector-{group or settings.consumer_group}",
+    )
+    source = app.topic(*settings.source_topics, value_serializer="raw", key_serializer="raw")
+
+    @app.agent(source, concurrency=1, name="project")
+    async def project(stream: faust.StreamT) -> None:
+        redis = make_redis(settings.redis_url)
+        gen = generation if generation is not None else await serving_generation(redis, settings.redis_namespace)
+        projector = Projector(RedisWriter(redis, settings.redis_namespace), FaustDeadLetters(app), gen)
+        log.info("projecting into generation %d", gen)
+        try:
+            async for events in stream.take_events(settings.batch_size, within=settings.batch_within_ms / 1000):
+                await projector.handle([raw_message(e.message) for e in events])
+        finally:
+            await redis.aclose()
+
+    return app

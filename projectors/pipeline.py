@@ -1,0 +1,168 @@
+"""One batch of Kafka messages -> read-model writes, dead letters and checkpoints.
+
+Error policy (explicit, nothing swallowed):
+- a message that cannot be decoded or projected goes to `<topic>.dlq` with the original key,
+  value and headers plus `dlq_reason` and `dlq_source`, and is counted;
+- a Redis or Kafka error while writing is transient: retried with bounded exponential backoff,
+  indefinitely, so the batch is never acked before it is applied (ordering is kept);
+- nothing escapes `handle`: faust would ack the batch anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+from events import DecodeError, Event, decode
+from projectors.projections import project
+from readmodels.ops import Checkpoint, Op
+from readmodels.writer import Applied, RedisWriter
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def source(self) -> str:
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    message: RawMessage
+    reason: str
+
+    @property
+    def topic(self) -> str:
+        return f"{self.message.topic}.dlq"
+
+    @property
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [
+            *self.message.headers,
+            ("dlq_reason", self.reason.encode()),
+            ("dlq_source", self.message.source.encode()),
+        ]
+
+
+class DeadLetterSink(Protocol):
+    async def send(self, letters: Sequence[DeadLetter]) -> None: ...
+
+
+@dataclass
+class Stats:
+    events: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Projected:
+    """One decoded event with the operations it produced, for change records."""
+
+    message: RawMessage
+    event: Event[Any]
+    first_op: int
+    op_count: int
+
+
+@dataclass
+class BatchResult:
+    projected: list[Projected]
+    ops: list[Op]
+    applied: list[Applied]
+    dead_letters: list[DeadLetter]
+
+
+def prepare(batch: Sequence[RawMessage]) -> tuple[list[Projected], list[Op], list[DeadLetter], list[Checkpoint]]:
+    """Pure part: decode and project every message of the batch."""
+    projected: list[Projected] = []
+    ops: list[Op] = []
+    letters: list[DeadLetter] = []
+    next_offsets: dict[tuple[str, int], int] = {}
+    for m in batch:
+        next_offsets[(m.topic, m.partition)] = max(next_offsets.get((m.topic, m.partition), 0), m.offset + 1)
+        try:
+            event = decode(m.headers, m.value)
+        except DecodeError as exc:
+            letters.append(DeadLetter(m, exc.reason))
+            continue
+        try:
+            produced = project(event)
+        except Exception as exc:  # a projection bug must not stop the stream: dead-letter it, loudly
+            log.exception("projection of %s at %s failed", event.type, m.source)
+            letters.append(DeadLetter(m, f"projection failed: {type(exc).__name__}: {exc}"))
+            continue
+        projected.append(Projected(m, event, len(ops), len(produced)))
+        ops.extend(produced)
+    checkpoints = [Checkpoint(t, p, o) for (t, p), o in sorted(next_offsets.items())]
+    return projected, ops, letters, checkpoints
+
+
+async def retry_forever(
+    what: str, action: Callable[[], Awaitable[T]], *, first_delay: float = 0.05, max_delay: float = 2.0
+) -> T:
+    delay = first_delay
+    attempt = 0
+    while True:
+        try:
+            return await action()
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            attempt += 1
+            log.warning("%s failed (attempt %d, retrying in %.2fs): %s", what, attempt, delay, exc)
+        except Exception as exc:
+            # redis-py and aiokafka wrap transport errors in their own classes.
+            if not _is_transient(exc):
+                raise
+            attempt += 1
+            log.warning("%s failed (attempt %d, retrying in %.2fs): %r", what, attempt, delay, exc)
+        await asyncio.sleep(delay)
+        delay = min(max_delay, delay * 2)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    from aiokafka.errors import KafkaError
+    from redis.exceptions import BusyLoadingError, ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
+
+    if isinstance(exc, RedisConnectionError | RedisTimeout | BusyLoadingError):
+        return True
+    if isinstance(exc, KafkaError):  # producing a dead letter: any broker error is worth retrying
+        return True
+    return "LOADING" in str(exc) or "MISCONF" in str(exc) or "READONLY" in str(exc)
+
+
+class Projector:
+    """Applies batches to one read-model generation."""
+
+    def __init__(self, writer: RedisWriter, dead_letters: DeadLetterSink, generation: int) -> None:
+        self.writer = writer
+        self.dead_letters = dead_letters
+        self.generation = generation
+        self.stats = Stats()
+
+    async def handle(self, batch: Sequence[RawMessage]) -> BatchResult:
+        projected, ops, letters, checkpoints = prepare(batch)
+        if letters:
+            await retry_forever("dead-letter produce", lambda: self.dead_letters.send(letters))
+            for letter in letters:
+                log.warning("dead-lettered %s: %s", letter.message.source, letter.reason)
+        applied = await retry_forever("redis write", lambda: self.writer.apply(self.generation, ops, checkpoints))
+        self.stats.batches += 1
+        self.stats.events += len(projected)
+        self.stats.dead_letters += len(letters)
+        for p in projected:
+            self.stats.by_type[p.event.type] = self.stats.by_type.get(p.event.type, 0) + 1
+        return BatchResult(projected, ops, applied, letters)

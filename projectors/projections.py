@@ -1,0 +1,335 @@
+"""Pure projection functions: one event in, the read-model operations it asks for out.
+
+No projection needs the current state: every fact is stored as a last-writer-wins field (by the
+event's `(ce_time, ce_id)`, or `(modified, ce_time, ce_id)` for completions), a snapshot, or a
+time-window set member, so the result is the same whatever the order or repetition of events.
+
+Derived values are resolved where it is cheapest (see readmodels/views):
+- values that depend on the clock (deadlines, due dates, days, streaks) at read time, always;
+- values that join learner facts with reference data (resume point -> outline, program counts ->
+  catalog runs and seats, first_section -> course feature) also at read time, inside the API's one
+  Redis round trip: a course republish or a program change then costs one write instead of a
+  fan-out over every enrolled learner, and reads stay O(facts of one learner).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from events import Event
+from events.activity import (
+    BookmarkChanged,
+    CelebrationAcknowledged,
+    CourseGoalChanged,
+    CoursewareVisited,
+    IdvAttemptApproved,
+    IdvAttemptCreated,
+    IdvAttemptDenied,
+    IdvAttemptPending,
+    IntegritySignatureCreated,
+    SequencePositionChanged,
+    UserPreferenceChanged,
+)
+from events.base import EventData, format_time, lww_version, to_micros
+from events.catalog import ProgramChanged, ProgramDeleted
+from events.certificates import (
+    CertificateChanged,
+    CertificateCreated,
+    CertificateRevoked,
+    ProgramCertificateAwarded,
+    ProgramCertificateRevoked,
+)
+from events.common import UserData
+from events.completion import BlockCompletionChanged
+from events.content import (
+    CourseAccessRoleAdded,
+    CourseAccessRoleRemoved,
+    CourseCatalogInfoChanged,
+    CoursePublished,
+)
+from events.enrollment import (
+    CourseEnrollmentChanged,
+    CourseEnrollmentCreated,
+    CourseUnenrollmentCompleted,
+    EnterpriseEnrollmentLinked,
+    EnterpriseEnrollmentUnlinked,
+)
+from events.grades import CoursePassingStatusUpdated, PersistentGradeSummaryChanged, SubsectionGradeChanged
+from readmodels import keys
+from readmodels.documents import course_document, program_document, sequence_documents
+from readmodels.ops import AddActivity, Op, ReplaceSnapshot, SetField
+
+Projection = Callable[[Event[Any]], list[Op]]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _set(event: Event[Any], key: str, field: str, value: Any) -> SetField:
+    return SetField(key, field, event.version, _json(value))
+
+
+def _identity(event: Event[Any], user: UserData) -> list[Op]:
+    """Every event that carries a UserData teaches us the username <-> id mapping."""
+    name = user.pii.username
+    if not name:
+        return []
+    return [
+        SetField(keys.USERNAMES, name, event.version, str(user.id)),
+        _set(event, keys.user(user.id), keys.F_USERNAME, name),
+    ]
+
+
+def _activity(user_id: int, kind: str, course_key: str, at_micros: int) -> AddActivity:
+    bucket = at_micros - at_micros % keys.ACTIVITY_BUCKET_US
+    return AddActivity(
+        keys.activity(user_id), keys.activity_member(kind, course_key, bucket), bucket, keys.ACTIVITY_WINDOW_US
+    )
+
+
+# Enrollments ------------------------------------------------------------------------------------
+
+
+def on_enrollment_created(event: Event[CourseEnrollmentCreated]) -> list[Op]:
+    ops = on_enrollment_changed(event)  # type: ignore[arg-type]
+    course_key = event.data.enrollment.course.course_key
+    user_key = keys.user(event.data.enrollment.user.id)
+    # Armed at the enrollment's time; whether the course has celebrations on is applied at read time.
+    ops.append(_set(event, user_key, keys.f_celebration("first_section", course_key), True))
+    ops.append(_set(event, user_key, keys.f_celebration("weekly_goal", course_key), True))
+    return ops
+
+
+def on_enrollment_changed(event: Event[CourseEnrollmentChanged]) -> list[Op]:
+    e = event.data.enrollment
+    is_active = e.is_active and not isinstance(event.data, CourseUnenrollmentCompleted)
+    value = {"mode": e.mode, "is_active": is_active, "created": format_time(e.creation_date)}
+    return [_set(event, keys.user(e.user.id), keys.f_enrollment(e.course.course_key), value), *_identity(event, e.user)]
+
+
+def on_enterprise_link(event: Event[EnterpriseEnrollmentLinked]) -> list[Op]:
+    d = event.data.enterprise_enrollment
+    linked = not isinstance(event.data, EnterpriseEnrollmentUnlinked)
+    return [_set(event, keys.user(d.user_id), keys.f_enterprise(d.enterprise_customer_uuid.lower(), d.course_key), linked)]
+
+
+# Grades -----------------------------------------------------------------------------------------
+
+
+def on_grade_summary_changed(event: Event[PersistentGradeSummaryChanged]) -> list[Op]:
+    g = event.data.grade
+    return [_set(event, keys.user(g.user_id), keys.f_grade(g.course.course_key), g.percent_grade)]
+
+
+def on_passing_status_updated(event: Event[CoursePassingStatusUpdated]) -> list[Op]:
+    s = event.data.course_passing_status
+    op = _set(event, keys.user(s.user.id), keys.f_passing(s.course.course_key), s.is_passing)
+    return [op, *_identity(event, s.user)]
+
+
+def on_subsection_grade_changed(event: Event[SubsectionGradeChanged]) -> list[Op]:
+    s = event.data.subsection_grade
+    return [_set(event, keys.user(s.user_id), keys.f_subsection_grade(s.block_key), s.percent)]
+
+
+# Certificates -----------------------------------------------------------------------------------
+
+
+def on_certificate_changed(event: Event[CertificateChanged]) -> list[Op]:
+    c = event.data.certificate
+    status = "unavailable" if isinstance(event.data, CertificateRevoked) else c.current_status
+    value = {"status": status, "mode": c.mode, "download_url": c.download_url or None, "grade": c.grade}
+    return [_set(event, keys.user(c.user.id), keys.f_certificate(c.course.course_key), value), *_identity(event, c.user)]
+
+
+def on_program_certificate(event: Event[ProgramCertificateAwarded]) -> list[Op]:
+    c = event.data.program_certificate
+    awarded = not isinstance(event.data, ProgramCertificateRevoked)
+    value = {
+        "awarded": awarded,
+        "uuid": c.uuid,
+        "url": c.url,
+        "title": c.program.title,
+        "program_type": c.program.program_type,
+        "certificate_available_date": format_time(c.certificate_available_date)
+        if c.certificate_available_date
+        else None,
+    }
+    op = _set(event, keys.user(c.user.id), keys.f_program_certificate(c.program.uuid.lower()), value)
+    return [op, *_identity(event, c.user)]
+
+
+# Course content ---------------------------------------------------------------------------------
+
+
+def on_course_published(event: Event[CoursePublished]) -> list[Op]:
+    course = event.data.course
+    parts: list[tuple[str, str, str]] = []
+    seq_key = keys.course_sequences(course.course_key)
+    blk_key = keys.course_blocks(course.course_key)
+    for seq in sequence_documents(course):
+        parts.append((seq_key, seq["block_key"], _json(seq)))
+    for chapter in course.outline:
+        parts.append((blk_key, chapter.block_key, "chapter\t\t"))
+        for seq in chapter.sequences:
+            parts.append((blk_key, seq.block_key, f"sequential\t\t{seq.block_key}"))
+            for unit in seq.units:
+                parts.append((blk_key, unit.block_key, f"vertical\t{unit.block_key}\t{seq.block_key}"))
+                for block in unit.blocks:
+                    parts.append((blk_key, block.block_key, f"{block.block_type}\t{unit.block_key}\t{seq.block_key}"))
+    return [ReplaceSnapshot(keys.course(course.course_key), event.version, _json(course_document(course)), tuple(parts))]
+
+
+def on_catalog_info_changed(event: Event[CourseCatalogInfoChanged]) -> list[Op]:
+    c = event.data.catalog_info
+    value = {
+        "name": c.name,
+        "start": format_time(c.schedule_data.start),
+        "end": format_time(c.schedule_data.end) if c.schedule_data.end else None,
+        "enrollment_start": format_time(c.schedule_data.enrollment_start) if c.schedule_data.enrollment_start else None,
+        "enrollment_end": format_time(c.schedule_data.enrollment_end) if c.schedule_data.enrollment_end else None,
+        "pacing": c.schedule_data.pacing,
+        "invitation_only": c.invitation_only,
+        "hidden": c.hidden,
+    }
+    return [_set(event, keys.course_catalog(c.course_key), keys.CATALOG_INFO_FIELD, value)]
+
+
+def on_course_access_role(event: Event[CourseAccessRoleAdded]) -> list[Op]:
+    r = event.data.course_access_role_data
+    granted = not isinstance(event.data, CourseAccessRoleRemoved)
+    op = _set(event, keys.user(r.user.id), keys.f_role(r.org_key, r.course_key, r.role), granted)
+    return [op, *_identity(event, r.user)]
+
+
+# Catalog programs -------------------------------------------------------------------------------
+
+
+def on_program_changed(event: Event[ProgramChanged]) -> list[Op]:
+    program = event.data.program
+    doc = _json(program_document(program))
+    runs = sorted({run.key for course in program.courses for run in course.course_runs})
+    parts = tuple((keys.run_programs(run), program.uuid, doc) for run in runs)
+    return [ReplaceSnapshot(keys.program(program.uuid), event.version, doc, parts)]
+
+
+def on_program_deleted(event: Event[ProgramDeleted]) -> list[Op]:
+    return [ReplaceSnapshot(keys.program(event.data.program.uuid), event.version, "null", ())]
+
+
+# Completion and activity ------------------------------------------------------------------------
+
+
+def on_block_completion_changed(event: Event[BlockCompletionChanged]) -> list[Op]:
+    c = event.data.completion
+    modified = to_micros(c.modified)
+    # Per block, and for the resume point, the newest record by (modified, ce_time, ce_id) wins.
+    version = lww_version(modified, event.micros, event.id)
+    return [
+        SetField(keys.completions(c.user_id, c.course_key), c.block_key, version, _json(c.completion)),
+        SetField(keys.user(c.user_id), keys.f_resume(c.course_key), version, _json(c.block_key)),
+        _activity(c.user_id, "c", c.course_key, modified),
+    ]
+
+
+def on_courseware_visited(event: Event[CoursewareVisited]) -> list[Op]:
+    v = event.data.visit
+    return [_activity(v.user_id, "v", v.course_key, to_micros(v.visited_at))]
+
+
+def on_celebration_acknowledged(event: Event[CelebrationAcknowledged]) -> list[Op]:
+    c = event.data.celebration
+    ops: list[Op] = []
+    for flag in ("first_section", "weekly_goal"):
+        value = getattr(c, flag)
+        if value is not None:
+            ops.append(_set(event, keys.user(c.user_id), keys.f_celebration(flag, c.course_key), value))
+    return ops
+
+
+def on_goal_changed(event: Event[CourseGoalChanged]) -> list[Op]:
+    g = event.data.goal
+    value = {"days_per_week": g.days_per_week, "subscribed_to_reminders": g.subscribed_to_reminders}
+    return [_set(event, keys.user(g.user_id), keys.f_goal(g.course_key), value)]
+
+
+def on_preference_changed(event: Event[UserPreferenceChanged]) -> list[Op]:
+    p = event.data.preference
+    return [_set(event, keys.user(p.user_id), keys.f_preference(p.key), p.value)]
+
+
+def on_bookmark_changed(event: Event[BookmarkChanged]) -> list[Op]:
+    b = event.data.bookmark
+    return [_set(event, keys.user(b.user_id), keys.f_bookmark(b.usage_key), b.bookmarked)]
+
+
+def on_sequence_position_changed(event: Event[SequencePositionChanged]) -> list[Op]:
+    p = event.data.position
+    return [_set(event, keys.user(p.user_id), keys.f_position(p.sequence_key), p.position)]
+
+
+def on_integrity_signature_created(event: Event[IntegritySignatureCreated]) -> list[Op]:
+    s = event.data.signature
+    return [_set(event, keys.user(s.user_id), keys.f_signature(s.course_key), True)]
+
+
+_IDV_STATUS: dict[type[EventData], str] = {
+    IdvAttemptCreated: "pending",
+    IdvAttemptPending: "pending",
+    IdvAttemptApproved: "approved",
+    IdvAttemptDenied: "denied",
+}
+
+
+def on_idv_attempt(event: Event[IdvAttemptCreated]) -> list[Op]:
+    a = event.data.idv_attempt
+    value = {
+        "status": _IDV_STATUS[type(event.data)],
+        "expiration_date": format_time(a.expiration_date) if a.expiration_date else None,
+    }
+    return [_set(event, keys.user(a.user.id), keys.F_IDV, value), *_identity(event, a.user)]
+
+
+# The table: one projection per event type. ----------------------------------------------------
+
+PROJECTIONS: dict[type[EventData], Projection] = {
+    CourseEnrollmentCreated: on_enrollment_created,
+    CourseEnrollmentChanged: on_enrollment_changed,
+    CourseUnenrollmentCompleted: on_enrollment_changed,
+    EnterpriseEnrollmentLinked: on_enterprise_link,
+    EnterpriseEnrollmentUnlinked: on_enterprise_link,
+    PersistentGradeSummaryChanged: on_grade_summary_changed,
+    CoursePassingStatusUpdated: on_passing_status_updated,
+    SubsectionGradeChanged: on_subsection_grade_changed,
+    CertificateCreated: on_certificate_changed,
+    CertificateChanged: on_certificate_changed,
+    CertificateRevoked: on_certificate_changed,
+    ProgramCertificateAwarded: on_program_certificate,
+    ProgramCertificateRevoked: on_program_certificate,
+    CoursePublished: on_course_published,
+    CourseCatalogInfoChanged: on_catalog_info_changed,
+    CourseAccessRoleAdded: on_course_access_role,
+    CourseAccessRoleRemoved: on_course_access_role,
+    ProgramChanged: on_program_changed,
+    ProgramDeleted: on_program_deleted,
+    BlockCompletionChanged: on_block_completion_changed,
+    CoursewareVisited: on_courseware_visited,
+    CelebrationAcknowledged: on_celebration_acknowledged,
+    CourseGoalChanged: on_goal_changed,
+    UserPreferenceChanged: on_preference_changed,
+    BookmarkChanged: on_bookmark_changed,
+    SequencePositionChanged: on_sequence_position_changed,
+    IntegritySignatureCreated: on_integrity_signature_created,
+    IdvAttemptCreated: on_idv_attempt,
+    IdvAttemptPending: on_idv_attempt,
+    IdvAttemptApproved: on_idv_attempt,
+    IdvAttemptDenied: on_idv_attempt,
+}
+
+
+def project(event: Event[Any]) -> list[Op]:
+    return PROJECTIONS[type(event.data)](event)

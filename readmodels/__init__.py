@@ -1,0 +1,1 @@
+"""The Redis side: key layout, the atomic writer, the readers and the response models."""

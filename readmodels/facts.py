@@ -1,0 +1,56 @@
+"""Typed views of the raw facts the readers fetch (parsing of `<version>\\t<json>` values)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+
+def _s(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def pairs(flat: Sequence[bytes | str]) -> dict[str, str]:
+    """A flat HGETALL-style reply [k1, v1, k2, v2, ...] -> dict."""
+    it = iter(flat)
+    return {_s(k): _s(v) for k, v in zip(it, it, strict=True)}
+
+
+def versioned(raw: str | None) -> tuple[str, Any] | None:
+    """`<version>\\t<json>` -> (version, value)."""
+    if raw is None:
+        return None
+    version, _, text = raw.partition("\t")
+    return version, orjson.loads(text)
+
+
+def value(raw: str | None, default: Any = None) -> Any:
+    parsed = versioned(raw)
+    return default if parsed is None else parsed[1]
+
+
+@dataclass(frozen=True)
+class UserFacts:
+    """The learner hash u:<id>, parsed lazily per field."""
+
+    user_id: int | None
+    raw: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def known(self) -> bool:
+        return bool(self.raw)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return value(self.raw.get(name), default)
+
+    def version(self, name: str) -> str | None:
+        parsed = versioned(self.raw.get(name))
+        return None if parsed is None else parsed[0]
+
+    def with_prefix(self, prefix: str) -> dict[str, Any]:
+        """All fields starting with `prefix`, keyed by the rest of the field name."""
+        n = len(prefix)
+        return {k[n:]: value(v) for k, v in self.raw.items() if k.startswith(prefix)}

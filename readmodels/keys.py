@@ -1,0 +1,167 @@
+"""Every Redis key and hash-field format of the project, in one place.
+
+Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
+
+    <ns>:serving                      generation number the API reads (string)
+    <ns>:gens                         set of generations that exist (for cleanup)
+    <ns>:applied   (pub/sub channel)  checkpoints as they are applied: freshness waits
+    <ns>:changed   (pub/sub channel)  logical keys that changed: long polling
+
+    <p>ckpt                           hash  "<topic>:<partition>" -> next offset to apply
+    <p>course:<course_key>            str   LWW snapshot of the published course (no outline)
+    <p>course:<course_key>:parts      str   which hash fields the snapshot owns (JSON)
+    <p>cseq:<course_key>              hash  sequence key -> sequence document (from the snapshot)
+    <p>cblk:<course_key>              hash  block key -> "<unit key>\t<sequence key>" (from the snapshot)
+    <p>ccat:<course_key>              hash  field "info": LWW catalog info override
+    <p>prog:<uuid>                    str   LWW snapshot of a catalog program (or null when deleted)
+    <p>prog:<uuid>:parts              str   which hash fields the snapshot owns (JSON)
+    <p>runprogs:<course_key>          hash  program uuid -> program document (from program snapshots)
+    <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below)
+    <p>uc:<user_id>:<course_key>      hash  block key -> completion (LWW per block)
+    <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions)
+    <p>unames                         hash  username -> user id (LWW)
+
+Hash values written by LWW operations are `<version>\t<json>`; `version` sorts as bytes.
+Keys are built from strings that came through validated events (opaque keys, ints, UUIDs);
+they are never used as patterns.
+"""
+
+from __future__ import annotations
+
+ACTIVITY_WINDOW_US = 15 * 86_400 * 1_000_000
+ACTIVITY_BUCKET_US = 15 * 60 * 1_000_000  # 15 minutes: fine enough for any time zone's day boundary
+
+
+def serving(ns: str) -> str:
+    return f"{ns}:serving"
+
+
+def generations(ns: str) -> str:
+    return f"{ns}:gens"
+
+
+def applied_channel(ns: str) -> str:
+    return f"{ns}:applied"
+
+
+def changed_channel(ns: str) -> str:
+    return f"{ns}:changed"
+
+
+def prefix(ns: str, generation: int) -> str:
+    return f"{ns}:g{generation}:"
+
+
+# Logical keys (relative to the generation prefix).
+
+CHECKPOINTS = "ckpt"
+USERNAMES = "unames"
+
+
+def course(course_key: str) -> str:
+    return f"course:{course_key}"
+
+
+def course_sequences(course_key: str) -> str:
+    return f"cseq:{course_key}"
+
+
+def course_blocks(course_key: str) -> str:
+    return f"cblk:{course_key}"
+
+
+def course_catalog(course_key: str) -> str:
+    return f"ccat:{course_key}"
+
+
+def program(uuid: str) -> str:
+    return f"prog:{uuid}"
+
+
+def run_programs(course_key: str) -> str:
+    return f"runprogs:{course_key}"
+
+
+def user(user_id: int) -> str:
+    return f"u:{user_id}"
+
+
+def completions(user_id: int, course_key: str) -> str:
+    return f"uc:{user_id}:{course_key}"
+
+
+def activity(user_id: int) -> str:
+    return f"ua:{user_id}"
+
+
+def activity_member(kind: str, course_key: str, bucket_us: int) -> str:
+    """kind: "v" (courseware visit) or "c" (block completion)."""
+    return f"{kind}\t{course_key}\t{bucket_us}"
+
+
+# Fields of the learner hash u:<user_id>.
+F_USERNAME = "username"
+F_IDV = "idv"
+CATALOG_INFO_FIELD = "info"
+
+
+def f_enrollment(course_key: str) -> str:
+    return f"enr:{course_key}"
+
+
+def f_grade(course_key: str) -> str:
+    return f"grade:{course_key}"
+
+
+def f_passing(course_key: str) -> str:
+    return f"pass:{course_key}"
+
+
+def f_certificate(course_key: str) -> str:
+    return f"cert:{course_key}"
+
+
+def f_goal(course_key: str) -> str:
+    return f"goal:{course_key}"
+
+
+def f_celebration(flag: str, course_key: str) -> str:
+    """flag: "first_section" or "weekly_goal"."""
+    return f"cel:{flag}:{course_key}"
+
+
+def f_signature(course_key: str) -> str:
+    return f"sig:{course_key}"
+
+
+def f_enterprise(enterprise_uuid: str, course_key: str) -> str:
+    return f"ent:{enterprise_uuid}:{course_key}"
+
+
+def f_resume(course_key: str) -> str:
+    return f"resume:{course_key}"
+
+
+def f_subsection_grade(block_key: str) -> str:
+    return f"sub:{block_key}"
+
+
+def f_bookmark(usage_key: str) -> str:
+    return f"bm:{usage_key}"
+
+
+def f_position(sequence_key: str) -> str:
+    return f"pos:{sequence_key}"
+
+
+def f_preference(key: str) -> str:
+    return f"pref:{key}"
+
+
+def f_program_certificate(program_uuid: str) -> str:
+    return f"pcert:{program_uuid}"
+
+
+def f_role(org: str, course_key: str, role: str) -> str:
+    """A course access role; an empty course key means every course of the org."""
+    return f"role:{org}\t{course_key}\t{role}"

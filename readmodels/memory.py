@@ -1,0 +1,121 @@
+"""An in-memory store with exactly the semantics of writer.lua.
+
+Used by the oracle fold (verify, tests) and by unit tests. It is run through the same contract
+tests as the Redis writer, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+
+from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetField
+
+
+def _version(raw: str | None) -> str | None:
+    return None if raw is None else raw.partition("\t")[0]
+
+
+def _newer(a: str, b: str | None) -> bool:
+    return b is None or a.encode() > b.encode()
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.strings: dict[str, str] = {}
+        self.hashes: dict[str, dict[str, str]] = {}
+        self.zsets: dict[str, dict[str, int]] = {}
+
+    def apply(self, ops: Sequence[Op], checkpoints: Iterable[Checkpoint] = ()) -> list[tuple[int, str | None]]:
+        out: list[tuple[int, str | None]] = []
+        for i, op in enumerate(ops):
+            if isinstance(op, SetField):
+                h = self.hashes.setdefault(op.key, {})
+                old = h.get(op.field)
+                if _newer(op.version, _version(old)):
+                    h[op.field] = f"{op.version}\t{op.value}"
+                    out.append((i, old))
+            elif isinstance(op, ReplaceSnapshot):
+                old = self.strings.get(op.key)
+                if _newer(op.version, _version(old)):
+                    parts_key = op.key + ":parts"
+                    for hkey, field in orjson.loads(self.strings.get(parts_key, "[]")):
+                        self._hdel(hkey, field)
+                    owned = []
+                    for hkey, field, value in op.parts:
+                        self.hashes.setdefault(hkey, {})[field] = value
+                        owned.append([hkey, field])
+                    if owned:
+                        self.strings[parts_key] = orjson.dumps(owned).decode()
+                    else:
+                        self.strings.pop(parts_key, None)
+                    self.strings[op.key] = f"{op.version}\t{op.value}"
+                    out.append((i, old))
+            elif isinstance(op, AddActivity):
+                z = self.zsets.setdefault(op.key, {})
+                top = max(z.values()) if z else None
+                if top is None or op.score >= top - op.window:
+                    added = op.member not in z
+                    z[op.member] = op.score
+                    if top is None or op.score > top:
+                        floor = op.score - op.window
+                        for m in [m for m, s in z.items() if s < floor]:
+                            del z[m]
+                    if added:
+                        out.append((i, None))
+                if not z:
+                    del self.zsets[op.key]
+            else:  # pragma: no cover - exhaustive
+                raise TypeError(f"unknown op {op!r}")
+        for c in checkpoints:
+            h = self.hashes.setdefault("ckpt", {})
+            if c.offset > int(h.get(c.field, "-1")):
+                h[c.field] = str(c.offset)
+        return out
+
+    def _hdel(self, key: str, field: str) -> None:
+        h = self.hashes.get(key)
+        if h is not None:
+            h.pop(field, None)
+            if not h:
+                del self.hashes[key]
+
+    # Readers used by the oracle and tests.
+    def hgetall(self, key: str) -> dict[str, str]:
+        return dict(self.hashes.get(key, {}))
+
+    def get(self, key: str) -> str | None:
+        return self.strings.get(key)
+
+    def dump(self, *, include_checkpoints: bool = False) -> dict[str, Any]:
+        """Canonical form: {key: str | {field: value} | {member: score}}, sorted."""
+        out: dict[str, Any] = {}
+        for k, v in self.strings.items():
+            out[k] = v
+        for k, h in self.hashes.items():
+            if h and (include_checkpoints or k != "ckpt"):
+                out[k] = dict(sorted(h.items()))
+        for k, z in self.zsets.items():
+            if z:
+                out[k] = dict(sorted(z.items()))
+        return dict(sorted(out.items()))
+
+
+async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = False) -> dict[str, Any]:
+    """The same canonical form read from one Redis generation (SCAN + typed reads)."""
+    out: dict[str, Any] = {}
+    pattern = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
+    async for raw_key in redis.scan_iter(match=pattern, count=1000):
+        key = raw_key.decode()[len(prefix):]
+        if key == "ckpt" and not include_checkpoints:
+            continue
+        kind = (await redis.type(raw_key)).decode()
+        if kind == "string":
+            out[key] = (await redis.get(raw_key)).decode()
+        elif kind == "hash":
+            out[key] = {f.decode(): v.decode() for f, v in sorted((await redis.hgetall(raw_key)).items())}
+        elif kind == "zset":
+            out[key] = {m.decode(): int(s) for m, s in sorted(await redis.zrange(raw_key, 0, -1, withscores=True))}
+    return dict(sorted(out.items()))

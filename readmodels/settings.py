@@ -1,0 +1,117 @@
+"""The one settings class. Values come from `LP_*` environment variables with local defaults.
+
+A bad value fails at start with an error naming the variable (pydantic-settings does that; the
+`load_settings` helper turns it into one readable line).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SOURCE_TOPICS = (
+    "learning-course-enrollment-lifecycle",
+    "learning-course-grade-lifecycle",
+    "learning-certificate-lifecycle",
+    "learning-completion",
+    "learning-learner-activity",
+    "content-course-lifecycle",
+    "catalog-program-lifecycle",
+)
+
+PROJECTED_TOPICS = (
+    "projected-learner-course-status",
+    "projected-resume-point",
+    "projected-celebrations",
+    "projected-program-progress",
+)
+
+
+class SettingsError(ValueError):
+    """A setting from the environment is invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LP_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Prefix of every Redis key of ours, so several deployments (or tests) can share one Redis.
+    redis_namespace: str = "lp"
+    topic_prefix: str = ""
+    topic_partitions: int = Field(default=4, ge=1, le=256)
+    consumer_group: str = "learner-projector"
+
+    jwt_secret: str = "dev-only-secret-for-local-use-change-me"
+    jwt_issuer: str = "http://localhost:18000/oauth2"
+    jwt_audience: str = "lms-key"
+    jwt_public_keys: str = ""  # PEM-encoded RS256 keys, separated by blank lines; optional
+
+    lms_base_url: str = "http://localhost:18000"
+    account_mfe_url: str = "http://localhost:1997"
+    ecommerce_url: str = "http://localhost:18130"
+    credentials_url: str = "http://localhost:18150"
+    cors_origins: Annotated[list[str], NoDecode] = ["http://localhost:2000"]
+    linkedin_org_id: str | None = None
+    streak_lengths: Annotated[list[int], NoDecode] = [3]
+
+    freshness_wait_ms: int = Field(default=1000, ge=0, le=30000)
+    longpoll_max_held: int = Field(default=1000, ge=0)
+    max_body_bytes: int = Field(default=65536, ge=1)
+
+    batch_size: int = Field(default=1000, ge=1)
+    batch_within_ms: int = Field(default=20, ge=1)
+    ready_max_lag: int = Field(default=10000, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [o.strip().rstrip("/") for o in v.split(",") if o.strip()]
+        return v
+
+    @field_validator("streak_lengths", mode="before")
+    @classmethod
+    def _split_ints(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [int(x) for x in v.split(",") if x.strip()]
+        return v
+
+    @field_validator("kafka_bootstrap", "redis_url", "redis_namespace", "jwt_secret")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+    @field_validator("redis_namespace")
+    @classmethod
+    def _plain_namespace(cls, v: str) -> str:
+        if not all(c.isalnum() or c in "-_." for c in v):
+            raise ValueError("letters, digits, '-', '_' and '.' only")
+        return v
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @cached_property
+    def source_topics(self) -> tuple[str, ...]:
+        return tuple(self.topic(t) for t in SOURCE_TOPICS)
+
+    @cached_property
+    def projected_topics(self) -> tuple[str, ...]:
+        return tuple(self.topic(t) for t in PROJECTED_TOPICS)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment; raise SettingsError naming the bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "LP_" + str(first["loc"][0]).upper() if first["loc"] else "LP_*"
+        raise SettingsError(f"{name}: {first['msg']} (got {first.get('input')!r})") from None

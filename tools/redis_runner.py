@@ -1,0 +1,60 @@
+"""A private redis-server instance on a free loopback port, append-only file on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.procs import ServiceStartError, free_port, port_open, spawn, stop_process, wait_until
+
+
+def ensure_redis_server() -> str:
+    """Find redis-server, installing Debian's package when missing and running as root."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        raise ServiceStartError("redis-server is missing: install it with `sudo apt-get install -y redis-server`")
+    for cmd in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "redis-server"]):
+        result = subprocess.run(cmd, capture_output=True, text=True, check=False,
+                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        if result.returncode != 0:
+            raise ServiceStartError(f"`{' '.join(cmd)}` failed: {(result.stderr or result.stdout).strip()[-300:]}")
+    found = shutil.which("redis-server")
+    if not found:
+        raise ServiceStartError("apt-get installed redis-server but it is not on PATH")
+    return found
+
+
+@dataclass
+class RedisServer:
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "redis.log"
+
+    def start(self, timeout: float = 20.0) -> RedisServer:
+        binary = ensure_redis_server()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
+            "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
+            "--databases", "64", "--protected-mode", "yes",
+        ]
+        self.proc = spawn(cmd, self.log)
+        wait_until(lambda: port_open(self.port), proc=self.proc, timeout=timeout, what="Redis", log=self.log)
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        self.proc = None

@@ -1,0 +1,118 @@
+"""The local stack: Redis, Kafka, the projector worker and the API as child processes.
+
+Used by `lp start` (the main command) and by the test session. Everything is stopped on exit,
+on Ctrl-C and when a test fails; `stop()` is safe to call twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from readmodels.settings import Settings, load_settings
+from tools.kafka_runner import KafkaBroker
+from tools.procs import ServiceStartError, free_port, spawn, stop_process, wait_until
+from tools.redis_runner import RedisServer
+from tools.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The LP_* environment that reproduces `settings` in a child process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        env[f"LP_{name.upper()}"] = str(value)
+    return env
+
+
+@dataclass
+class Stack:
+    workdir: Path
+    redis: RedisServer = field(init=False)
+    kafka: KafkaBroker = field(init=False)
+    children: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.redis = RedisServer(self.workdir / "redis")
+        self.kafka = KafkaBroker(self.workdir / "kafka")
+
+    def start(self) -> Stack:
+        """Start Redis and Kafka side by side; stop both if either fails."""
+        with ThreadPoolExecutor(2) as pool:
+            futures = [pool.submit(self.redis.start), pool.submit(self.kafka.start)]
+            errors = [f.exception() for f in futures]
+        failed = [e for e in errors if e is not None]
+        if failed:
+            self.stop()
+            raise failed[0]
+        return self
+
+    def settings(self, **overrides: object) -> Settings:
+        base: dict[str, object] = {"kafka_bootstrap": self.kafka.bootstrap, "redis_url": self.redis.url}
+        base.update(overrides)
+        return load_settings(**base)
+
+    def create_topics(self, settings: Settings) -> list[str]:
+        return asyncio.run(ensure_topics(settings))
+
+    def start_projector(self, settings: Settings, log: Path | None = None) -> subprocess.Popen[bytes]:
+        log = log or self.workdir / f"projector-{settings.consumer_group}.log"
+        proc = spawn([sys.executable, "-m", "projectors", "worker"], log, env=settings_env(settings), cwd=ROOT)
+        self.children.append(proc)
+        return proc
+
+    def start_api(self, settings: Settings, port: int | None = None, log: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+        port = port or free_port()
+        log = log or self.workdir / f"api-{port}.log"
+        cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
+               "--port", str(port), "--no-access-log", "--log-level", "warning"]
+        proc = spawn(cmd, log, env=settings_env(settings), cwd=ROOT)
+        self.children.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _http_ok(url + "/openapi.json"), proc=proc, timeout=30, what="API", log=log)
+        return proc, url
+
+    def stop_child(self, proc: subprocess.Popen[bytes]) -> None:
+        stop_process(proc)
+        if proc in self.children:
+            self.children.remove(proc)
+
+    def stop(self) -> None:
+        for proc in reversed(self.children):
+            stop_process(proc)
+        self.children.clear()
+        self.kafka.stop()
+        self.redis.stop()
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise ServiceStartError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def default_workdir() -> Path:
+    return Path(os.environ.get("LP_RUN_DIR", ROOT / ".run"))
