@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.routes import courseware
+from api.routes import courseware, programs
 from projectors.redis_client import make_redis
 from readmodels.readers import Readers
 from readmodels.settings import Settings, load_settings
@@ -33,4 +33,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="learner-projector", version="0.1.0", lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
     app.include_router(courseware.router)
+    app.include_router(programs.router)
     return app

@@ -102,6 +102,12 @@ def test(ctx: typer.Context) -> None:
     raise typer.Exit(subprocess.call(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}))
 
 
+from tools import cmd_bench, cmd_events, cmd_generate, cmd_rebuild  # noqa: E402
+
+for _module in (cmd_events, cmd_generate, cmd_rebuild, cmd_bench):
+    _module.register(app)
+
+
 def main() -> None:
     app()
 
