@@ -1,0 +1,1 @@
+"""Pure read-time rules: facts + now -> response values. No I/O."""
