@@ -113,7 +113,8 @@ class KafkaBroker:
         if not (self.workdir / "data" / "meta.properties").exists():
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             fmt = subprocess.run(
-                [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "--config", str(config), "--ignore-formatted"],
+                [*java, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
+                 "--config", str(config), "--ignore-formatted"],
                 capture_output=True, text=True, check=False,
             )
             if fmt.returncode != 0:

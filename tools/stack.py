@@ -74,7 +74,9 @@ class Stack:
         self.children.append(proc)
         return proc
 
-    def start_api(self, settings: Settings, port: int | None = None, log: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    def start_api(
+        self, settings: Settings, port: int | None = None, log: Path | None = None
+    ) -> tuple[subprocess.Popen[bytes], str]:
         port = port or free_port()
         log = log or self.workdir / f"api-{port}.log"
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
