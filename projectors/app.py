@@ -13,9 +13,10 @@ from typing import Any
 
 import faust
 
+from projectors.changes import ChangeRecord, ChangeRecorder, topic_of, utcnow
 from projectors.pipeline import DeadLetter, Projector, RawMessage
 from projectors.redis_client import make_redis
-from readmodels.generations import serving_generation
+from readmodels.generations import current_generation, serving_generation
 from readmodels.settings import Settings
 from readmodels.writer import RedisWriter
 
@@ -29,8 +30,27 @@ class FaustDeadLetters:
     async def send(self, letters: Sequence[DeadLetter]) -> None:
         producer = self._app.producer
         futures = [
-            await producer.send(l.topic, l.message.key, l.message.value, None, None, l.headers) for l in letters
+            await producer.send(d.topic, d.message.key, d.message.value, None, None, d.headers) for d in letters
         ]
+        for f in futures:
+            await f
+
+
+class FaustChangeSink:
+    """Publishes change records through the app's producer, in apply order (key = model key, so
+    per key the records share a partition and keep their order)."""
+
+    def __init__(self, app: faust.App, settings: Settings) -> None:
+        self._app = app
+        self._settings = settings
+
+    async def send(self, records: Sequence[ChangeRecord]) -> None:
+        producer = self._app.producer
+        now = utcnow()
+        futures = []
+        for r in records:
+            topic = self._settings.topic(topic_of(r.model))
+            futures.append(await producer.send(topic, r.key.encode(), r.value(now), None, None, r.headers()))
         for f in futures:
             await f
 
@@ -73,9 +93,17 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
     @app.agent(source, concurrency=1, name="project")
     async def project(stream: faust.StreamT) -> None:
         redis = make_redis(settings.redis_url)
-        gen = generation if generation is not None else await serving_generation(redis, settings.redis_namespace)
-        projector = Projector(RedisWriter(redis, settings.redis_namespace), FaustDeadLetters(app), gen)
-        log.info("projecting into generation %d", gen)
+        ns = settings.redis_namespace
+        writer = RedisWriter(redis, ns, announce=generation is None)  # shadow writes wake no API waiter
+        if generation is not None:  # a shadow generation: fixed, publishes nothing
+            projector = Projector(writer, FaustDeadLetters(app), generation)
+        else:  # live: follows the serving pointer per batch and publishes change records
+            gen = await serving_generation(redis, ns)
+            projector = Projector(
+                writer, FaustDeadLetters(app), gen, pointer=lambda: current_generation(redis, ns),
+                changes=ChangeRecorder(redis, ns), sink=FaustChangeSink(app, settings),
+            )
+        log.info("projecting into generation %d%s", projector.generation, "" if generation is not None else " (live)")
         try:
             async for events in stream.take_events(settings.batch_size, within=settings.batch_within_ms / 1000):
                 await projector.handle([raw_message(e.message) for e in events])

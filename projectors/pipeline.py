@@ -85,6 +85,20 @@ class BatchResult:
     ops: list[Op]
     applied: list[Applied]
     dead_letters: list[DeadLetter]
+    generation: int = 0
+    changes: list[Any] = field(default_factory=list)  # projectors.changes.ChangeRecord, when published
+
+
+class ChangeRecorder(Protocol):
+    """Computes change records (projectors/changes.py): facts read before the write, replay after."""
+
+    async def prefetch(self, generation: int, ops: Sequence[Op]) -> Any: ...
+
+    def records(self, facts: Any, projected: Sequence[Projected], ops: Sequence[Op], generation: int) -> list[Any]: ...
+
+
+class ChangeSink(Protocol):
+    async def send(self, records: Sequence[Any]) -> None: ...
 
 
 def prepare(batch: Sequence[RawMessage]) -> tuple[list[Projected], list[Op], list[DeadLetter], list[Checkpoint]]:
@@ -135,7 +149,9 @@ async def retry_forever(
 
 def _is_transient(exc: BaseException) -> bool:
     from aiokafka.errors import KafkaError
-    from redis.exceptions import BusyLoadingError, ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
+    from redis.exceptions import BusyLoadingError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeout
 
     if isinstance(exc, RedisConnectionError | RedisTimeout | BusyLoadingError):
         return True
@@ -145,12 +161,31 @@ def _is_transient(exc: BaseException) -> bool:
 
 
 class Projector:
-    """Applies batches to one read-model generation."""
+    """Applies batches to one read-model generation.
 
-    def __init__(self, writer: RedisWriter, dead_letters: DeadLetterSink, generation: int) -> None:
+    A fixed `generation` (rebuilds, tests) writes there and publishes nothing. With `pointer` (the
+    live projector) the generation is the serving one, read per batch, and checked again after the
+    write: if a rebuild switched the pointer meanwhile, the batch is applied to the new generation
+    too (idempotent), so no batch can land only in a generation that no longer serves. Change
+    records are made and published only in that live mode (`changes` and `sink`).
+    """
+
+    def __init__(
+        self,
+        writer: RedisWriter,
+        dead_letters: DeadLetterSink,
+        generation: int,
+        *,
+        pointer: Callable[[], Awaitable[int]] | None = None,
+        changes: ChangeRecorder | None = None,
+        sink: ChangeSink | None = None,
+    ) -> None:
         self.writer = writer
         self.dead_letters = dead_letters
         self.generation = generation
+        self.pointer = pointer
+        self.changes = changes if sink is not None else None
+        self.sink = sink
         self.stats = Stats()
 
     async def handle(self, batch: Sequence[RawMessage]) -> BatchResult:
@@ -159,10 +194,35 @@ class Projector:
             await retry_forever("dead-letter produce", lambda: self.dead_letters.send(letters))
             for letter in letters:
                 log.warning("dead-lettered %s: %s", letter.message.source, letter.reason)
-        applied = await retry_forever("redis write", lambda: self.writer.apply(self.generation, ops, checkpoints))
+        if self.pointer is not None:
+            self.generation = await retry_forever("read serving generation", self.pointer)
+        facts = None
+        if self.changes is not None and ops:
+            changes, gen = self.changes, self.generation
+            facts = await retry_forever("read facts", lambda: changes.prefetch(gen, ops))
+        applied = await self._write(ops, checkpoints)
+        records: list[Any] = []
+        if self.changes is not None and self.sink is not None and facts is not None:
+            records = self.changes.records(facts, projected, ops, self.generation)
+            if records:
+                sink = self.sink
+                await retry_forever("change records produce", lambda: sink.send(records))
         self.stats.batches += 1
         self.stats.events += len(projected)
         self.stats.dead_letters += len(letters)
         for p in projected:
             self.stats.by_type[p.event.type] = self.stats.by_type.get(p.event.type, 0) + 1
-        return BatchResult(projected, ops, applied, letters)
+        return BatchResult(projected, ops, applied, letters, self.generation, records)
+
+    async def _write(self, ops: Sequence[Op], checkpoints: Sequence[Checkpoint]) -> list[Applied]:
+        gen = self.generation
+        applied = await retry_forever("redis write", lambda: self.writer.apply(gen, ops, checkpoints))
+        if self.pointer is None:
+            return applied
+        while (now_serving := await retry_forever("read serving generation", self.pointer)) != gen:
+            # A switch happened around our write: the batch may have landed only in the old generation.
+            log.info("serving generation moved %d -> %d during a batch; re-applying it there", gen, now_serving)
+            gen = now_serving
+            self.generation = gen
+            applied = await retry_forever("redis write", lambda g=gen: self.writer.apply(g, ops, checkpoints))
+        return applied

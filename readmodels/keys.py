@@ -165,3 +165,16 @@ def f_program_certificate(program_uuid: str) -> str:
 def f_role(org: str, course_key: str, role: str) -> str:
     """A course access role; an empty course key means every course of the org."""
     return f"role:{org}\t{course_key}\t{role}"
+
+
+# Generations and rebuilds (appended with the rebuild work).
+
+
+def generation_channel(ns: str) -> str:
+    """pub/sub channel: the serving generation changed (payload: the new generation)."""
+    return f"{ns}:generation"
+
+
+def rebuild_state(ns: str) -> str:
+    """hash of the rebuild in progress: generation, source (the serving one when it started), group."""
+    return f"{ns}:rebuild"

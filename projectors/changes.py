@@ -1,0 +1,300 @@
+"""Change records for the projected topics (contract PROJECTED.md).
+
+How a batch yields its records, without a second source of truth:
+1. before the batch is written, one pipelined read fetches the facts the four models need for the
+   learners and courses the batch touches (`ChangeRecorder.prefetch`);
+2. the batch's operations are replayed per event on those facts in memory, with exactly the
+   writer's semantics (readmodels/memory.py), giving each model's state before and after every
+   event (`ChangeRecorder.records`);
+3. a record is made for every model key whose state differs; no-op events make none.
+
+Clock-dependent values (program counts) are computed as of the causing event's `ce_time`, so a
+replay of the same history gives the same records; `ce_id` is a UUIDv5 of (event id, model, key).
+
+Not fanned out (documented limitation): reference-data events (a course republish that changes
+`lowest_passing_grade` or the outline, a program change) change derived states of many learners at
+once; they produce records only for the learner facts they carry, none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from events.base import format_time
+from projectors.pipeline import Projected, RawMessage
+from readmodels import keys
+from readmodels.facts import UserFacts, value
+from readmodels.memory import MemoryStore
+from readmodels.ops import Op, ReplaceSnapshot, SetField
+from readmodels.views.programs import progress
+
+# Fixed namespace for the record ids: never change it, subscribers deduplicate by these ids.
+RECORD_NAMESPACE = uuid.UUID("5b0e7c2e-8d0f-4a52-9a55-3c1f0b6f7a21")
+
+LEARNER_COURSE_STATUS = "learner-course-status"
+RESUME_POINT = "resume-point"
+CELEBRATIONS = "celebrations"
+PROGRAM_PROGRESS = "program-progress"
+MODELS = (LEARNER_COURSE_STATUS, RESUME_POINT, CELEBRATIONS, PROGRAM_PROGRESS)
+
+_USER_PREFIX = keys.user(0)[:-1]  # "u:"
+_STATUS_FIELDS = (keys.f_enrollment(""), keys.f_grade(""), keys.f_passing(""), keys.f_certificate(""))
+_PROGRAM_FIELDS = (keys.f_enrollment(""), keys.f_certificate(""))
+_RESUME_FIELD = keys.f_resume("")
+_CELEBRATION_FIELDS = (keys.f_celebration("first_section", ""), keys.f_celebration("weekly_goal", ""))
+
+
+def topic_of(model: str) -> str:
+    """The projected topic name of a model (before the deployment's topic prefix)."""
+    return f"projected-{model}"
+
+
+def record_id(event_id: str, model: str, key: str) -> str:
+    return str(uuid.uuid5(RECORD_NAMESPACE, f"{event_id}\n{model}\n{key}"))
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRecord:
+    model: str
+    key: str
+    state: dict[str, Any] | None
+    previous: dict[str, Any] | None
+    message: RawMessage
+    event_id: str
+    event_type: str
+    event_time: datetime
+    generation: int
+
+    @property
+    def id(self) -> str:
+        return record_id(self.event_id, self.model, self.key)
+
+    @property
+    def type(self) -> str:
+        return f"ext.projected.{self.model}.changed.v1"
+
+    def value(self, projected_at: datetime) -> bytes:
+        m = self.message
+        return orjson.dumps({
+            "model": self.model,
+            "key": self.key,
+            "state": self.state,
+            "previous": self.previous,
+            "caused_by": {"event_id": self.event_id, "event_type": self.event_type, "topic": m.topic,
+                          "partition": m.partition, "offset": m.offset},
+            "generation": self.generation,
+            "projected_at": format_time(projected_at),
+        })
+
+    def headers(self) -> list[tuple[str, bytes]]:
+        return [
+            ("ce_type", self.type.encode()),
+            ("ce_id", self.id.encode()),
+            ("ce_time", format_time(self.event_time).encode()),
+            ("ce_source", b"learner-projector"),
+            ("ce_specversion", b"1.0"),
+            ("content-type", b"application/json"),
+        ]
+
+
+# Which model keys an operation can change -------------------------------------------------------
+
+Touch = tuple[str, int, str]  # (kind, user id, course key); kind one of "status", "resume", "cel", "prog"
+
+
+def _user_id(key: str) -> int | None:
+    if not key.startswith(_USER_PREFIX):
+        return None
+    rest = key[len(_USER_PREFIX):]
+    return int(rest) if rest.isdigit() else None
+
+
+def touches(op: Op) -> list[Touch]:
+    if not isinstance(op, SetField):
+        return []
+    uid = _user_id(op.key)
+    if uid is None:
+        return []
+    out: list[Touch] = []
+    for prefix in _STATUS_FIELDS:
+        if op.field.startswith(prefix):
+            ck = op.field[len(prefix):]
+            out.append(("status", uid, ck))
+            if prefix in _PROGRAM_FIELDS:
+                out.append(("prog", uid, ck))
+    if op.field.startswith(_RESUME_FIELD):
+        out.append(("resume", uid, op.field[len(_RESUME_FIELD):]))
+    for prefix in _CELEBRATION_FIELDS:
+        if op.field.startswith(prefix):
+            out.append(("cel", uid, op.field[len(prefix):]))
+    return out
+
+
+# Model states from facts ------------------------------------------------------------------------
+
+
+def _facts(store: MemoryStore, uid: int) -> UserFacts:
+    return UserFacts(uid, store.hgetall(keys.user(uid)))
+
+
+def course_status(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None:
+    u = _facts(store, uid)
+    enr = u.get(keys.f_enrollment(ck))
+    grade = u.get(keys.f_grade(ck))
+    passing = u.get(keys.f_passing(ck))
+    cert = u.get(keys.f_certificate(ck))
+    if enr is None and grade is None and passing is None and cert is None:
+        return None
+    course = value(store.get(keys.course(ck)))
+    lowest = course.get("lowest_passing_grade") if isinstance(course, dict) else None
+    known = grade is not None and lowest is not None
+    is_passing = round(float(grade), 2) >= float(lowest) if known else bool(passing)
+    return {
+        "mode": enr.get("mode") if enr else None,
+        "is_active": bool(enr.get("is_active")) if enr else False,
+        "percent_grade": grade,
+        "is_passing": is_passing,
+        "cert_status": cert.get("status") if cert else None,
+    }
+
+
+def resume_point(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None:
+    block = _facts(store, uid).get(keys.f_resume(ck))
+    if block is None:
+        return None
+    where = store.hgetall(keys.course_blocks(ck)).get(block)
+    unit, section = (where.split("\t")[1:3] if where else ("", ""))
+    return {"block_id": block, "unit_id": unit or None, "section_id": section or None}
+
+
+def celebrations(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None:
+    u = _facts(store, uid)
+    first = u.get(keys.f_celebration("first_section", ck))
+    weekly = u.get(keys.f_celebration("weekly_goal", ck))
+    if first is None and weekly is None:
+        return None
+    return {"first_section": bool(first), "weekly_goal": bool(weekly)}
+
+
+def _program_runs(program: dict[str, Any]) -> set[str]:
+    return {run["key"] for course in program.get("courses", ()) for run in course.get("course_runs", ())}
+
+
+def program_progress(store: MemoryStore, uid: int, program: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    u = _facts(store, uid)
+    runs = _program_runs(program)
+    if not any(u.raw.get(keys.f_enrollment(r)) or u.raw.get(keys.f_certificate(r)) for r in runs):
+        return None  # the learner has nothing to do with this program
+    return progress(program, u, now).counts()
+
+
+def _programs_of(store: MemoryStore, ck: str) -> dict[str, dict[str, Any]]:
+    return {uuid_: orjson.loads(doc) for uuid_, doc in store.hgetall(keys.run_programs(ck)).items()}
+
+
+def states(store: MemoryStore, touched: Iterable[Touch], now: datetime) -> dict[tuple[str, str], Any]:
+    """(model, record key) -> state, for every model key the touches reach."""
+    out: dict[tuple[str, str], Any] = {}
+    for kind, uid, ck in touched:
+        if kind == "status":
+            out[(LEARNER_COURSE_STATUS, f"{uid}:{ck}")] = course_status(store, uid, ck)
+        elif kind == "resume":
+            out[(RESUME_POINT, f"{uid}:{ck}")] = resume_point(store, uid, ck)
+        elif kind == "cel":
+            out[(CELEBRATIONS, f"{uid}:{ck}")] = celebrations(store, uid, ck)
+        else:
+            for program_uuid, program in _programs_of(store, ck).items():
+                out[(PROGRAM_PROGRESS, f"{uid}:{program_uuid}")] = program_progress(store, uid, program, now)
+    return out
+
+
+# Prefetch and replay ----------------------------------------------------------------------------
+
+
+def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str]]:
+    """(user ids, course keys, snapshot keys) whose current facts the replay needs."""
+    users: set[int] = set()
+    courses: set[str] = set()
+    snapshots: set[str] = set()
+    for op in ops:
+        for _, uid, ck in touches(op):
+            users.add(uid)
+            courses.add(ck)
+        if isinstance(op, ReplaceSnapshot):
+            snapshots.add(op.key)
+    return users, courses, snapshots
+
+
+async def prefetch(redis: Redis, ns: str, generation: int, ops: Sequence[Op]) -> MemoryStore:
+    """One pipelined read of everything `states` needs, loaded into a MemoryStore."""
+    users, courses, snapshots = plan(ops)
+    store = MemoryStore()
+    if not users:
+        return store
+    p = keys.prefix(ns, generation)
+    hashes = [keys.user(u) for u in sorted(users)]
+    for ck in sorted(courses):
+        hashes += [keys.course_blocks(ck), keys.run_programs(ck)]
+    strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
+    strings += [s + ":parts" for s in strings]
+    async with redis.pipeline(transaction=False) as pipe:
+        for h in hashes:
+            pipe.hgetall(p + h)
+        for s in strings:
+            pipe.get(p + s)
+        replies = await pipe.execute()
+    for h, reply in zip(hashes, replies[: len(hashes)], strict=True):
+        if reply:
+            store.hashes[h] = {k.decode(): v.decode() for k, v in reply.items()}
+    for s, reply in zip(strings, replies[len(hashes):], strict=True):
+        if reply is not None:
+            store.strings[s] = reply.decode()
+    return store
+
+
+def records(
+    store: MemoryStore, projected: Sequence[Projected], ops: Sequence[Op], generation: int
+) -> list[ChangeRecord]:
+    """Replay the batch per event on `store` (mutated) and return the records of real changes."""
+    out: list[ChangeRecord] = []
+    for p in projected:
+        event_ops = ops[p.first_op : p.first_op + p.op_count]
+        touched = [t for op in event_ops for t in touches(op)]
+        now = p.event.time
+        before = states(store, touched, now) if touched else {}
+        store.apply(event_ops)
+        if not touched:
+            continue
+        after = states(store, touched, now)
+        for (model, key), state in after.items():
+            previous = before.get((model, key))
+            if state != previous:
+                out.append(ChangeRecord(model, key, state, previous, p.message, p.event.id, p.event.type,
+                                        p.event.time, generation))
+    return out
+
+
+class ChangeRecorder:
+    """Prefetch + replay for one namespace; the Projector calls it around every live batch."""
+
+    def __init__(self, redis: Redis, ns: str) -> None:
+        self._redis = redis
+        self._ns = ns
+
+    async def prefetch(self, generation: int, ops: Sequence[Op]) -> MemoryStore:
+        return await prefetch(self._redis, self._ns, generation, ops)
+
+    def records(self, store: MemoryStore, projected: Sequence[Projected], ops: Sequence[Op],
+                generation: int) -> list[ChangeRecord]:
+        return records(store, projected, ops, generation)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,192 @@
+"""Rebuild: project the full retained history into a new generation beside the serving one, then
+switch the API to it and hand live projection over, without losing or double-applying an event.
+
+Consumer choice: a plain aiokafka consumer loop calling the same `Projector` the faust agent uses,
+not a second faust app. A bounded replay must start at the new generation's own checkpoints (kept
+in Redis, written atomically with the data, so a crash resumes exactly), must stop at a moving
+target per partition, and must end; faust agents are made for unbounded streams and hide
+assignment and seeking. The loop still uses its own consumer group (offsets committed for
+operators to see), but positions come from the Redis checkpoints.
+
+Handover (why nothing is lost or published twice):
+- the rebuild applies, per partition, only offsets the serving generation has already applied
+  (its checkpoints are the target), so every event beyond them is left to the live projector,
+  which then applies it and publishes its change records;
+- the switch is one Lua script (readmodels/lua/switch.lua): it moves the pointer only if the new
+  generation's checkpoints cover the serving one's, so at that instant the new generation holds
+  everything the old one does;
+- the live projector reads the pointer per batch and again after every write: a batch that raced
+  the switch and landed in the old generation is re-applied to the new one (idempotent), so no
+  batch ends up only in the retired generation;
+- the live projector keeps its consumer group and position; nothing else is handed over.
+A crash or Ctrl-C before the switch leaves the serving generation untouched; `<ns>:rebuild` names
+the generation in progress, and the next run resumes it (or starts over with `fresh=True`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
+from redis.asyncio import Redis
+
+from projectors.pipeline import DeadLetter, Projector, RawMessage
+from readmodels import keys
+from readmodels.generations import (
+    allocate_generation,
+    delete_generation,
+    generations,
+    serving_generation,
+    switch_generation,
+)
+from readmodels.ops import Checkpoint
+from readmodels.settings import Settings
+from readmodels.writer import RedisWriter
+
+log = logging.getLogger(__name__)
+
+
+class RebuildError(RuntimeError):
+    """The rebuild cannot go on (for instance another rebuild switched the pointer first)."""
+
+
+@dataclass(frozen=True)
+class RebuildPlan:
+    generation: int  # the one being built
+    source: int  # the serving generation when the rebuild started
+    group: str
+    resumed: bool
+
+
+@dataclass
+class RebuildProgress:
+    done: int = 0
+    total: int = 0
+    dead_letters: int = 0
+
+
+@dataclass(frozen=True)
+class RebuildOutcome:
+    plan: RebuildPlan
+    events: int
+    switched: bool
+
+
+class ReplayDeadLetters:
+    """A replay does not re-send dead letters: the live projector sent each one when it first saw it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    async def send(self, letters: Sequence[DeadLetter]) -> None:
+        self.count += len(letters)
+
+
+async def start_or_resume(redis: Redis, settings: Settings, *, fresh: bool = False) -> RebuildPlan:
+    ns = settings.redis_namespace
+    serving = await serving_generation(redis, ns)
+    state = {k.decode(): v.decode() for k, v in (await redis.hgetall(keys.rebuild_state(ns))).items()}
+    if state:
+        gen, source = int(state["generation"]), int(state["source"])
+        usable = source == serving and gen != serving and gen in await generations(redis, ns)
+        if usable and not fresh:
+            return RebuildPlan(gen, source, state["group"], resumed=True)
+        if gen != serving:
+            await delete_generation(redis, ns, gen, grace_seconds=0)
+        await redis.delete(keys.rebuild_state(ns))
+    gen = await allocate_generation(redis, ns)
+    group = f"{settings.consumer_group}-rebuild-g{gen}"
+    await redis.hset(keys.rebuild_state(ns), mapping={"generation": gen, "source": serving, "group": group})
+    return RebuildPlan(gen, serving, group, resumed=False)
+
+
+def _field(tp: TopicPartition) -> str:
+    return Checkpoint(tp.topic, tp.partition, 0).field
+
+
+def _raw(record: object) -> RawMessage:
+    r = record
+    return RawMessage(r.topic, r.partition, r.offset, r.key, r.value, tuple(r.headers or ()))  # type: ignore[attr-defined]
+
+
+async def run_rebuild(
+    redis: Redis,
+    settings: Settings,
+    plan: RebuildPlan,
+    *,
+    on_progress: Callable[[RebuildProgress], None] = lambda _p: None,
+    switch: bool = True,
+) -> RebuildOutcome:
+    """Replay into `plan.generation` until it covers the serving generation, then switch."""
+    ns = settings.redis_namespace
+    writer = RedisWriter(redis, ns, announce=False)  # shadow writes wake no API waiter
+    letters = ReplayDeadLetters()
+    projector = Projector(writer, letters, plan.generation)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, group_id=plan.group, enable_auto_commit=False,
+        auto_offset_reset="earliest", max_partition_fetch_bytes=4 << 20,
+    )
+    await consumer.start()
+    try:
+        await consumer.topics()  # loads metadata, so partitions_for_topic answers
+        tps = [TopicPartition(t, p) for t in settings.source_topics
+               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        consumer.assign(tps)
+        begin = await consumer.beginning_offsets(tps)
+        ends = await consumer.end_offsets(tps)
+        done = await writer.checkpoints(plan.generation)
+        pos = {tp: max(done.get(_field(tp), begin[tp]), begin[tp]) for tp in tps}
+        for tp in tps:
+            consumer.seek(tp, pos[tp])
+        progress = RebuildProgress()
+        applied_events = 0
+        last_commit = time.monotonic()
+        while True:
+            source = await writer.checkpoints(plan.source)
+            target = {tp: source.get(_field(tp), 0) for tp in tps}
+            progress.done = sum(pos[tp] - begin[tp] for tp in tps)
+            progress.total = sum(max(ends[tp], target[tp]) - begin[tp] for tp in tps)
+            progress.dead_letters = letters.count
+            on_progress(progress)
+            active = [tp for tp in tps if pos[tp] < target[tp]]
+            if not active:
+                if not switch:
+                    return RebuildOutcome(plan, applied_events, switched=False)
+                result = await switch_generation(redis, ns, expected=plan.source, new=plan.generation)
+                if result.switched:
+                    await redis.delete(keys.rebuild_state(ns))
+                    return RebuildOutcome(plan, applied_events, switched=True)
+                if result.reason.startswith("serving"):
+                    raise RebuildError(f"cannot switch: {result.reason}")
+                continue  # the live projector moved on in between: follow it
+            fetched = await consumer.getmany(*active, timeout_ms=200, max_records=settings.batch_size)
+            batch: list[RawMessage] = []
+            for tp, records in fetched.items():
+                for r in records:
+                    if r.offset < pos[tp]:
+                        continue
+                    if r.offset >= target[tp]:
+                        consumer.seek(tp, r.offset)  # not applied by the live projector yet: later
+                        break
+                    batch.append(_raw(r))
+                    pos[tp] = r.offset + 1
+            if batch:
+                result_ = await projector.handle(batch)
+                applied_events += len(result_.projected)
+            if time.monotonic() - last_commit > 2.0:
+                await consumer.commit({tp: OffsetAndMetadata(pos[tp], "") for tp in tps if pos[tp] > begin[tp]})
+                last_commit = time.monotonic()
+            if not fetched:
+                await asyncio.sleep(0)
+    finally:
+        await consumer.stop()
+
+
+async def retire(redis: Redis, settings: Settings, generation: int) -> int:
+    """Delete a generation that no longer serves (SCAN + UNLINK), after the switch."""
+    return await delete_generation(redis, settings.redis_namespace, generation)
