@@ -7,4 +7,4 @@ from events.registry import REGISTRY, lookup
 __all__ = ["REGISTRY", "DecodeError", "Event", "EventData", "decode", "encode", "lookup"]
 
 # Importing the event modules fills the registry.
-from events import activity, catalog, certificates, completion, content, enrollment, grades  # noqa: E402,F401
+from events import activity, catalog, certificates, completion, content, enrollment, grades  # noqa: F401

@@ -54,7 +54,7 @@ class GoalData(Record):
     user_id: int
     course_key: CourseKeyStr
     days_per_week: int = Field(ge=0, le=7)
-    subscribed_to_reminders: bool = False
+    subscribed_to_reminders: bool
 
 
 @register
@@ -69,7 +69,7 @@ class CourseGoalChanged(_ActivityEvent):
 class PreferenceData(Record):
     user_id: int
     key: str = Field(min_length=1, max_length=255)
-    value: str | None = None
+    value: str | None  # required key; null clears the preference
 
 
 @register

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar, Generic, TypeVar
@@ -12,9 +13,13 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class Record(BaseModel):
-    """Immutable nested record. Unknown extra fields are ignored (forward compatible)."""
+    """Immutable nested record. Unknown extra fields are ignored (forward compatible).
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False)
+    The codec validates the wire JSON in strict mode (no `"42"` for an int, no `1` for a bool);
+    Python callers (builders, tests) may use the lax `model_validate`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=False, allow_inf_nan=False)
 
 
 class EventData(Record):
@@ -66,12 +71,25 @@ def lww_version(*parts: int | str) -> str:
     return "|".join(f"{p:016d}" if isinstance(p, int) else p for p in parts)
 
 
+# RFC 3339 `date-time`: full date, `T`, full time with seconds, optional fraction, `Z` or offset.
+# Stricter than datetime.fromisoformat, which also takes ISO 8601 basic forms and naive times.
+_RFC3339 = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
+
+
 def parse_time(value: str) -> datetime:
-    """Parse an RFC 3339 time; naive times are rejected."""
-    parsed = datetime.fromisoformat(value.strip())
-    if parsed.tzinfo is None:
-        raise ValueError(f"time without a UTC offset: {value!r}")
-    return parsed.astimezone(UTC)
+    """Parse an RFC 3339 time (offset required); return it in UTC. Raise ValueError otherwise."""
+    m = _RFC3339.fullmatch(value.strip())
+    if m is None:
+        raise ValueError(f"not an RFC 3339 time with offset: {value[:80]!r}")
+    date, clock, fraction, offset = m.groups()
+    micros = f".{(fraction or '0')[:6]:0<6}"  # nanosecond precision is truncated, not rounded
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        return datetime.fromisoformat(f"{date}T{clock}{micros}{offset}").astimezone(UTC)
+    except (ValueError, OverflowError):  # Feb 30, hour 25, or out of range once moved to UTC
+        raise ValueError(f"not a valid calendar time: {value[:80]!r}") from None
 
 
 def format_time(t: datetime) -> str:

@@ -32,7 +32,7 @@ class CourseRun(Record):
     enrollment_end: Time | None = None
     advertised_start: str | None = None
     status: str
-    seats: tuple[Seat, ...] = ()
+    seats: tuple[Seat, ...]
 
 
 class ProgramCourse(Record):
@@ -41,13 +41,13 @@ class ProgramCourse(Record):
     title: str
     image: dict[str, object] | None = None
     short_description: str | None = None
-    course_runs: tuple[CourseRun, ...] = ()
+    course_runs: tuple[CourseRun, ...]
 
 
 class ImageSize(Record):
     url: str
-    width: int = 0
-    height: int = 0
+    width: int
+    height: int
 
 
 class Organization(Record):
@@ -61,12 +61,12 @@ class Pathway(Record):
     id: int
     uuid: str
     name: str
-    org_name: str = ""
-    email: str = ""
-    description: str = ""
-    destination_url: str = ""
+    org_name: str
+    email: str
+    description: str
+    destination_url: str
     pathway_type: str
-    program_uuids: tuple[str, ...] = ()
+    program_uuids: tuple[str, ...]
 
 
 class ProgramSnapshot(Record):
@@ -80,11 +80,11 @@ class ProgramSnapshot(Record):
     marketing_url: str | None = None
     card_image_url: str | None = None
     banner_image: dict[str, ImageSize] | None = None
-    authoring_organizations: tuple[Organization, ...] = ()
-    courses: tuple[ProgramCourse, ...] = ()
-    pathways: tuple[Pathway, ...] = ()
-    applicable_seat_types: tuple[str, ...] = ()
-    is_program_eligible_for_one_click_purchase: bool = False
+    authoring_organizations: tuple[Organization, ...]
+    courses: tuple[ProgramCourse, ...]
+    pathways: tuple[Pathway, ...]
+    applicable_seat_types: tuple[str, ...]
+    is_program_eligible_for_one_click_purchase: bool
 
 
 @register

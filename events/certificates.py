@@ -15,11 +15,11 @@ class CertificateData(Record):
     user: UserData
     course: CourseData
     mode: str
-    grade: str = ""
-    download_url: str = ""
-    name: str = ""
+    grade: str
+    download_url: str
+    name: str
     current_status: str
-    previous_status: str = ""
+    previous_status: str
 
 
 class _CertificateEvent(EventData):
@@ -47,16 +47,16 @@ class CertificateRevoked(_CertificateEvent):
 
 class ProgramData(Record):
     uuid: str
-    title: str = ""
-    program_type: str = ""
+    title: str
+    program_type: str
 
 
 class ProgramCertificateData(Record):
     user: UserData
     program: ProgramData
-    uuid: str = ""
-    status: str = ""
-    url: str = ""
+    uuid: str
+    status: str
+    url: str
     certificate_available_date: Time | None = None
 
 

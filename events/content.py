@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import AfterValidator, Field
 
 from events.base import EventData, Record
-from events.common import CourseKeyStr, Fraction, Time, UsageKeyStr, UserData
+from events.common import CourseKeyStr, Fraction, Time, UsageKeyStr, UserData, course_key_or_empty
 from events.registry import register
 
 TOPIC = "content-course-lifecycle"
@@ -27,17 +27,17 @@ class EntranceExam(Record):
 
 
 class Features(Record):
-    celebrations: bool = False
-    streak_celebrations: bool = False
-    streak_discount: bool = False
-    course_goals: bool = False
-    notes: bool = False
-    learning_assistant: bool = False
-    integrity_signature: bool = False
-    content_type_gating: bool = False
-    course_duration_limits: bool = False
-    course_exit_page: bool = False
-    proctored_exams: bool = False
+    celebrations: bool
+    streak_celebrations: bool
+    streak_discount: bool
+    course_goals: bool
+    notes: bool
+    learning_assistant: bool
+    integrity_signature: bool
+    content_type_gating: bool
+    course_duration_limits: bool
+    course_exit_page: bool
+    proctored_exams: bool
 
 
 class Block(Record):
@@ -50,10 +50,10 @@ class Unit(Record):
     block_key: UsageKeyStr
     display_name: str
     page_title: str | None = None
-    icon: Literal["problem", "video", "other"] = "other"
-    graded: bool = False
-    contains_gated_content: bool = False
-    blocks: tuple[Block, ...] = ()
+    icon: Literal["problem", "video", "other"]
+    graded: bool
+    contains_gated_content: bool
+    blocks: tuple[Block, ...]
 
 
 class Prerequisite(Record):
@@ -65,20 +65,20 @@ class Sequence(Record):
     block_key: UsageKeyStr
     display_name: str
     format: str | None = None
-    graded: bool = False
+    graded: bool
     due: Time | None = None
-    hide_after_due: bool = False
-    is_time_limited: bool = False
-    is_proctored: bool = False
-    hide_from_toc: bool = False
+    hide_after_due: bool
+    is_time_limited: bool
+    is_proctored: bool
+    hide_from_toc: bool
     prerequisite: Prerequisite | None = None
-    units: tuple[Unit, ...] = ()
+    units: tuple[Unit, ...]
 
 
 class Chapter(Record):
     block_key: UsageKeyStr
     display_name: str
-    sequences: tuple[Sequence, ...] = ()
+    sequences: tuple[Sequence, ...]
 
 
 class CoursePublishedData(Record):
@@ -97,20 +97,20 @@ class CoursePublishedData(Record):
     enrollment_start: Time | None = None
     enrollment_end: Time | None = None
     advertised_start: str | None = None
-    pacing: Literal["instructor", "self"] = "instructor"
+    pacing: Literal["instructor", "self"]
     course_image_url: str | None = None
     course_video_url: str | None = None
     marketing_url: str | None = None
-    show_calculator: bool = False
-    invitation_only: bool = False
+    show_calculator: bool
+    invitation_only: bool
     lowest_passing_grade: Fraction = 0.5
-    modes: tuple[Mode, ...] = ()
+    modes: tuple[Mode, ...]
     expected_duration_weeks: int | None = Field(default=None, ge=0)
     certificate_available_date: Time | None = None
-    honor_certificates_enabled: bool = False
+    honor_certificates_enabled: bool
     entrance_exam: EntranceExam | None = None
-    features: Features = Features()
-    outline: tuple[Chapter, ...] = ()
+    features: Features
+    outline: tuple[Chapter, ...]
 
 
 @register
@@ -125,7 +125,7 @@ class CoursePublished(EventData):
 
 class CourseScheduleData(Record):
     start: Time
-    pacing: str = "instructor"
+    pacing: str
     end: Time | None = None
     enrollment_start: Time | None = None
     enrollment_end: Time | None = None
@@ -135,8 +135,8 @@ class CourseCatalogData(Record):
     course_key: CourseKeyStr
     name: str
     schedule_data: CourseScheduleData
-    hidden: bool = False
-    invitation_only: bool = False
+    hidden: bool
+    invitation_only: bool
 
 
 @register
@@ -149,16 +149,10 @@ class CourseCatalogInfoChanged(EventData):
         return self.catalog_info.course_key
 
 
-def _course_key_or_empty(value: str) -> str:
-    from events.common import _check_course_key
-
-    return value if value == "" else _check_course_key(value)
-
-
 class CourseAccessRoleData(Record):
     user: UserData
     org_key: str
-    course_key: Annotated[str, AfterValidator(_course_key_or_empty)] = ""
+    course_key: Annotated[str, AfterValidator(course_key_or_empty)]  # "" = every course of org_key
     role: str
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import Field
-
 from events.base import EventData, Record
 from events.common import CourseData, CourseKeyStr, Fraction, Time, UsageKeyStr, UserData
 from events.registry import register
@@ -16,12 +14,13 @@ TOPIC = "learning-course-grade-lifecycle"
 class PersistentCourseGradeData(Record):
     user_id: int
     course: CourseData
-    course_edited_timestamp: Time | None = None
-    course_version: str = ""
-    grading_policy_hash: str = ""
-    percent_grade: float = Field(ge=0.0, le=1.0)
-    letter_grade: str = ""
-    passed_timestamp: Time | None = None
+    # Required keys; the values are null in edx-platform when the course was never edited / passed.
+    course_edited_timestamp: Time | None
+    course_version: str
+    grading_policy_hash: str
+    percent_grade: Fraction
+    letter_grade: str
+    passed_timestamp: Time | None
 
 
 @register
