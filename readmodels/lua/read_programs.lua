@@ -1,0 +1,29 @@
+-- The program list route's facts, in one round trip, from the serving generation.
+-- ARGV[1] namespace  ARGV[2] user id
+-- Returns {generation, user hash (flat), programs (flat: uuid, program document)}: every program
+-- holding a run the user is actively enrolled in (deduplicated). Inactive enrollments are skipped
+-- here only to save transfer; the view applies the full rules (enterprise links, counting).
+local ns, uid = ARGV[1], ARGV[2]
+local gen = redis.call("GET", ns .. ":serving") or "1"
+local p = ns .. ":g" .. gen .. ":"
+local user = redis.call("HGETALL", p .. "u:" .. uid)
+local seen, progs = {}, {}
+for i = 1, #user, 2 do
+  local name = user[i]
+  if string.sub(name, 1, 4) == "enr:" then
+    local raw = user[i + 1]
+    local tab = string.find(raw, "\t", 1, true)
+    local ok, enr = pcall(cjson.decode, string.sub(raw, (tab or 0) + 1))
+    if ok and type(enr) == "table" and enr["is_active"] == true then
+      local rp = redis.call("HGETALL", p .. "runprogs:" .. string.sub(name, 5))
+      for j = 1, #rp, 2 do
+        if not seen[rp[j]] then
+          seen[rp[j]] = true
+          progs[#progs + 1] = rp[j]
+          progs[#progs + 1] = rp[j + 1]
+        end
+      end
+    end
+  end
+end
+return {gen, user, progs}

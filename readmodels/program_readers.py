@@ -1,0 +1,57 @@
+"""What the program routes ask Redis: one Lua script per request, from the serving generation
+(the pointer is read inside the script, so a generation switch is atomic for every request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from readmodels.facts import UserFacts, pairs, versioned
+from readmodels.scripts import lua
+
+
+@dataclass(frozen=True)
+class UserProgramsFacts:
+    """The list route: the learner hash and every program holding a run they are actively enrolled in."""
+
+    generation: int
+    user: UserFacts
+    programs: dict[str, dict[str, Any]]  # uuid -> program document
+
+
+@dataclass(frozen=True)
+class ProgramFacts:
+    """The progress_details route: the program (None when unknown or deleted) and the learner hash."""
+
+    generation: int
+    program: dict[str, Any] | None
+    user: UserFacts
+
+
+def _s(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+class ProgramReaders:
+    def __init__(self, redis: Redis, namespace: str) -> None:
+        self._ns = namespace
+        self._list = redis.register_script(lua("read_programs"))
+        self._progress = redis.register_script(lua("read_programs_progress"))
+
+    async def user_programs(self, user_id: int) -> UserProgramsFacts:
+        raw = await self._list(keys=[], args=[self._ns, str(user_id)])
+        programs = {}
+        for uuid, doc in pairs(raw[2]).items():
+            parsed = orjson.loads(doc)
+            if isinstance(parsed, dict):
+                programs[uuid] = parsed
+        return UserProgramsFacts(int(raw[0]), UserFacts(user_id, pairs(raw[1])), programs)
+
+    async def program(self, program_uuid: str, user_id: int) -> ProgramFacts:
+        raw = await self._progress(keys=[], args=[self._ns, program_uuid, str(user_id)])
+        snapshot = versioned(_s(raw[1])) if raw[1] else None
+        program = snapshot[1] if snapshot and isinstance(snapshot[1], dict) else None
+        return ProgramFacts(int(raw[0]), program, UserFacts(user_id, pairs(raw[2])))
