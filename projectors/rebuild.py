@@ -105,6 +105,13 @@ async def start_or_resume(redis: Redis, settings: Settings, *, fresh: bool = Fal
     return RebuildPlan(gen, serving, group, resumed=False)
 
 
+async def partitions_of(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> list[TopicPartition]:
+    """Every partition of `topics`, from fresh metadata (aiokafka's public `topics()` fetches the
+    metadata but does not keep it, so `partitions_for_topic` would not know an unsubscribed topic)."""
+    cluster = await consumer._client.fetch_all_metadata()
+    return [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
+
+
 def _field(tp: TopicPartition) -> str:
     return Checkpoint(tp.topic, tp.partition, 0).field
 
@@ -133,9 +140,9 @@ async def run_rebuild(
     )
     await consumer.start()
     try:
-        await consumer.topics()  # loads metadata, so partitions_for_topic answers
-        tps = [TopicPartition(t, p) for t in settings.source_topics
-               for p in sorted(consumer.partitions_for_topic(t) or ())]
+        tps = await partitions_of(consumer, settings.source_topics)
+        if not tps:
+            raise RebuildError(f"none of the source topics exists: {', '.join(settings.source_topics)}")
         consumer.assign(tps)
         begin = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
+
+from projectors.rebuild import partitions_of
 
 BUCKETS = ("not started", "in progress", "completed", "unenrolled")
 
@@ -67,8 +69,7 @@ async def follow(
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
-        await consumer.topics()
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        tps = await partitions_of(consumer, [topic])
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         ends = await consumer.end_offsets(tps) if once else {}
@@ -80,7 +81,7 @@ async def follow(
                     headers = dict(r.headers or ())
                     buckets.add(headers["ce_id"].decode(), orjson.loads(r.value))
             on_update(buckets)
-            if once and all(await consumer.position(tp) >= ends[tp] for tp in tps):
+            if once and all(pos >= ends[tp] for tp, pos in [(tp, await consumer.position(tp)) for tp in tps]):
                 break
         return buckets
     finally:
