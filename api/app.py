@@ -7,9 +7,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
 
+from api.bus import EventBus
+from api.errors import install_error_handlers
+from api.platform import ALLOW_HEADERS, EXPOSE_HEADERS, PlatformMiddleware
 from api.routes import courseware, programs
 from projectors.redis_client import make_redis
+from readmodels.program_readers import ProgramReaders
 from readmodels.readers import Readers
 from readmodels.settings import Settings, load_settings
 
@@ -22,16 +27,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = make_redis(settings.redis_url)
+        bus = EventBus(settings)
+        bus.start()  # connects in the background: a Kafka outage never fails startup
         app.state.settings = settings
         app.state.redis = redis
+        app.state.bus = bus
         app.state.readers = Readers(redis, settings.redis_namespace)
+        app.state.program_readers = ProgramReaders(redis, settings.redis_namespace)
         try:
             yield
         finally:
+            await bus.stop()
             await redis.aclose()
 
     app = FastAPI(title="learner-projector", version="0.1.0", lifespan=lifespan, redirect_slashes=False)
     app.state.settings = settings
+    install_error_handlers(app)
     app.include_router(courseware.router)
     app.include_router(programs.router)
+    # Added last = outermost: CORS wraps the platform, so errors and 304s carry CORS headers too.
+    app.add_middleware(PlatformMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(settings.cors_origins),
+        allow_credentials=True,
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=list(ALLOW_HEADERS),
+        expose_headers=list(EXPOSE_HEADERS),
+        max_age=600,
+    )
     return app

@@ -1,14 +1,19 @@
-"""Typed dependencies for the routes."""
+"""Typed dependencies for the routes (shared by every router)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from api import clock
 from api.auth import Caller, authenticate
+from api.bus import EventBus
+from api.errors import ApiError
 from readmodels.readers import Readers
 from readmodels.settings import Settings
+from readmodels.views.common import ViewConfig
 
 
 def get_settings(request: Request) -> Settings:
@@ -19,10 +24,36 @@ def get_readers(request: Request) -> Readers:
     return request.app.state.readers  # type: ignore[no-any-return]
 
 
+def get_bus(request: Request) -> EventBus:
+    return request.app.state.bus  # type: ignore[no-any-return]
+
+
 def get_caller(request: Request) -> Caller | None:
     return authenticate(request, request.app.state.settings)
 
 
+def require_caller(request: Request) -> Caller:
+    caller = authenticate(request, request.app.state.settings)
+    if caller is None:
+        raise ApiError(401, "Authentication credentials were not provided.", headers={"WWW-Authenticate": "JWT"})
+    return caller
+
+
+def get_now(request: Request) -> datetime:
+    return clock.now(request.app.state.settings)
+
+
+def get_view_config(request: Request) -> ViewConfig:
+    s: Settings = request.app.state.settings
+    return ViewConfig(lms_base_url=s.lms_base_url.rstrip("/"), account_mfe_url=s.account_mfe_url.rstrip("/"),
+                      ecommerce_url=s.ecommerce_url.rstrip("/"), linkedin_org_id=s.linkedin_org_id or None,
+                      streak_lengths=tuple(s.streak_lengths))
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ReadersDep = Annotated[Readers, Depends(get_readers)]
+BusDep = Annotated[EventBus, Depends(get_bus)]
 CallerDep = Annotated[Caller | None, Depends(get_caller)]
+RequiredCallerDep = Annotated[Caller, Depends(require_caller)]
+NowDep = Annotated[datetime, Depends(get_now)]
+ViewConfigDep = Annotated[ViewConfig, Depends(get_view_config)]

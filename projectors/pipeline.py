@@ -52,7 +52,7 @@ class DeadLetter:
     def headers(self) -> list[tuple[str, bytes]]:
         return [
             *self.message.headers,
-            ("dlq_reason", self.reason.encode()),
+            ("dlq_reason", " ".join(self.reason.split())[:500].encode(errors="backslashreplace")),  # one line
             ("dlq_source", self.message.source.encode()),
         ]
 

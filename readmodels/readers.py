@@ -1,27 +1,80 @@
 """What the API asks Redis: one Lua script per route, one round trip each, always from the
-generation the serving pointer names (read inside the same script, so a switch is atomic)."""
+generation the serving pointer names (read inside the same script, so a switch is atomic).
+
+Every script also resolves a masquerade username (`unames`) and returns the caller's course access
+roles, so the route can authorise the masquerade without a second round trip.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 
-from readmodels.facts import UserFacts, pairs, versioned
+from readmodels.facts import UserFacts, pairs, value, versioned
 from readmodels.scripts import lua
+
+
+@dataclass(frozen=True)
+class Who:
+    """Whose data a read served: the effective user (None: anonymous, or an unknown username)."""
+
+    user_id: int | None
+    unknown_username: bool
+    caller_roles: UserFacts  # the caller's `role:*` fields only
 
 
 @dataclass(frozen=True)
 class CourseFacts:
     generation: int
-    course: dict[str, Any]
+    course: dict[str, Any] | None  # None: never published
     course_version: str
     catalog: tuple[str, dict[str, Any]] | None
     user: UserFacts
-    caller: UserFacts | None
     run_programs: dict[str, dict[str, Any]]
-    activity: list[tuple[str, int]]
+    activity: list[tuple[str, int]]  # (member, bucket micros)
+    who: Who
+
+
+@dataclass(frozen=True)
+class SequenceFacts:
+    generation: int
+    course: dict[str, Any] | None
+    course_version: str
+    catalog: tuple[str, dict[str, Any]] | None
+    block_type: str | None  # the block's type in the newest outline; None: not in it
+    sequence: dict[str, Any] | None
+    user: UserFacts
+    completions: dict[str, float]
+    who: Who
+
+
+@dataclass(frozen=True)
+class ResumeFacts:
+    generation: int
+    block_id: str | None
+    unit_id: str | None
+    section_id: str | None
+    who: Who
+
+
+@dataclass(frozen=True)
+class CelebrationFacts:
+    generation: int
+    course_exists: bool
+    enrollment: dict[str, Any] | None
+    who: Who
+
+
+def _s(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def _who(caller_roles: list[bytes], uid: bytes, unknown: int) -> Who:
+    text = _s(uid)
+    return Who(int(text) if text else None, bool(unknown), UserFacts(None, pairs(caller_roles)))
 
 
 class Readers:
@@ -29,27 +82,61 @@ class Readers:
         self._redis = redis
         self._ns = namespace
         self._course = redis.register_script(lua("read_course"))
+        self._sequence = redis.register_script(lua("read_sequence"))
+        self._resume = redis.register_script(lua("read_resume"))
+        self._celebration = redis.register_script(lua("read_celebration"))
 
-    async def course(self, course_key: str, user_id: int | None, caller_id: int | None = None) -> CourseFacts | None:
-        import orjson
-
-        raw = await self._course(keys=[], args=[self._ns, course_key, _id(user_id), _id(caller_id)])
-        if raw[1] is None:
-            return None
-        course = versioned(raw[1].decode())
+    async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
+        raw = await self._course(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
+        who = _who(raw[6], raw[7], raw[8])
+        if not raw[1]:
+            return CourseFacts(int(raw[0]), None, "", None, UserFacts(who.user_id), {}, [], who)
+        course = versioned(_s(raw[1]))
         assert course is not None
-        catalog = versioned(raw[2].decode()) if raw[2] else None
         act = raw[5]
         return CourseFacts(
             generation=int(raw[0]),
             course=course[1],
             course_version=course[0],
-            catalog=catalog,
-            user=UserFacts(user_id, pairs(raw[3])),
-            caller=UserFacts(caller_id, pairs(raw[6])) if caller_id is not None and caller_id != user_id else None,
+            catalog=versioned(_s(raw[2])) if raw[2] else None,
+            user=UserFacts(who.user_id, pairs(raw[3])),
             run_programs={k: orjson.loads(v) for k, v in pairs(raw[4]).items()},
-            activity=[(act[i].decode(), int(float(act[i + 1]))) for i in range(0, len(act), 2)],
+            activity=[(_s(act[i]), int(float(act[i + 1]))) for i in range(0, len(act), 2)],
+            who=who,
         )
+
+    async def sequence(
+        self, course_key: str, usage_key: str, caller_id: int | None, masquerade: str = ""
+    ) -> SequenceFacts:
+        raw = await self._sequence(keys=[], args=[self._ns, course_key, usage_key, _id(caller_id), masquerade])
+        who = _who(raw[6], raw[7], raw[8])
+        course = versioned(_s(raw[1])) if raw[1] else None
+        return SequenceFacts(
+            generation=int(raw[0]),
+            course=course[1] if course else None,
+            course_version=course[0] if course else "",
+            catalog=versioned(_s(raw[9])) if len(raw) > 9 and raw[9] else None,
+            block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
+            sequence=orjson.loads(raw[3]) if raw[3] else None,
+            user=UserFacts(who.user_id, pairs(raw[4])),
+            completions={k: float(value(v, 0.0)) for k, v in pairs(raw[5]).items()},
+            who=who,
+        )
+
+    async def resume(self, course_key: str, caller_id: int | None, masquerade: str = "") -> ResumeFacts:
+        raw = await self._resume(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
+        who = _who(raw[3], raw[4], raw[5])
+        block = value(_s(raw[1])) if raw[1] else None
+        if not raw[2] or not isinstance(block, str):
+            return ResumeFacts(int(raw[0]), None, None, None, who)
+        # cblk value: "<block type>\t<unit key>\t<sequence key>" (empty parts: not inside one)
+        _type, unit, sequence = [*_s(raw[2]).split("\t"), "", ""][:3]
+        return ResumeFacts(int(raw[0]), block, unit or None, sequence or None, who)
+
+    async def celebration(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CelebrationFacts:
+        raw = await self._celebration(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
+        who = _who(raw[3], raw[4], raw[5])
+        return CelebrationFacts(int(raw[0]), bool(raw[1]), value(_s(raw[2])) if raw[2] else None, who)
 
 
 def _id(user_id: int | None) -> str:

@@ -1,30 +1,141 @@
-"""Courseware routes: course metadata, resume, celebration, sequence metadata."""
+"""Courseware routes: course metadata, resume, celebration, sequence metadata.
+
+Each route parses its key, makes one Redis round trip (readmodels.readers), authorises a
+masquerade, and shapes the body with the pure views (readmodels.views) at "now".
+"""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from fastapi import APIRouter
+import orjson
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import CallerDep, ReadersDep
-from readmodels import keys
+from api.bus import BusUnavailableError
+from api.deps import BusDep, CallerDep, NowDep, ReadersDep, RequiredCallerDep, ViewConfigDep
+from api.errors import ApiError, shown
+from api.keys import parse_course_key, parse_usage_key
+from api.masquerade import authorize, requested_username
+from events import Event
+from events.activity import CelebrationAcknowledged, CoursewareVisited
+from readmodels import models
+from readmodels.tokens import encode_token
+from readmodels.views import programs
+from readmodels.views.common import effective_course, is_course_staff
+from readmodels.views.course import course_metadata
+from readmodels.views.sequence import sequence_metadata
 
-router = APIRouter(prefix="/api/courseware")
+router = APIRouter(prefix="/api/courseware", tags=["courseware"])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": models.CoursewareError} for code in (400, 401, 403, 404, 413, 503)
+}
+CELEBRATION_FLAGS = ("first_section", "weekly_goal")
+EVENT_SOURCE = "learner-projector/api"
 
 
-@router.get("/course/{course_key:path}")
-async def course_metadata(course_key: str, readers: ReadersDep, caller: CallerDep) -> Any:
-    course_key = course_key.rstrip("/")
-    user_id = caller.user_id if caller else None
-    facts = await readers.course(course_key, user_id)
-    if facts is None:
-        return JSONResponse({"developer_message": f"Course not found: {course_key}"}, status_code=404)
-    enrollment = facts.user.get(keys.f_enrollment(course_key)) if user_id is not None else None
-    return {
-        "id": course_key,
-        "name": facts.course["display_name"],
-        "enrollment": {"mode": enrollment["mode"], "is_active": enrollment["is_active"]}
-        if enrollment
-        else {"mode": None, "is_active": False},
-    }
+@router.get("/course/{course_key:key}", response_model=models.CourseMetadata,
+                  responses=ERRORS)
+async def get_course_metadata(
+    course_key: str, request: Request, readers: ReadersDep, caller: CallerDep, bus: BusDep, now: NowDep,
+    config: ViewConfigDep, requested_fields: str | None = None, browser_timezone: str | None = None,
+) -> Response:
+    key, parsed = parse_course_key(course_key)
+    masquerade = requested_username(request, caller)
+    facts = await readers.course(key, caller.user_id if caller else None, masquerade)
+    effective = authorize(caller, masquerade, facts.who, key, parsed.org)
+    if facts.course is None:
+        raise ApiError(404, f"Course not found: '{shown(key)}'.")
+    body = course_metadata(
+        effective_course(facts.course, facts.course_version, facts.catalog), key, facts.user,
+        activity=facts.activity, run_programs=facts.run_programs, now=now, config=config,
+        progress=programs.progress, browser_timezone=browser_timezone, masquerading=effective.masquerading,
+    )
+    if requested_fields:
+        wanted = [f.strip() for f in requested_fields.split(",") if f.strip()]
+        body = {name: body[name] for name in wanted if name in body}
+    if caller is not None and not effective.masquerading:
+        visit = {"user_id": caller.user_id, "course_key": key, "visited_at": now,
+                 "browser_timezone": browser_timezone[:64] if browser_timezone else None}
+        bus.emit(_event(CoursewareVisited, {"visit": visit}, now))
+    return JSONResponse(body)
+
+
+@router.get("/resume/{course_key:key}", response_model=models.ResumePoint,
+                  responses=ERRORS)
+async def get_resume(course_key: str, request: Request, readers: ReadersDep, caller: RequiredCallerDep) -> Response:
+    key, parsed = parse_course_key(course_key)
+    masquerade = requested_username(request, caller)
+    facts = await readers.resume(key, caller.user_id, masquerade)
+    authorize(caller, masquerade, facts.who, key, parsed.org)
+    return JSONResponse({"block_id": facts.block_id, "section_id": facts.section_id, "unit_id": facts.unit_id})
+
+
+@router.post("/celebration/{course_key:key}", status_code=202, response_model=models.CelebrationAck,
+             responses={**ERRORS, 200: {"model": models.CelebrationAck, "description": "Nothing to acknowledge"}})
+async def post_celebration(
+    course_key: str, request: Request, readers: ReadersDep, caller: RequiredCallerDep, bus: BusDep, now: NowDep,
+) -> Response:
+    key, parsed = parse_course_key(course_key)
+    flags = _celebration_body(await request.body())
+    masquerade = requested_username(request, caller)
+    facts = await readers.celebration(key, caller.user_id, masquerade)
+    effective = authorize(caller, masquerade, facts.who, key, parsed.org)
+    if not facts.course_exists or facts.enrollment is None:
+        raise ApiError(404, f"No enrollment in course '{shown(key)}'.")
+    if effective.masquerading:
+        return JSONResponse(flags, status_code=202)
+    if not flags:
+        return JSONResponse({}, status_code=200)
+    event = _event(CelebrationAcknowledged, {"celebration": {"user_id": caller.user_id, "course_key": key, **flags}},
+                   now)
+    try:
+        position = await bus.send(event)
+    except BusUnavailableError as exc:
+        raise ApiError(503, f"Event bus unavailable: {exc}") from None
+    return JSONResponse(flags, status_code=202, headers={"X-Read-Model-Token": encode_token(position)})
+
+
+@router.get("/sequence/{usage_key:key}", response_model=models.SequenceMetadata,
+                  responses={**ERRORS, 422: {"description": "The block is not a sequence (empty body)"}})
+async def get_sequence_metadata(
+    usage_key: str, request: Request, readers: ReadersDep, caller: CallerDep, now: NowDep, config: ViewConfigDep,
+) -> Response:
+    key, parsed = parse_usage_key(usage_key)
+    course_key = str(parsed.course_key)
+    masquerade = requested_username(request, caller)
+    facts = await readers.sequence(course_key, key, caller.user_id if caller else None, masquerade)
+    effective = authorize(caller, masquerade, facts.who, course_key, parsed.course_key.org)
+    if facts.course is None or facts.block_type is None:
+        raise ApiError(404, f"Block not found: '{shown(key)}'.")
+    if facts.block_type != "sequential" or facts.sequence is None:
+        return Response(status_code=422)
+    course = effective_course(facts.course, facts.course_version, facts.catalog)
+    body = sequence_metadata(
+        facts.sequence, course, key, parsed.block_id, facts.user, facts.completions, now,
+        lms_base_url=config.lms_base_url, caller_is_staff=effective.caller_is_staff,
+        masquerading=effective.masquerading,
+        learner_is_staff=effective.masquerading and is_course_staff(facts.user, course_key, parsed.course_key.org),
+    )
+    return JSONResponse(body)
+
+
+def _celebration_body(raw: bytes) -> dict[str, bool]:
+    try:
+        body = orjson.loads(raw) if raw.strip() else None
+    except orjson.JSONDecodeError:
+        raise ApiError(400, "Request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Request body must be a JSON object.")
+    unknown = sorted(set(body) - set(CELEBRATION_FLAGS))
+    if unknown:
+        raise ApiError(400, f"Unknown celebration keys: {', '.join(shown(k, 40) for k in unknown[:5])}.")
+    if any(not isinstance(v, bool) for v in body.values()):
+        raise ApiError(400, "Celebration values must be booleans.")
+    return {k: body[k] for k in CELEBRATION_FLAGS if k in body}
+
+
+def _event(cls: Any, data: dict[str, Any], now: Any) -> Event[Any]:
+    return Event(type=cls.TYPE, id=str(uuid.uuid4()), time=now, data=cls.model_validate(data), source=EVENT_SOURCE)

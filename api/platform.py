@@ -1,0 +1,170 @@
+"""The HTTP platform every route shares (courseware and program routers alike):
+
+- a request id on every response (`X-Request-ID`), and never a 500: Redis unreachable or any
+  unexpected error is logged with the request id and answered 503 with the route's error key;
+- request bodies over `max_body_bytes`: 413;
+- HEAD is served as GET without the body;
+- JSON responses get an `ETag` of the body, `Cache-Control: private, no-cache`, and 304 on a
+  matching `If-None-Match`; HEAD answers carry the headers without the body;
+- `OPTIONS` without a CORS preflight is answered with the route's `Allow` list;
+- `Access-Control-Expose-Headers` (Date, ETag, the X-Read-Model-* headers) on every response,
+  with or without an `Origin` (CORS itself is Starlette's middleware, outside this one).
+
+A pure ASGI middleware (not BaseHTTPMiddleware) so streaming, HEAD and errors stay under control.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from typing import Any
+
+import orjson
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_body
+
+log = logging.getLogger(__name__)
+
+EXPOSE_HEADERS = ("Date", "ETag", "X-Read-Model-Token", "X-Read-Model-Fresh", "X-Request-ID")
+ALLOW_HEADERS = ("USE-JWT-COOKIE", "X-CSRFToken", "Content-Type", "Authorization", "If-None-Match", "Prefer",
+                 "X-Read-Model-Min-Token")
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+def etag_of(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    if if_none_match.strip() == "*":
+        return True
+    tags = (t.strip().removeprefix("W/") for t in if_none_match.split(","))
+    return etag in tags
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers") or ():
+        if k.lower() == name:
+            return v.decode("latin-1")
+    return None
+
+
+class PlatformMiddleware:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = 65536) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        path: str = scope.get("path", "")
+        method: str = scope.get("method", "GET")
+        started = False
+
+        async def send_final(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+            headers = [*headers, (b"x-request-id", request_id.encode()),
+                       (b"access-control-expose-headers", ", ".join(EXPOSE_HEADERS).encode())]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+        async def send_json(status: int, content: Any) -> None:
+            body = orjson.dumps(content)
+            await send_final(status, [(b"content-type", b"application/json"),
+                                      (b"content-length", str(len(body)).encode()),
+                                      (b"cache-control", b"private, no-cache")], body)
+
+        length = _header(scope, b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            await send_json(413, error_body(path, f"Request body larger than {self.max_body_bytes} bytes."))
+            return
+
+        if method == "HEAD":
+            # HEAD is GET without the body, for every route of every router.
+            scope = {**scope, "method": "GET"}
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLargeError
+            return message
+
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def buffered_send(message: Message) -> None:
+            nonlocal start, started
+            if message["type"] == "http.response.start":
+                start = message
+                return
+            if message["type"] != "http.response.body" or start is None:
+                await send(message)
+                return
+            chunks.append(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            started = True
+            await self._finish(scope, start, b"".join(chunks), send_final)
+
+        try:
+            await self.app(scope, limited_receive, buffered_send)
+        except BodyTooLargeError:
+            if not started:
+                await send_json(413, error_body(path, f"Request body larger than {self.max_body_bytes} bytes."))
+        except REDIS_DOWN as exc:
+            log.warning("request %s %s %s: Redis unavailable: %r", request_id, method, path, exc)
+            if not started:
+                await send_json(503, error_body(path, "Read models are unavailable (Redis unreachable).", request_id))
+        except Exception:
+            log.exception("request %s %s %s failed", request_id, method, path)
+            if not started:
+                await send_json(503, error_body(path, "Temporarily unable to answer.", request_id))
+
+    @staticmethod
+    async def _finish(scope: Scope, start: Message, body: bytes, send_final: Any) -> None:
+        status: int = start["status"]
+        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+        if scope["method"] == "OPTIONS" and status == 405:
+            # Not a CORS preflight (CORSMiddleware answers those): the route's methods, from its 405.
+            allow = {m.strip() for k, v in headers if k.lower() == b"allow" for m in v.decode().split(",")}
+            if "GET" in allow:
+                allow.add("HEAD")
+            allow_line = ", ".join(sorted((allow - {""}) | {"OPTIONS"})).encode()
+            await send_final(200, [(b"allow", allow_line), (b"content-length", b"0")], b"")
+            return
+        if status == 405:
+            allow = {m.strip() for k, v in headers if k.lower() == b"allow" for m in v.decode().split(",")}
+            if "GET" in allow:
+                allow.add("HEAD")
+            allow_line = ", ".join(sorted((allow - {""}) | {"OPTIONS"})).encode()
+            headers = [(k, v) for k, v in headers if k.lower() != b"allow"] + [(b"allow", allow_line)]
+        content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+        if content_type.startswith(b"application/json"):
+            headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+            headers.append((b"cache-control", b"private, no-cache"))
+            if 200 <= status < 300:
+                etag = etag_of(body)
+                headers.append((b"etag", etag.encode()))
+                inm = _header(scope, b"if-none-match")
+                if inm is not None and etag_matches(inm, etag):
+                    keep = {b"etag", b"cache-control", b"date", b"vary"}
+                    await send_final(304, [(k, v) for k, v in headers if k.lower() in keep], b"")
+                    return
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send_final(status, headers, body)

@@ -1,0 +1,42 @@
+-- The resume point, resolved against the newest published outline, in one round trip.
+-- ARGV[1] namespace  ARGV[2] course key  ARGV[3] caller id  ARGV[4] masquerade username ("" = none)
+-- Returns {generation, resume field (versioned) or false, block entry (cblk) or false,
+--          caller roles (flat), effective user id, unknown (0/1)}
+local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local gen = redis.call("GET", ns .. ":serving") or "1"
+local p = ns .. ":g" .. gen .. ":"
+
+local function roles(uid)
+  local out = {}
+  if uid == "" then return out end
+  local h = redis.call("HGETALL", p .. "u:" .. uid)
+  for i = 1, #h, 2 do
+    if string.sub(h[i], 1, 5) == "role:" then
+      out[#out + 1] = h[i]
+      out[#out + 1] = h[i + 1]
+    end
+  end
+  return out
+end
+
+local uid, unknown = caller, 0
+if uname ~= "" then
+  local v = redis.call("HGET", p .. "unames", uname)
+  if v then
+    uid = string.sub(v, string.find(v, "\t", 1, true) + 1)
+  else
+    uid, unknown = "", 1
+  end
+end
+
+local resume, blk = false, false
+if uid ~= "" then
+  resume = redis.call("HGET", p .. "u:" .. uid, "resume:" .. ck) or false
+  if resume then
+    local block = cjson.decode(string.sub(resume, string.find(resume, "\t", 1, true) + 1))
+    if type(block) == "string" then
+      blk = redis.call("HGET", p .. "cblk:" .. ck, block) or false
+    end
+  end
+end
+return {gen, resume, blk, roles(caller), uid, unknown}

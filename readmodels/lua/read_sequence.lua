@@ -1,0 +1,46 @@
+-- Everything the sequence-metadata route needs, in one round trip, from the serving generation.
+-- ARGV[1] namespace  ARGV[2] course key  ARGV[3] usage key  ARGV[4] caller id ("" = anonymous)
+-- ARGV[5] masquerade username ("" = none)
+-- Returns {generation, course snapshot or false, block entry (cblk) or false, sequence doc or false,
+--          user hash (flat), completions (flat), caller roles (flat), effective user id, unknown (0/1),
+--          catalog info or false}
+local ns, ck, usage, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local gen = redis.call("GET", ns .. ":serving") or "1"
+local p = ns .. ":g" .. gen .. ":"
+
+local function roles(uid)
+  local out = {}
+  if uid == "" then return out end
+  local h = redis.call("HGETALL", p .. "u:" .. uid)
+  for i = 1, #h, 2 do
+    if string.sub(h[i], 1, 5) == "role:" then
+      out[#out + 1] = h[i]
+      out[#out + 1] = h[i + 1]
+    end
+  end
+  return out
+end
+
+local uid, unknown = caller, 0
+if uname ~= "" then
+  local v = redis.call("HGET", p .. "unames", uname)
+  if v then
+    uid = string.sub(v, string.find(v, "\t", 1, true) + 1)
+  else
+    uid, unknown = "", 1
+  end
+end
+
+local course = redis.call("GET", p .. "course:" .. ck)
+if not course then
+  return {gen, false, false, false, {}, {}, roles(caller), uid, unknown, false}
+end
+local cat = redis.call("HGET", p .. "ccat:" .. ck, "info")
+local blk = redis.call("HGET", p .. "cblk:" .. ck, usage)
+local seq = redis.call("HGET", p .. "cseq:" .. ck, usage)
+local user, done = {}, {}
+if seq and uid ~= "" then
+  user = redis.call("HGETALL", p .. "u:" .. uid)
+  done = redis.call("HGETALL", p .. "uc:" .. uid .. ":" .. ck)
+end
+return {gen, course, blk or false, seq or false, user, done, roles(caller), uid, unknown, cat or false}

@@ -1,0 +1,83 @@
+"""Small pure helpers shared by the read-time views: dates, time zones, roles, merged course facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from events.base import format_time, parse_time
+from readmodels.facts import UserFacts
+
+VERIFIED_TYPE_MODES = frozenset({"verified", "professional", "credit", "executive-education", "masters"})
+STAFF_ROLES = frozenset({"staff", "instructor"})
+
+
+@dataclass(frozen=True)
+class ViewConfig:
+    """The deployment URLs and knobs the views need (built from Settings by the API)."""
+
+    lms_base_url: str = "http://localhost:18000"
+    account_mfe_url: str = "http://localhost:1997"
+    ecommerce_url: str = "http://localhost:18130"
+    linkedin_org_id: str | None = None
+    streak_lengths: tuple[int, ...] = (3,)
+    platform_name: str = "Open edX"
+
+
+def time_or_none(value: Any) -> datetime | None:
+    """An RFC 3339 string from a stored document -> aware UTC datetime (None stays None)."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except ValueError:
+        return None
+
+
+def fmt(value: datetime | None) -> str | None:
+    return None if value is None else format_time(value)
+
+
+def zone(name: Any) -> tzinfo | None:
+    """A valid IANA zone (legacy ICU aliases such as Europe/Kiev included), else None."""
+    if not isinstance(name, str) or not name or len(name) > 64 or ".." in name or name.startswith("/"):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def effective_course(
+    course: dict[str, Any], course_version: str, catalog: tuple[str, dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The published course with catalog info applied when the catalog event is newer."""
+    if catalog is None or catalog[0] <= course_version:
+        return course
+    info = catalog[1]
+    merged = dict(course)
+    merged["display_name"] = info.get("name") or course.get("display_name")
+    for name in ("start", "end", "enrollment_start", "enrollment_end", "pacing", "invitation_only"):
+        if name in info:
+            merged[name] = info[name]
+    return merged
+
+
+def is_course_staff(roles: UserFacts, course_key: str, org: str) -> bool:
+    """A granted staff/instructor role for this course, or for its whole org (empty course key)."""
+    for name, granted in roles.with_prefix("role:").items():
+        if granted is not True:
+            continue
+        role_org, _, rest = name.partition("\t")
+        role_course, _, role = rest.partition("\t")
+        if role not in STAFF_ROLES:
+            continue
+        if role_course == course_key or (role_course == "" and role_org == org):
+            return True
+    return False
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
