@@ -1,9 +1,103 @@
-"""`lp` sub-commands: events. Each command module registers its commands on the typer app."""
+"""`lp` sub-commands: events (`lp produce`, `lp tail`). Each command module registers its commands on
+the typer app; the work is done in tools/jsonl.py (pure) and tools/eventio.py (Kafka)."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
 import typer
+
+BootstrapOpt = Annotated[
+    str | None, typer.Option("--bootstrap", help="Kafka bootstrap (default: LP_KAFKA_BOOTSTRAP, .run/stack.env).")
+]
+PrefixOpt = Annotated[
+    str | None, typer.Option("--topic-prefix", help="Topic prefix (default: LP_TOPIC_PREFIX, .run/stack.env).")
+]
+
+
+def _target(bootstrap: str | None, topic_prefix: str | None) -> Any:
+    from readmodels.settings import SettingsError
+    from tools.eventio import resolve_target
+    from tools.stack import default_workdir
+
+    try:
+        return resolve_target(bootstrap, topic_prefix, default_workdir() / "stack.env")
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def produce(
+    file: Annotated[str, typer.Argument(help="JSON lines file, one CloudEvent per line ('-' for stdin).")],
+    bootstrap: BootstrapOpt = None,
+    topic_prefix: PrefixOpt = None,
+    validate: Annotated[
+        bool, typer.Option("--validate/--no-validate", help="Reject lines the projector would dead-letter.")
+    ] = True,
+) -> None:
+    """Produce CloudEvents from a JSONL file: `type`, `id`, `time`, `data`, optional `source`, `topic`, `key`.
+
+    The topic is the one of the event type (with the topic prefix) unless the line names one. Bad lines
+    are reported with their line number and skipped; the exit code is 1 when there were any.
+    """
+    from tools.eventio import produce_messages
+    from tools.jsonl import parse_lines
+
+    target = _target(bootstrap, topic_prefix)
+    if file == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            lines = Path(file).read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            typer.echo(f"error: cannot read {file}: {exc}", err=True)
+            raise typer.Exit(2) from None
+    messages, errors = parse_lines(lines, topic_prefix=target.topic_prefix, validate=validate)
+    for error in errors:
+        typer.echo(f"{file}:{error}", err=True)
+    counts = asyncio.run(produce_messages(target.bootstrap, messages)) if messages else {}
+    for topic, n in sorted(counts.items()):
+        typer.echo(f"{n:6d}  {topic}")
+    typer.echo(f"produced {sum(counts.values())} event(s) to {target.bootstrap}; {len(errors)} bad line(s)")
+    if errors:
+        raise typer.Exit(1)
+
+
+def tail(
+    topic: Annotated[str, typer.Argument(help="Topic to follow, e.g. learning-completion or its .dlq.")],
+    from_beginning: Annotated[bool, typer.Option("--from-beginning", help="Start at the oldest message.")] = False,
+    max_messages: Annotated[int | None, typer.Option("--max", min=1, help="Stop after N messages.")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", min=0, help="Stop after this many seconds.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per message.")] = False,
+    bootstrap: BootstrapOpt = None,
+    topic_prefix: PrefixOpt = None,
+) -> None:
+    """Follow a topic and print each message: decoded events, and dead letters with their reasons."""
+    from tools.eventio import TailError, full_topic
+    from tools.eventio import tail as follow
+    from tools.jsonl import format_line
+
+    target = _target(bootstrap, topic_prefix)
+
+    def show(record: dict[str, Any]) -> None:
+        typer.echo(orjson.dumps(record).decode() if as_json else format_line(record))
+
+    name = full_topic(topic, target.topic_prefix)
+    try:
+        asyncio.run(follow(target.bootstrap, name, show, from_beginning=from_beginning,
+                           max_messages=max_messages, stop_after=timeout))
+    except TailError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `lp` app."""
+    app.command("produce")(produce)
+    app.command("tail")(tail)
