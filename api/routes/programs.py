@@ -152,7 +152,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def get_program_readers(request: Request) -> ProgramReaders:
-    return request.app.state.program_readers  # type: ignore[no-any-return]
+    readers: ProgramReaders = request.app.state.program_readers
+    return readers
 
 
 ProgramReadersDep = Annotated[ProgramReaders, Depends(get_program_readers)]

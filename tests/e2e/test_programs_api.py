@@ -37,40 +37,79 @@ LEARNER, STRANGER, UNENROLLED, TWIN = 101, 102, 103, 104
 
 
 def course_run(key: str, type_: str = "verified", deadline: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {"key": key, "type": type_, "pacing_type": "instructor_paced", "status": "published",
-            "seats": [{"type": "audit"}, {"type": type_, "upgrade_deadline": deadline, "sku": f"SKU-{key[-7:-5]}"}],
-            **extra}
+    return {
+        "key": key,
+        "type": type_,
+        "pacing_type": "instructor_paced",
+        "status": "published",
+        "seats": [{"type": "audit"}, {"type": type_, "upgrade_deadline": deadline, "sku": f"SKU-{key[-7:-5]}"}],
+        **extra,
+    }
 
 
 def catalog_course(n: int, *runs: dict[str, Any]) -> dict[str, Any]:
-    return {"key": f"Astro+C{n}", "uuid": f"00000000-0000-4000-8000-{n:012d}", "title": f"Course {n}",
-            "course_runs": list(runs)}
+    return {
+        "key": f"Astro+C{n}",
+        "uuid": f"00000000-0000-4000-8000-{n:012d}",
+        "title": f"Course {n}",
+        "course_runs": list(runs),
+    }
 
 
 def pathway(id_: int, type_: str, program: str) -> dict[str, Any]:
-    return {"id": id_, "uuid": f"86b9701a-61e6-48a2-92eb-70a82452100{id_}", "name": f"Pathway {id_}",
-            "org_name": "Astro", "email": "pathways@example.org", "description": "credit",
-            "destination_url": "https://example.edu", "pathway_type": type_, "program_uuids": [program]}
+    return {
+        "id": id_,
+        "uuid": f"86b9701a-61e6-48a2-92eb-70a82452100{id_}",
+        "name": f"Pathway {id_}",
+        "org_name": "Astro",
+        "email": "pathways@example.org",
+        "description": "credit",
+        "destination_url": "https://example.edu",
+        "pathway_type": type_,
+        "program_uuids": [program],
+    }
 
 
 def program_changed(uuid: str, title: str, courses: list[dict[str, Any]], **extra: Any) -> Event[Any]:
-    doc = {"uuid": uuid, "title": title, "type": "Professional Certificate", "type_slug": "professional-certificate",
-           "status": "active", "courses": courses, "pathways": [], "applicable_seat_types": ["verified"],
-           "is_program_eligible_for_one_click_purchase": False,
-           "authoring_organizations": [{"key": "Astro", "name": "Astro U", "logo_image_url": "https://img/logo.png"}],
-           **extra}
+    doc = {
+        "uuid": uuid,
+        "title": title,
+        "type": "Professional Certificate",
+        "type_slug": "professional-certificate",
+        "status": "active",
+        "courses": courses,
+        "pathways": [],
+        "applicable_seat_types": ["verified"],
+        "is_program_eligible_for_one_click_purchase": False,
+        "authoring_organizations": [{"key": "Astro", "name": "Astro U", "logo_image_url": "https://img/logo.png"}],
+        **extra,
+    }
     return event("ext.catalog.program.changed.v1", {"program": doc})
 
 
 def certificate(uid: int, course_key: str, mode: str = "verified", url: str = "") -> Event[Any]:
-    return event("org.openedx.learning.certificate.created.v1", {"certificate": {
-        "user": user(uid), "course": {"course_key": course_key, "display_name": "x"}, "mode": mode, "grade": "0.9",
-        "download_url": url, "name": "n", "current_status": "downloadable", "previous_status": ""}})
+    return event(
+        "org.openedx.learning.certificate.created.v1",
+        {
+            "certificate": {
+                "user": user(uid),
+                "course": {"course_key": course_key, "display_name": "x"},
+                "mode": mode,
+                "grade": "0.9",
+                "download_url": url,
+                "name": "n",
+                "current_status": "downloadable",
+                "previous_status": "",
+            }
+        },
+    )
 
 
 def linked(uid: int, course_key: str, enterprise: str = ENT) -> Event[Any]:
-    return event("ext.enterprise.course.enrollment.linked.v1", {"enterprise_enrollment": {
-        "enterprise_customer_uuid": enterprise, "user_id": uid, "course_key": course_key}})
+    return event(
+        "ext.enterprise.course.enrollment.linked.v1",
+        {"enterprise_enrollment": {"enterprise_customer_uuid": enterprise, "user_id": uid, "course_key": course_key}},
+    )
 
 
 def enrolled(uid: int, course_key: str, mode: str, created: datetime, *, active: bool = True) -> Event[Any]:
@@ -79,7 +118,8 @@ def enrolled(uid: int, course_key: str, mode: str, created: datetime, *, active:
 
 def history() -> list[Event[Any]]:
     astronomy = program_changed(
-        PA, "Astronomy",
+        PA,
+        "Astronomy",
         [
             catalog_course(1, course_run(A1, end=PAST, title="Astro 1, 2026")),
             catalog_course(2, course_run(A2, deadline=FUTURE, advertised_start="Spring")),
@@ -103,11 +143,19 @@ def history() -> list[Event[Any]]:
         linked(LEARNER, A1, OTHER_ENT),
         enrolled(LEARNER, A3, "audit", datetime(2026, 1, 15, tzinfo=UTC)),
         enrolled(LEARNER, B1, "audit", datetime(2026, 3, 1, tzinfo=UTC)),
-        event("org.openedx.learning.program.certificate.awarded.v1", {"program_certificate": {
-            "user": user(LEARNER),
-            "program": {"uuid": PA, "title": "Astronomy", "program_type": "Professional Certificate"},
-            "uuid": "c0ffee00-0000-4000-8000-000000000001", "status": "awarded",
-            "url": "https://credentials.example.org/credentials/c0ffee", "certificate_available_date": None}}),
+        event(
+            "org.openedx.learning.program.certificate.awarded.v1",
+            {
+                "program_certificate": {
+                    "user": user(LEARNER),
+                    "program": {"uuid": PA, "title": "Astronomy", "program_type": "Professional Certificate"},
+                    "uuid": "c0ffee00-0000-4000-8000-000000000001",
+                    "status": "awarded",
+                    "url": "https://credentials.example.org/credentials/c0ffee",
+                    "certificate_available_date": None,
+                }
+            },
+        ),
         # UNENROLLED: enrolled then left.
         enrolled(UNENROLLED, A2, "audit", datetime(2026, 2, 1, tzinfo=UTC), active=False),
         # TWIN: one run shared by PA and PD, so both programs tie on the enrollment date.
@@ -146,10 +194,20 @@ def test_get_programs_orders_by_newest_enrollment(pipeline: Pipeline) -> None:
     assert astro["title"] == "Astronomy"
     assert astro["type"] == "Professional Certificate"
     assert astro["authoring_organizations"] == [{"key": "Astro", "logo_image_url": "https://img/logo.png"}]
-    assert astro["progress"] == {"uuid": PA, "completed": 1, "in_progress": 1, "not_started": 2,
-                                 "all_unenrolled": False}
-    assert body[0]["progress"] == {"uuid": PB, "completed": 0, "in_progress": 1, "not_started": 0,
-                                   "all_unenrolled": False}
+    assert astro["progress"] == {
+        "uuid": PA,
+        "completed": 1,
+        "in_progress": 1,
+        "not_started": 2,
+        "all_unenrolled": False,
+    }
+    assert body[0]["progress"] == {
+        "uuid": PB,
+        "completed": 0,
+        "in_progress": 1,
+        "not_started": 0,
+        "all_unenrolled": False,
+    }
 
 
 def test_get_programs_banner_image_always_has_four_sizes(pipeline: Pipeline) -> None:
@@ -185,8 +243,13 @@ def test_get_enterprise_programs_counts_only_linked_enrollments(pipeline: Pipeli
     body = ok(pipeline, f"/api/dashboard/v0/programs/{ENT}/", LEARNER)
     assert [p["uuid"] for p in body] == [PA]
     # A2 is the only linked enrollment; A1's certificate still completes its course.
-    assert body[0]["progress"] == {"uuid": PA, "completed": 1, "in_progress": 1, "not_started": 2,
-                                   "all_unenrolled": False}
+    assert body[0]["progress"] == {
+        "uuid": PA,
+        "completed": 1,
+        "in_progress": 1,
+        "not_started": 2,
+        "all_unenrolled": False,
+    }
     other = ok(pipeline, f"/api/dashboard/v0/programs/{OTHER_ENT}/", LEARNER)
     assert [p["uuid"] for p in other] == [PA]
     assert other[0]["progress"]["in_progress"] == 0
@@ -202,12 +265,15 @@ def test_get_enterprise_programs_unknown_enterprise_is_empty_array(pipeline: Pip
     assert ok(pipeline, "/api/dashboard/v0/programs/2f0e0d0c-0000-4000-a000-0000000000ee/", LEARNER) == []
 
 
-@pytest.mark.parametrize("bad", [
-    "0f0e0d0c-0000-1000-8000-0000000000ee",  # version 1
-    "0f0e0d0c-0000-4000-c000-0000000000ee",  # wrong variant
-    "not-a-uuid",
-    "0f0e0d0c-0000-4000-8000-0000000000e",  # too short
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "0f0e0d0c-0000-1000-8000-0000000000ee",  # version 1
+        "0f0e0d0c-0000-4000-c000-0000000000ee",  # wrong variant
+        "not-a-uuid",
+        "0f0e0d0c-0000-4000-8000-0000000000e",  # too short
+    ],
+)
 def test_get_enterprise_programs_bad_uuid_is_404_detail(pipeline: Pipeline, bad: str) -> None:
     r = pipeline.get(f"/api/dashboard/v0/programs/{bad}/", user=LEARNER)
     assert r.status_code == 404
@@ -219,8 +285,14 @@ def test_get_enterprise_programs_bad_uuid_is_404_detail(pipeline: Pipeline, bad:
 
 def test_get_progress_details_body(pipeline: Pipeline) -> None:
     body = ok(pipeline, f"/api/dashboard/v0/programs/{PA}/progress_details/", LEARNER)
-    assert set(body) == {"urls", "program_data", "course_data", "certificate_data", "industry_pathways",
-                         "credit_pathways"}
+    assert set(body) == {
+        "urls",
+        "program_data",
+        "course_data",
+        "certificate_data",
+        "industry_pathways",
+        "credit_pathways",
+    }
     data = body["course_data"]
     assert data["uuid"] == PA
     assert list(by_key(data["completed"])) == ["Astro+C1"]

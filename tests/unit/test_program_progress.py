@@ -21,29 +21,64 @@ ENT = "0b0a7f4e-5c1d-4e2a-9f3b-1a2b3c4d5e6f"
 URLS = DetailUrls(ecommerce_url="https://shop.example.org", credentials_url="https://credentials.example.org")
 
 
-def run(key: str, type_: str = "verified", *, deadline: str | None = None, seats: list[dict[str, Any]] | None = None,
-        **extra: Any) -> dict[str, Any]:
+def run(
+    key: str,
+    type_: str = "verified",
+    *,
+    deadline: str | None = None,
+    seats: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     if seats is None:
         seats = [{"type": "audit"}, {"type": type_, "upgrade_deadline": deadline, "sku": f"SKU-{key[-3:]}"}]
-    return {"key": key, "type": type_, "pacing_type": "instructor_paced", "status": "published", "seats": seats,
-            **extra}
+    return {
+        "key": key,
+        "type": type_,
+        "pacing_type": "instructor_paced",
+        "status": "published",
+        "seats": seats,
+        **extra,
+    }
 
 
 def pathway(id_: int, type_: str) -> dict[str, Any]:
-    return {"id": id_, "uuid": f"u{id_}", "name": f"P{id_}", "org_name": "Org", "email": "a@b.example",
-            "description": "", "destination_url": "https://example.org", "pathway_type": type_, "program_uuids": [P1]}
+    return {
+        "id": id_,
+        "uuid": f"u{id_}",
+        "name": f"P{id_}",
+        "org_name": "Org",
+        "email": "a@b.example",
+        "description": "",
+        "destination_url": "https://example.org",
+        "pathway_type": type_,
+        "program_uuids": [P1],
+    }
 
 
 def course(n: int, *runs: dict[str, Any]) -> dict[str, Any]:
-    return {"key": f"Org+C{n}", "uuid": f"00000000-0000-4000-8000-00000000000{n}", "title": f"Course {n}",
-            "course_runs": list(runs)}
+    return {
+        "key": f"Org+C{n}",
+        "uuid": f"00000000-0000-4000-8000-00000000000{n}",
+        "title": f"Course {n}",
+        "course_runs": list(runs),
+    }
 
 
 def program(*courses: dict[str, Any], uuid: str = P1, **extra: Any) -> dict[str, Any]:
     """A stored program document: validated and dumped exactly as the projector stores it."""
-    data = {"uuid": uuid, "title": "Astronomy", "type": "Professional Certificate", "type_slug": "professional",
-            "status": "active", "courses": list(courses), "authoring_organizations": [], "pathways": [],
-            "applicable_seat_types": ["verified"], "is_program_eligible_for_one_click_purchase": False, **extra}
+    data = {
+        "uuid": uuid,
+        "title": "Astronomy",
+        "type": "Professional Certificate",
+        "type_slug": "professional",
+        "status": "active",
+        "courses": list(courses),
+        "authoring_organizations": [],
+        "pathways": [],
+        "applicable_seat_types": ["verified"],
+        "is_program_eligible_for_one_click_purchase": False,
+        **extra,
+    }
     return program_document(ProgramSnapshot.model_validate(data))
 
 
@@ -64,8 +99,13 @@ class Facts:
     def enr(self, run_key: str, mode: str = "verified", *, active: bool = True, created: str = PAST) -> Facts:
         return self.put(f"enr:{run_key}", {"mode": mode, "is_active": active, "created": created})
 
-    def cert(self, run_key: str, mode: str = "verified", status: str = "downloadable",
-             url: str | None = "https://lms.example.org/certificates/abc123") -> Facts:
+    def cert(
+        self,
+        run_key: str,
+        mode: str = "verified",
+        status: str = "downloadable",
+        url: str | None = "https://lms.example.org/certificates/abc123",
+    ) -> Facts:
         return self.put(f"cert:{run_key}", {"status": status, "mode": mode, "download_url": url, "grade": "0.9"})
 
     def ent(self, enterprise: str, run_key: str, linked: bool = True) -> Facts:
@@ -225,8 +265,9 @@ def test_progress_with_enterprise_and_no_linked_enrollment_is_all_unenrolled() -
 
 
 def test_progress_extends_runs_with_the_learner_fields() -> None:
-    r = run(ck(1), "verified", deadline=FUTURE, start=PAST, end=FUTURE, enrollment_start=PAST,
-            advertised_start="Spring")
+    r = run(
+        ck(1), "verified", deadline=FUTURE, start=PAST, end=FUTURE, enrollment_start=PAST, advertised_start="Spring"
+    )
     result = progress(program(course(1, r)), Facts().enr(ck(1), "audit").user(), NOW, ecommerce_url="https://shop")
     got = result.in_progress[0]["course_runs"][0]
     assert got["is_enrolled"] is True
@@ -282,8 +323,13 @@ def test_list_entries_orders_by_newest_enrollment_then_uuid() -> None:
     user = Facts().enr(ck(1), created="2026-01-01T00:00:00Z").enr(ck(2), created="2026-02-01T00:00:00Z").user()
     entries = list_entries({P1: p1, P2: p2, p3["uuid"]: p3}, user, NOW)
     assert [e["uuid"] for e in entries] == [P2, P1, "aaaaaaaa-0000-4000-8000-000000000000"]  # ties: by uuid
-    assert entries[0]["progress"] == {"uuid": P2, "completed": 0, "in_progress": 1, "not_started": 0,
-                                      "all_unenrolled": False}
+    assert entries[0]["progress"] == {
+        "uuid": P2,
+        "completed": 0,
+        "in_progress": 1,
+        "not_started": 0,
+        "all_unenrolled": False,
+    }
 
 
 def test_list_entries_skip_programs_without_an_active_enrollment_and_deleted_ones() -> None:
@@ -309,14 +355,30 @@ def test_list_entries_shape() -> None:
 
 def test_progress_details_body_for_learner_with_certificates_and_pathways() -> None:
     pathways = [pathway(1, "credit"), pathway(2, "industry")]
-    p = program(course(1, run(ck(1), end=PAST, title="Run 1")), course(2, run(ck(2), deadline=FUTURE)),
-                pathways=pathways)
+    p = program(
+        course(1, run(ck(1), end=PAST, title="Run 1")), course(2, run(ck(2), deadline=FUTURE)), pathways=pathways
+    )
     user = Facts().enr(ck(1)).cert(ck(1), url="/certificates/c1").enr(ck(2), "audit")
-    user.put(f"pcert:{P1}", {"awarded": True, "uuid": "x", "url": "https://cred/p/1", "title": "Astronomy",
-                             "program_type": "Professional Certificate", "certificate_available_date": None})
+    user.put(
+        f"pcert:{P1}",
+        {
+            "awarded": True,
+            "uuid": "x",
+            "url": "https://cred/p/1",
+            "title": "Astronomy",
+            "program_type": "Professional Certificate",
+            "certificate_available_date": None,
+        },
+    )
     body = progress_details(p, user.user(), NOW, URLS)
-    assert set(body) == {"urls", "program_data", "course_data", "certificate_data", "industry_pathways",
-                         "credit_pathways"}
+    assert set(body) == {
+        "urls",
+        "program_data",
+        "course_data",
+        "certificate_data",
+        "industry_pathways",
+        "credit_pathways",
+    }
     record = "https://credentials.example.org/records/programs/" + P1.replace("-", "")
     assert body["urls"]["program_record_url"] == record
     assert body["certificate_data"] == [
@@ -349,7 +411,8 @@ def test_progress_details_revoked_program_certificate_is_not_listed() -> None:
 
 def test_progress_details_course_certificate_only_when_run_may_certify() -> None:
     # Instructor-paced, not ended: the certificate completes the course but is not shown yet.
-    body = progress_details(program(course(1, run(ck(1), end=FUTURE))), Facts().enr(ck(1)).cert(ck(1)).user(), NOW,
-                            URLS)
+    body = progress_details(
+        program(course(1, run(ck(1), end=FUTURE))), Facts().enr(ck(1)).cert(ck(1)).user(), NOW, URLS
+    )
     assert keys_of(body["course_data"]["completed"]) == ["Org+C1"]
     assert body["certificate_data"] == []
