@@ -79,31 +79,40 @@ async def _rebuild(settings, *, fresh: bool, keep_old: bool) -> int:  # type: ig
 
 
 def verify(
-    a: Annotated[int, typer.Argument(help="A generation.")],
+    a: Annotated[int | None, typer.Argument(help="A generation (default: the serving one).")] = None,
     b: Annotated[int | None, typer.Argument(help="The other generation (default: the serving one).")] = None,
+    oracle: Annotated[bool, typer.Option("--oracle", help="Compare A with the oracle fold of its history.")] = False,
 ) -> None:
-    """Compare two generations and print every entity whose read model differs (exit 1 if any)."""
+    """Compare two generations (or one with the oracle fold of the history it applied) and print
+    every entity whose read model differs, with the differing fields. Exit 0 only when equal."""
     settings = _settings()
-    raise typer.Exit(asyncio.run(_verify(settings, a, b)))
+    raise typer.Exit(asyncio.run(_verify(settings, a, b, oracle=oracle)))
 
 
-async def _verify(settings, a: int, b: int | None) -> int:  # type: ignore[no-untyped-def]
+async def _verify(settings, a: int | None, b: int | None, *, oracle: bool) -> int:  # type: ignore[no-untyped-def]
     from projectors.redis_client import make_redis
     from readmodels.generations import current_generation
-    from tools.verify import compare_generations
+    from tools.verify import compare_generations, compare_with_oracle
 
     redis = make_redis(settings.redis_url)
     try:
         ns = settings.redis_namespace
-        b = b if b is not None else await current_generation(redis, ns)
-        diffs = await compare_generations(redis, ns, a, b)
+        serving = await current_generation(redis, ns)
+        a = a if a is not None else serving
+        if oracle:
+            left, right = f"g{a}", "oracle"
+            diffs = await compare_with_oracle(redis, settings, a)
+        else:
+            b = b if b is not None else serving
+            left, right = f"g{a}", f"g{b}"
+            diffs = await compare_generations(redis, ns, a, b)
     finally:
         await redis.aclose()
     for d in diffs:
         console.print(f"[bold]{d.key}[/]", highlight=False)
         for name, (va, vb) in d.fields.items():
-            console.print(f"  {name or '(value)'}: g{a}={va!r}  g{b}={vb!r}", highlight=False, markup=False)
-    console.print(f"{len(diffs)} entities differ between generation {a} and generation {b}", highlight=False)
+            console.print(f"  {name or '(value)'}: {left}={va!r}  {right}={vb!r}", highlight=False, markup=False)
+    console.print(f"{len(diffs)} entities differ between {left} and {right}", highlight=False)
     return 1 if diffs else 0
 
 

@@ -90,6 +90,8 @@ def test_rebuild_while_reading_serves_every_read_and_switches_once(pipeline: Pip
     verified = lp(settings, "verify", str(before), str(after))
     assert verified.returncode == 0, verified.stdout
     assert "0 entities differ" in verified.stdout
+    against_oracle = lp(settings, "verify", str(after), "--oracle")
+    assert against_oracle.returncode == 0, against_oracle.stdout
 
     with redis(settings) as r:
         # corrupt the retired generation, not the serving one: the next test reads through the API
