@@ -154,8 +154,8 @@ def course_status(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | Non
         return None
     course = value(store.get(keys.course(ck)))
     lowest = course.get("lowest_passing_grade") if isinstance(course, dict) else None
-    known = grade is not None and lowest is not None
-    is_passing = round(float(grade), 2) >= float(lowest) if known else bool(passing)
+    # API.md user_has_passing_grade: the percent grade against the course's bar, else the status
+    is_passing = bool(passing) if grade is None or lowest is None else round(float(grade), 2) >= float(lowest)
     return {
         "mode": enr.get("mode") if enr else None,
         "is_active": bool(enr.get("is_active")) if enr else False,

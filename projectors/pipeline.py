@@ -14,6 +14,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from events import DecodeError, Event, decode
@@ -224,5 +225,5 @@ class Projector:
             log.info("serving generation moved %d -> %d during a batch; re-applying it there", gen, now_serving)
             gen = now_serving
             self.generation = gen
-            applied = await retry_forever("redis write", lambda g=gen: self.writer.apply(g, ops, checkpoints))
+            applied = await retry_forever("redis write", partial(self.writer.apply, gen, ops, checkpoints))
         return applied

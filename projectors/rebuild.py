@@ -90,7 +90,8 @@ class ReplayDeadLetters:
 async def start_or_resume(redis: Redis, settings: Settings, *, fresh: bool = False) -> RebuildPlan:
     ns = settings.redis_namespace
     serving = await serving_generation(redis, ns)
-    state = {k.decode(): v.decode() for k, v in (await redis.hgetall(keys.rebuild_state(ns))).items()}
+    raw_state = await redis.hgetall(keys.rebuild_state(ns))
+    state = {_text(k): _text(v) for k, v in raw_state.items()}
     if state:
         gen, source = int(state["generation"]), int(state["source"])
         usable = source == serving and gen != serving and gen in await generations(redis, ns)
@@ -110,6 +111,10 @@ async def partitions_of(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> li
     metadata but does not keep it, so `partitions_for_topic` would not know an unsubscribed topic)."""
     cluster = await consumer._client.fetch_all_metadata()
     return [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
+
+
+def _text(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
 
 
 def _field(tp: TopicPartition) -> str:

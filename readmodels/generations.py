@@ -38,7 +38,7 @@ async def serving_generation(redis: Redis, ns: str) -> int:
     await redis.set(keys.serving(ns), FIRST_GENERATION, nx=True)
     await redis.sadd(keys.generations(ns), FIRST_GENERATION)
     raw = await redis.get(keys.serving(ns))
-    return int(raw)
+    return int(raw) if raw is not None else FIRST_GENERATION
 
 
 async def current_generation(redis: Redis, ns: str) -> int:

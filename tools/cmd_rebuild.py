@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,9 @@ from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from readmodels.settings import Settings
 
 console = Console()
 
@@ -23,7 +26,7 @@ class RateColumn(ProgressColumn):
         return Text(f"{speed:,.0f} events/s" if speed else "- events/s", style="progress.data.speed")
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     from readmodels.settings import SettingsError, load_settings
 
     try:
@@ -43,7 +46,7 @@ def rebuild(
     raise typer.Exit(asyncio.run(_rebuild(settings, fresh=fresh, keep_old=keep_old)))
 
 
-async def _rebuild(settings, *, fresh: bool, keep_old: bool) -> int:  # type: ignore[no-untyped-def]
+async def _rebuild(settings: Settings, *, fresh: bool, keep_old: bool) -> int:
     from projectors.rebuild import RebuildError, RebuildProgress, retire, run_rebuild, start_or_resume
     from projectors.redis_client import make_redis
 
@@ -89,7 +92,7 @@ def verify(
     raise typer.Exit(asyncio.run(_verify(settings, a, b, oracle=oracle)))
 
 
-async def _verify(settings, a: int | None, b: int | None, *, oracle: bool) -> int:  # type: ignore[no-untyped-def]
+async def _verify(settings: Settings, a: int | None, b: int | None, *, oracle: bool) -> int:
     from projectors.redis_client import make_redis
     from readmodels.generations import current_generation
     from tools.verify import compare_generations, compare_with_oracle
