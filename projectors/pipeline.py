@@ -158,7 +158,15 @@ def _is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, KafkaError):  # producing a dead letter: any broker error is worth retrying
         return True
-    return "LOADING" in str(exc) or "MISCONF" in str(exc) or "READONLY" in str(exc)
+    # Server states that pass: out of memory (noeviction), a read-only replica, a failing disk
+    # (MISCONF), another script running too long (BUSY). redis-py strips the code from the message
+    # of the errors it maps to classes, so those are matched by class. Retrying keeps the batch
+    # unacked and the order intact.
+    from redis.exceptions import OutOfMemoryError, ReadOnlyError, TryAgainError
+
+    if isinstance(exc, OutOfMemoryError | ReadOnlyError | TryAgainError):
+        return True
+    return str(exc).startswith(("LOADING", "MISCONF", "READONLY", "OOM", "BUSY "))
 
 
 class Projector:

@@ -14,6 +14,7 @@ Derived values are resolved where it is cheapest (see readmodels/views):
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -114,7 +115,8 @@ def on_enrollment_changed(event: Event[CourseEnrollmentChanged]) -> list[Op]:
 def on_enterprise_link(event: Event[EnterpriseEnrollmentLinked]) -> list[Op]:
     d = event.data.enterprise_enrollment
     linked = not isinstance(event.data, EnterpriseEnrollmentUnlinked)
-    return [_set(event, keys.user(d.user_id), keys.f_enterprise(d.enterprise_customer_uuid.lower(), d.course_key), linked)]
+    field = keys.f_enterprise(d.enterprise_customer_uuid.lower(), d.course_key)
+    return [_set(event, keys.user(d.user_id), field, linked)]
 
 
 # Grades -----------------------------------------------------------------------------------------
@@ -143,7 +145,8 @@ def on_certificate_changed(event: Event[CertificateChanged]) -> list[Op]:
     c = event.data.certificate
     status = "unavailable" if isinstance(event.data, CertificateRevoked) else c.current_status
     value = {"status": status, "mode": c.mode, "download_url": c.download_url or None, "grade": c.grade}
-    return [_set(event, keys.user(c.user.id), keys.f_certificate(c.course.course_key), value), *_identity(event, c.user)]
+    op = _set(event, keys.user(c.user.id), keys.f_certificate(c.course.course_key), value)
+    return [op, *_identity(event, c.user)]
 
 
 def on_program_certificate(event: Event[ProgramCertificateAwarded]) -> list[Op]:
@@ -171,8 +174,8 @@ def on_course_published(event: Event[CoursePublished]) -> list[Op]:
     parts: list[tuple[str, str, str]] = []
     seq_key = keys.course_sequences(course.course_key)
     blk_key = keys.course_blocks(course.course_key)
-    for seq in sequence_documents(course):
-        parts.append((seq_key, seq["block_key"], _json(seq)))
+    for doc in sequence_documents(course):
+        parts.append((seq_key, doc["block_key"], _json(doc)))
     for chapter in course.outline:
         parts.append((blk_key, chapter.block_key, "chapter\t\t"))
         for seq in chapter.sequences:
@@ -181,7 +184,11 @@ def on_course_published(event: Event[CoursePublished]) -> list[Op]:
                 parts.append((blk_key, unit.block_key, f"vertical\t{unit.block_key}\t{seq.block_key}"))
                 for block in unit.blocks:
                     parts.append((blk_key, block.block_key, f"{block.block_type}\t{unit.block_key}\t{seq.block_key}"))
-    return [ReplaceSnapshot(keys.course(course.course_key), event.version, _json(course_document(course)), tuple(parts))]
+    # The document leaves the outline out, so the version carries a digest of the parts: two
+    # different snapshots under one (ce_time, ce_id) are then still ordered the same way everywhere.
+    digest = hashlib.sha1(_json(parts).encode(), usedforsecurity=False).hexdigest()[:16]
+    version = lww_version(event.micros, event.id, digest)
+    return [ReplaceSnapshot(keys.course(course.course_key), version, _json(course_document(course)), tuple(parts))]
 
 
 def on_catalog_info_changed(event: Event[CourseCatalogInfoChanged]) -> list[Op]:
@@ -253,7 +260,13 @@ def on_celebration_acknowledged(event: Event[CelebrationAcknowledged]) -> list[O
 
 def on_goal_changed(event: Event[CourseGoalChanged]) -> list[Op]:
     g = event.data.goal
-    value = {"days_per_week": g.days_per_week, "subscribed_to_reminders": g.subscribed_to_reminders}
+    # days_per_week 0 clears the goal: stored as null (a versioned tombstone, so an older goal
+    # arriving later cannot bring it back), which readers see exactly like "no goal".
+    value = (
+        {"days_per_week": g.days_per_week, "subscribed_to_reminders": g.subscribed_to_reminders}
+        if g.days_per_week > 0
+        else None
+    )
     return [_set(event, keys.user(g.user_id), keys.f_goal(g.course_key), value)]
 
 

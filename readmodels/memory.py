@@ -11,15 +11,7 @@ from typing import Any
 
 import orjson
 
-from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetField
-
-
-def _version(raw: str | None) -> str | None:
-    return None if raw is None else raw.partition("\t")[0]
-
-
-def _newer(a: str, b: str | None) -> bool:
-    return b is None or a.encode() > b.encode()
+from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetField, newer, raw_value
 
 
 class MemoryStore:
@@ -29,51 +21,60 @@ class MemoryStore:
         self.zsets: dict[str, dict[str, int]] = {}
 
     def apply(self, ops: Sequence[Op], checkpoints: Iterable[Checkpoint] = ()) -> list[tuple[int, str | None]]:
+        """Apply in order; return (index, previous raw value) for every op that took effect."""
+        for op in ops:
+            if not isinstance(op, SetField | ReplaceSnapshot | AddActivity):
+                raise TypeError(f"unknown op {op!r}")  # checked first: like writer.lua, all or nothing
         out: list[tuple[int, str | None]] = []
         for i, op in enumerate(ops):
             if isinstance(op, SetField):
                 h = self.hashes.setdefault(op.key, {})
                 old = h.get(op.field)
-                if _newer(op.version, _version(old)):
-                    h[op.field] = f"{op.version}\t{op.value}"
+                raw = raw_value(op.version, op.value)
+                if newer(raw, old):
+                    h[op.field] = raw
                     out.append((i, old))
             elif isinstance(op, ReplaceSnapshot):
                 old = self.strings.get(op.key)
-                if _newer(op.version, _version(old)):
-                    parts_key = op.key + ":parts"
-                    for hkey, field in orjson.loads(self.strings.get(parts_key, "[]")):
-                        self._hdel(hkey, field)
-                    owned = []
-                    for hkey, field, value in op.parts:
-                        self.hashes.setdefault(hkey, {})[field] = value
-                        owned.append([hkey, field])
-                    if owned:
-                        self.strings[parts_key] = orjson.dumps(owned).decode()
-                    else:
-                        self.strings.pop(parts_key, None)
-                    self.strings[op.key] = f"{op.version}\t{op.value}"
+                raw = raw_value(op.version, op.value)
+                if newer(raw, old):
+                    self._replace(op, raw)
                     out.append((i, old))
-            elif isinstance(op, AddActivity):
-                z = self.zsets.setdefault(op.key, {})
-                top = max(z.values()) if z else None
-                if top is None or op.score >= top - op.window:
-                    added = op.member not in z
-                    z[op.member] = op.score
-                    if top is None or op.score > top:
-                        floor = op.score - op.window
-                        for m in [m for m, s in z.items() if s < floor]:
-                            del z[m]
-                    if added:
-                        out.append((i, None))
-                if not z:
-                    del self.zsets[op.key]
-            else:  # pragma: no cover - exhaustive
-                raise TypeError(f"unknown op {op!r}")
+            elif self._add_activity(op):
+                out.append((i, None))
         for c in checkpoints:
             h = self.hashes.setdefault("ckpt", {})
             if c.offset > int(h.get(c.field, "-1")):
                 h[c.field] = str(c.offset)
         return out
+
+    def _replace(self, op: ReplaceSnapshot, raw: str) -> None:
+        parts_key = op.key + ":parts"
+        for hkey, field in orjson.loads(self.strings.get(parts_key, "[]")):
+            self._hdel(hkey, field)
+        for hkey, field, value in op.parts:
+            self.hashes.setdefault(hkey, {})[field] = value
+        if op.parts:
+            self.strings[parts_key] = op.parts_index
+        else:
+            self.strings.pop(parts_key, None)
+        self.strings[op.key] = raw
+
+    def _add_activity(self, op: AddActivity) -> bool:
+        """ZADD GT plus trimming to the window below the newest member; True when a member was added."""
+        z = self.zsets.setdefault(op.key, {})
+        top = max(z.values()) if z else None
+        added = False
+        if top is None or op.score >= top - op.window:
+            added = op.member not in z
+            z[op.member] = max(op.score, z.get(op.member, op.score))
+            if top is None or op.score > top:
+                floor = op.score - op.window
+                for m in [m for m, s in z.items() if s < floor]:
+                    del z[m]
+        if not z:
+            del self.zsets[op.key]
+        return added
 
     def _hdel(self, key: str, field: str) -> None:
         h = self.hashes.get(key)

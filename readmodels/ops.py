@@ -4,7 +4,13 @@
 - ReplaceSnapshot: last-writer-wins on a whole document plus the hash fields derived from it
   (the fields of the older snapshot are removed, the new ones written).
 - AddActivity: add a member to a time-window sorted set, keeping what lies within `window`
-  of the newest member (so the result does not depend on arrival order).
+  of the newest member (so the result does not depend on arrival order); a member keeps the
+  largest score it was given.
+
+"Last writer" compares the raw stored text `<version>\t<json>` byte-wise: the version decides,
+and two different values under one version (a producer reusing an event id) are ordered by their
+JSON, so even then the outcome does not depend on arrival order. Versions never contain a byte
+below the tab (digits, `|`, UUID text), so this is exactly the order of (version, json).
 
 The Redis writer (writer.lua) and the in-memory store (memory.py) implement exactly these
 semantics; the contract tests run both on the same operations.
@@ -13,7 +19,8 @@ semantics; the contract tests run both on the same operations.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
+
+import orjson
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +41,13 @@ class ReplaceSnapshot:
     value: str  # JSON text; "null" for a deletion tombstone
     parts: tuple[tuple[str, str, str], ...] = ()  # (hash key, field, value)
 
+    @property
+    def parts_index(self) -> str:
+        """The JSON list of owned (hash key, field) pairs, stored at `<key>:parts`."""
+        return orjson.dumps([[hkey, field] for hkey, field, _ in self.parts]).decode()
+
     def encode(self) -> list[object]:
-        return ["S", self.key, self.version, self.value, [list(p) for p in self.parts]]
+        return ["S", self.key, self.version, self.value, [list(p) for p in self.parts], self.parts_index]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +61,7 @@ class AddActivity:
         return ["Z", self.key, self.member, self.score, self.window]
 
 
-Op = Union[SetField, ReplaceSnapshot, AddActivity]
+Op = SetField | ReplaceSnapshot | AddActivity
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +73,16 @@ class Checkpoint:
     @property
     def field(self) -> str:
         return f"{self.topic}:{self.partition}"
+
+
+def raw_value(version: str, value: str) -> str:
+    """The stored text of a versioned value; larger (byte-wise) wins."""
+    return f"{version}\t{value}"
+
+
+def newer(raw: str, stored: str | None) -> bool:
+    """Whether `raw` replaces `stored` under last-writer-wins (byte order, as writer.lua)."""
+    return stored is None or raw.encode() > stored.encode()
 
 
 def split_versioned(raw: str | bytes | None) -> tuple[str, str] | None:

@@ -3,6 +3,14 @@ applied atomically by one Lua script (writer.lua) in one round trip.
 
 Redelivered or replayed events are harmless: every operation is last-writer-wins or set-like,
 so applying it twice changes nothing the second time.
+
+Size: the ops travel as one JSON argument (no per-op arguments, no `unpack` in the script), so a
+batch of thousands of events or a course snapshot with thousands of blocks is fine. A batch whose
+JSON exceeds `max_script_bytes` (default 32 MiB, far above a normal batch) is split into several
+script calls, the checkpoints going with the last: the read models stay exact (a crash between
+the calls redelivers the batch, and re-applying ops changes nothing), only the "applied" report
+of a redelivered part is then empty. One call stays far below Redis' 512 MB argument limit and
+does not block the server for long.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from readmodels import keys
 from readmodels.ops import Checkpoint, Op
 from readmodels.scripts import lua
 
-
+MAX_SCRIPT_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,18 +37,33 @@ class Applied:
 
 
 class RedisWriter:
-    def __init__(self, redis: Redis, namespace: str, *, announce: bool = True) -> None:
+    def __init__(
+        self, redis: Redis, namespace: str, *, announce: bool = True, max_script_bytes: int = MAX_SCRIPT_BYTES
+    ) -> None:
         self._redis = redis
         self._ns = namespace
         self._script = redis.register_script(lua("writer"))
         self._announce = announce
+        self._max_bytes = max_script_bytes
 
     async def apply(self, generation: int, ops: Sequence[Op], checkpoints: Sequence[Checkpoint] = ()) -> list[Applied]:
+        """Apply `ops` in order, then the checkpoints; return the ops that took effect."""
         if not ops and not checkpoints:
             return []
-        args = [
+        encoded = [orjson.dumps(op.encode()) for op in ops]
+        chunks = _chunks(encoded, self._max_bytes)
+        out: list[Applied] = []
+        for n, (start, end) in enumerate(chunks):
+            last = n == len(chunks) - 1
+            out.extend(await self._apply_chunk(generation, start, encoded[start:end], checkpoints if last else ()))
+        return out
+
+    async def _apply_chunk(
+        self, generation: int, start: int, encoded: Sequence[bytes], checkpoints: Sequence[Checkpoint]
+    ) -> list[Applied]:
+        args: list[bytes | str] = [
             keys.prefix(self._ns, generation),
-            orjson.dumps([op.encode() for op in ops]),
+            b"[" + b",".join(encoded) + b"]",
             orjson.dumps([[c.field, c.offset] for c in checkpoints]),
             keys.applied_channel(self._ns) if self._announce else "",
             keys.changed_channel(self._ns) if self._announce else "",
@@ -49,9 +72,23 @@ class RedisWriter:
         out: list[Applied] = []
         for i in range(0, len(raw), 2):
             prev = raw[i + 1]
-            out.append(Applied(int(raw[i]) - 1, prev.decode() if isinstance(prev, bytes) else prev or None))
+            out.append(Applied(start + int(raw[i]) - 1, prev.decode() if isinstance(prev, bytes) else prev or None))
         return out
 
     async def checkpoints(self, generation: int) -> dict[str, int]:
         raw = await self._redis.hgetall(keys.prefix(self._ns, generation) + keys.CHECKPOINTS)
-        return {k.decode(): int(v) for k, v in raw.items()}
+        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
+
+
+def _chunks(encoded: Sequence[bytes], max_bytes: int) -> list[tuple[int, int]]:
+    """Split op indexes into [start, end) ranges of at most `max_bytes` of JSON (at least one op
+    each); an empty batch is one empty range, so the checkpoints are still written."""
+    ranges: list[tuple[int, int]] = []
+    start, size = 0, 0
+    for i, op in enumerate(encoded):
+        if i > start and size + len(op) + 1 > max_bytes:
+            ranges.append((start, i))
+            start, size = i, 0
+        size += len(op) + 1
+    ranges.append((start, len(encoded)))
+    return ranges

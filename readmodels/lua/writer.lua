@@ -4,10 +4,55 @@
 -- ARGV[4] channel for applied checkpoints ("" = none)   ARGV[5] channel for changed keys ("" = none)
 -- Returns a flat array: for every op that took effect, its 1-based index and the previous raw
 -- value (false when none), so the caller can tell real changes and build change records.
+--
+-- Ops (see readmodels/ops.py):
+--   {"H", key, field, version, json}                    last-writer-wins hash field
+--   {"S", key, version, json, {{hkey, field, value}..}, parts_index_json}   LWW snapshot + owned fields
+--   {"Z", key, member, score, window}                   time-window sorted set member (max score)
+-- A value wins when `<version>\t<json>` is larger byte-wise than the stored raw value: the version
+-- decides, and two different values under the same version (a reused event id) are ordered by
+-- their JSON, so the result never depends on arrival order.
+--
+-- Redis does not roll a script back when it fails half way, so every op is checked before the
+-- first write: a malformed batch is rejected whole and nothing is written.
+-- No `unpack` anywhere: each op is applied with fixed-arity calls, so batch and snapshot sizes are
+-- bounded only by memory (the caller also splits very large batches, see writer.py).
 
 local prefix = ARGV[1]
-local ops = cjson.decode(ARGV[2])
-local ckpts = cjson.decode(ARGV[3])
+local ok_ops, ops = pcall(cjson.decode, ARGV[2])
+if not ok_ops or type(ops) ~= "table" then return redis.error_reply("ERR writer: ops are not a JSON array") end
+local ok_ck, ckpts = pcall(cjson.decode, ARGV[3])
+if not ok_ck or type(ckpts) ~= "table" then return redis.error_reply("ERR writer: checkpoints are not a JSON array") end
+
+local function is_str(x) return type(x) == "string" end
+
+for i, op in ipairs(ops) do
+  local kind = type(op) == "table" and op[1] or nil
+  local valid
+  if kind == "H" then
+    valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and is_str(op[5])
+  elseif kind == "S" then
+    valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and type(op[5]) == "table" and is_str(op[6])
+    if valid then
+      for _, part in ipairs(op[5]) do
+        if type(part) ~= "table" or not (is_str(part[1]) and is_str(part[2]) and is_str(part[3])) then
+          valid = false
+          break
+        end
+      end
+    end
+  elseif kind == "Z" then
+    valid = is_str(op[2]) and is_str(op[3]) and type(op[4]) == "number" and type(op[5]) == "number"
+  end
+  if not valid then
+    return redis.error_reply("ERR writer: malformed op #" .. i .. " (kind " .. tostring(kind) .. ")")
+  end
+end
+for i, c in ipairs(ckpts) do
+  if type(c) ~= "table" or not is_str(c[1]) or type(c[2]) ~= "number" then
+    return redis.error_reply("ERR writer: malformed checkpoint #" .. i)
+  end
+end
 
 -- Byte-wise comparison: Lua's `<` on strings follows the server's collation locale.
 local function newer(a, b)
@@ -19,13 +64,6 @@ local function newer(a, b)
     if x ~= y then return x > y end
   end
   return la > lb
-end
-
-local function version_of(raw)
-  if not raw then return nil end
-  local tab = string.find(raw, "\t", 1, true)
-  if not tab then return raw end
-  return string.sub(raw, 1, tab - 1)
 end
 
 local out = {}
@@ -43,8 +81,9 @@ for i, op in ipairs(ops) do
   if kind == "H" then
     local key = prefix .. op[2]
     local old = redis.call("HGET", key, op[3])
-    if newer(op[4], version_of(old)) then
-      redis.call("HSET", key, op[3], op[4] .. "\t" .. op[5])
+    local raw = op[4] .. "\t" .. op[5]
+    if newer(raw, old) then
+      redis.call("HSET", key, op[3], raw)
       out[#out + 1] = i
       out[#out + 1] = old
       mark(op[2])
@@ -52,7 +91,8 @@ for i, op in ipairs(ops) do
   elseif kind == "S" then
     local key = prefix .. op[2]
     local old = redis.call("GET", key)
-    if newer(op[3], version_of(old)) then
+    local raw = op[3] .. "\t" .. op[4]
+    if newer(raw, old) then
       local parts_key = key .. ":parts"
       local old_parts = redis.call("GET", parts_key)
       if old_parts then
@@ -61,29 +101,32 @@ for i, op in ipairs(ops) do
           mark(part[1])
         end
       end
-      local owned = {}
-      for j, part in ipairs(op[5]) do
+      local parts = op[5]
+      for j = 1, #parts do
+        local part = parts[j]
         redis.call("HSET", prefix .. part[1], part[2], part[3])
-        owned[j] = {part[1], part[2]}
         mark(part[1])
       end
-      if #owned > 0 then
-        redis.call("SET", parts_key, cjson.encode(owned))
+      if #parts > 0 then
+        -- The index is JSON made by the caller (not cjson.encode, which escapes "/" differently),
+        -- so Redis holds exactly the bytes the in-memory store holds.
+        redis.call("SET", parts_key, op[6])
       else
         redis.call("DEL", parts_key)
       end
-      redis.call("SET", key, op[3] .. "\t" .. op[4])
+      redis.call("SET", key, raw)
       out[#out + 1] = i
       out[#out + 1] = old
       mark(op[2])
     end
-  elseif kind == "Z" then
+  else -- "Z"
     local key = prefix .. op[2]
-    local score, window = tonumber(op[4]), tonumber(op[5])
+    local score, window = op[4], op[5]
     local top = redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")
     local max = top[2] and tonumber(top[2]) or nil
     if max == nil or score >= max - window then
-      local added = redis.call("ZADD", key, score, op[3])
+      -- GT: a member keeps the largest score it was ever given (order-independent).
+      local added = redis.call("ZADD", key, "GT", string.format("%.0f", score), op[3])
       if max == nil or score > max then
         redis.call("ZREMRANGEBYSCORE", key, "-inf", "(" .. string.format("%.0f", score - window))
       end
@@ -93,14 +136,12 @@ for i, op in ipairs(ops) do
         mark(op[2])
       end
     end
-  else
-    return redis.error_reply("unknown op kind " .. tostring(kind))
   end
 end
 
 local applied = {}
 for _, c in ipairs(ckpts) do
-  local field, offset = c[1], tonumber(c[2])
+  local field, offset = c[1], c[2]
   local cur = tonumber(redis.call("HGET", prefix .. "ckpt", field) or "-1")
   if offset > cur then
     redis.call("HSET", prefix .. "ckpt", field, string.format("%.0f", offset))

@@ -1,0 +1,203 @@
+"""Contract: the real Redis writer (writer.lua) and the in-memory store give the same read models
+for the same operations, and shuffled / duplicated / batch-split histories written to Redis equal
+the oracle fold. Real Redis from the session stack; one namespace per test."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from itertools import pairwise
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from events import Event
+from projectors.projections import project
+from readmodels import keys
+from readmodels.memory import MemoryStore, dump_redis
+from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetField
+from readmodels.oracle import compare, fold, report
+from readmodels.writer import RedisWriter
+from tests import builders as b
+from tests.strategies import colliding_histories, histories
+from tools.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+GEN = 1
+W = keys.ACTIVITY_WINDOW_US
+
+
+@pytest.fixture
+async def redis(stack: Stack) -> AsyncIterator[Redis]:
+    client = Redis.from_url(stack.redis.url)
+    yield client
+    await client.aclose()
+
+
+def namespace() -> str:
+    return f"sc{uuid.uuid4().hex[:10]}"
+
+
+async def both(redis: Redis, batches: Sequence[tuple[Sequence[Op], Sequence[Checkpoint]]], **writer: Any) -> None:
+    """Apply the same batches to Redis and to memory: equal dumps and equal 'applied' reports."""
+    ns = namespace()
+    w = RedisWriter(redis, ns, announce=False, **writer)
+    mem = MemoryStore()
+    for ops, ckpts in batches:
+        applied = await w.apply(GEN, ops, ckpts)
+        expected = mem.apply(ops, ckpts)
+        assert [(a.index, a.previous) for a in applied] == expected
+    got = await dump_redis(redis, keys.prefix(ns, GEN), include_checkpoints=True)
+    diffs = compare(mem.dump(include_checkpoints=True), got)
+    assert not diffs, report(diffs)
+
+
+def h(key: str, field: str, version: str, value: Any) -> SetField:
+    return SetField(key, field, version, orjson.dumps(value).decode())
+
+
+# Hand-written op sequences ----------------------------------------------------------------------
+
+
+async def test_lww_fields_keep_the_larger_version_and_break_ties_by_value(redis: Redis) -> None:
+    await both(redis, [
+        ([h("u:1", "a", "0002|x", 1), h("u:1", "a", "0001|x", 2), h("u:1", "b", "0001|y", "z")], []),
+        ([h("u:1", "a", "0002|x", 0), h("u:1", "b", "0001|y", "zz"), h("u:1", "b", "0001|y", "a")], []),
+        ([h("u:1", "a", "0002|x", 1), h("u:1", "c", "0001|xa", None), h("u:1", "c", "0001|x", True)], []),
+    ])
+
+
+async def test_snapshots_replace_their_owned_fields_and_ignore_older_versions(redis: Redis) -> None:
+    legacy = "edX/Demo/2014"  # a legacy course key: "/" must be stored byte-for-byte like memory does
+    s1 = ReplaceSnapshot(f"course:{legacy}", "0002|a", '{"v":1}',
+                         ((f"cblk:{legacy}", "i4x://edX/Demo/html/x", "html\tu\ts"), (f"cseq:{legacy}", "s", "{}")))
+    s2 = ReplaceSnapshot(f"course:{legacy}", "0003|a", '{"v":2}', ((f"cblk:{legacy}", "other", "t\t\t"),))
+    s0 = ReplaceSnapshot(f"course:{legacy}", "0001|a", '{"v":0}', ((f"cseq:{legacy}", "old", "{}"),))
+    tomb = ReplaceSnapshot(f"course:{legacy}", "0004|a", "null", ())
+    await both(redis, [([s1, s0], []), ([s2, s1], []), ([tomb, s2], [])])
+
+
+async def test_activity_window_and_max_score_match_for_exact_microsecond_scores(redis: Redis) -> None:
+    t = 1_772_366_400_123_457  # not a bucket: every digit must survive the trip through Lua
+    ops = [AddActivity("ua:1", "m1", t, W), AddActivity("ua:1", "m0", t - W - 1, W),
+           AddActivity("ua:1", "m2", t - W, W), AddActivity("ua:1", "m1", t - 5, W),
+           AddActivity("ua:1", "m3", t + W + 1, W), AddActivity("ua:1", "m4", t + 3, W)]
+    await both(redis, [(ops[:3], []), (ops[3:], [])])
+
+
+async def test_checkpoints_only_move_forward(redis: Redis) -> None:
+    await both(redis, [([], [Checkpoint("t", 0, 10), Checkpoint("t", 1, 3)]), ([], [Checkpoint("t", 0, 4)]),
+                       ([h("u:1", "a", "1", 1)], [Checkpoint("t", 1, 2**40)])])
+
+
+async def test_malformed_op_rejects_the_whole_batch_and_writes_nothing(redis: Redis) -> None:
+    class Broken:
+        def encode(self) -> list[object]:
+            return ["X", "u:1"]
+
+    ns = namespace()
+    w = RedisWriter(redis, ns, announce=False)
+    with pytest.raises(ResponseError, match="malformed op #2"):
+        await w.apply(GEN, [h("u:1", "a", "1", 1), Broken()], [Checkpoint("t", 0, 5)])  # type: ignore[list-item]
+    assert await dump_redis(redis, keys.prefix(ns, GEN), include_checkpoints=True) == {}
+
+
+# Large batches ----------------------------------------------------------------------------------
+
+
+def big_course(blocks: int) -> Event[Any]:
+    ck = b.COURSE
+    units = [{"block_key": b.block(ck, "vertical", f"u{i}"), "display_name": f"Unit {i}", "icon": "other",
+              "graded": False, "contains_gated_content": False,
+              "blocks": [{"block_key": b.block(ck, "html", f"h{i}_{j}"), "block_type": "html", "completable": True}
+                         for j in range(10)]} for i in range(blocks // 10)]
+    seqs = [{"block_key": b.block(ck, "sequential", f"s{k}"), "display_name": f"S{k}", **b.SEQUENCE_FLAGS,
+             "units": units[k::20]} for k in range(20)]
+    return b.course_published(ck, outline=[{"block_key": b.block(ck, "chapter", "c"), "display_name": "C",
+                                            "sequences": seqs}])
+
+
+def big_history(n: int) -> list[Event[Any]]:
+    out: list[Event[Any]] = [big_course(5000)]
+    for i in range(n):
+        uid = i % 97
+        k = i % 5
+        if k == 0:
+            out.append(b.enrollment("created", uid, time=b.at(i)))
+        elif k == 1:
+            out.append(b.completion(uid, b.block(b.COURSE, "html", f"h{i % 300}_1"), modified=b.at(i)))
+        elif k == 2:
+            out.append(b.visit(uid, b.at(i)))
+        elif k == 3:
+            out.append(b.goal(uid, i % 4, time=b.at(i)))
+        else:
+            out.append(b.bookmark(uid, b.block(b.COURSE, "vertical", f"u{i % 50}"), bool(i % 2), time=b.at(i)))
+    out.append(big_course(3000))  # a second, different snapshot in the same batch
+    return out
+
+
+async def test_a_batch_of_5000_events_with_a_5000_block_course_is_one_script_call(redis: Redis) -> None:
+    ops = [op for e in big_history(5000) for op in project(e)]
+    await both(redis, [(ops, [Checkpoint("t", 0, 5002)])])
+
+
+async def test_a_batch_over_the_size_limit_is_split_and_still_equals_memory(redis: Redis) -> None:
+    ops = [op for e in big_history(2000) for op in project(e)]
+    # 64 KiB: the snapshots go alone in oversized calls, the rest in many small ones.
+    await both(redis, [(ops[: len(ops) // 2], [Checkpoint("t", 0, 1)]), (ops[len(ops) // 2:], [Checkpoint("t", 0, 2)])],
+               max_script_bytes=64 * 1024)
+
+
+# Random histories against Redis (fewer examples than the unit property) ---------------------------
+
+
+@st.composite
+def deliveries(draw: st.DrawFn, source: st.SearchStrategy[list[Event[Any]]]) -> tuple[list[Any], list[list[Any]]]:
+    history = draw(source)
+    delivered = list(draw(st.permutations(history)))
+    for _ in range(draw(st.integers(0, 4))):
+        delivered.insert(draw(st.integers(0, len(delivered))), delivered[draw(st.integers(0, len(delivered) - 1))])
+    cuts = sorted(draw(st.lists(st.integers(0, len(delivered)), max_size=4)))
+    return history, [delivered[a:z] for a, z in pairwise([0, *cuts, len(delivered)])]
+
+
+async def _redis_against_memory_and_oracle(url: str, history: list[Event[Any]], batches: list[list[Any]]) -> None:
+    client = Redis.from_url(url)
+    try:
+        ns = namespace()
+        w = RedisWriter(client, ns, announce=False)
+        mem = MemoryStore()
+        for batch in batches:
+            ops = [op for e in batch for op in project(e)]
+            applied = await w.apply(GEN, ops)
+            assert [(a.index, a.previous) for a in applied] == mem.apply(ops)
+        got = await dump_redis(client, keys.prefix(ns, GEN))
+        diffs = compare(mem.dump(), got)
+        assert not diffs, "memory vs redis\n" + report(diffs)
+        diffs = compare(fold(history).dump(), got)
+        assert not diffs, "oracle vs redis\n" + report(diffs)
+    finally:
+        await client.aclose()
+
+
+PROPERTY = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@PROPERTY
+@given(case=deliveries(histories))
+def test_random_histories_in_any_delivery_give_redis_equal_to_memory_and_oracle(stack: Stack, case: Any) -> None:
+    asyncio.run(_redis_against_memory_and_oracle(stack.redis.url, *case))
+
+
+@PROPERTY
+@given(case=deliveries(colliding_histories))
+def test_colliding_histories_in_any_delivery_give_redis_equal_to_the_oracle(stack: Stack, case: Any) -> None:
+    asyncio.run(_redis_against_memory_and_oracle(stack.redis.url, *case))
