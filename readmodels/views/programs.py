@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,10 +69,27 @@ def _mode(mode: str | None) -> str | None:
 def _time(value: Any) -> datetime | None:
     if not value:
         return None
+    return _parsed(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _parsed(text: str) -> datetime | None:
+    """Catalog times repeat across runs, programs and requests: parse each text once."""
     try:
-        return parse_time(str(value))
+        return parse_time(text)
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=8192)
+def _formatted(text: str) -> str | None:
+    t = _parsed(text)
+    return format_time(t) if t else None
+
+
+def _api_time(value: Any) -> str | None:
+    """A catalog time in the API's format (null when absent or unparseable)."""
+    return _formatted(str(value)) if value else None
 
 
 def active_enrollments(user: UserFacts, enterprise_uuid: str | None = None) -> dict[str, Enrollment]:
@@ -166,11 +184,10 @@ def extended_run(
 ) -> dict[str, Any]:
     out = dict(run)
     times = {name: _time(run.get(name)) for name in RUN_TIME_FIELDS}
-    for name, t in times.items():
-        out[name] = format_time(t) if t else None
+    for name in RUN_TIME_FIELDS:
+        out[name] = _api_time(run.get(name))
     out["seats"] = [
-        {**seat, "upgrade_deadline": format_time(d) if (d := _time(seat.get("upgrade_deadline"))) else None}
-        for seat in run.get("seats") or ()
+        {**seat, "upgrade_deadline": _api_time(seat.get("upgrade_deadline"))} for seat in run.get("seats") or ()
     ]
     start, end = times["enrollment_start"], times["enrollment_end"]
     ended = times["end"] is not None and times["end"] < now
@@ -193,17 +210,23 @@ def extended_run(
 # Progress ----------------------------------------------------------------------------------------
 
 
+def _completing_runs(course: dict[str, Any], certificates: dict[str, dict[str, Any]]) -> set[str]:
+    """Runs of the course whose downloadable certificate completes it (rule 1)."""
+    return {
+        run["key"]
+        for run in course.get("course_runs") or ()
+        if run["key"] in certificates and certificate_completes_run(certificates[run["key"]], run.get("type", ""))
+    }
+
+
 def progress(
-    program: dict[str, Any],
-    user: UserFacts,
-    now: datetime,
-    *,
-    enterprise_uuid: str | None = None,
-    ecommerce_url: str = "",
+    program: dict[str, Any], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
 ) -> ProgramProgress:
     """Count every course of the program, in catalog order (API.md "Counting").
 
-    `ecommerce_url` only shapes the runs' `upgrade_url` in the detail objects.
+    The course objects are the catalog's (shallow copies, `expired: true` on enrolled-but-lapsed
+    courses); their runs are extended with the learner's fields by `extend_course`, which only
+    progress_details needs. Counting stays cheap for the course route and the change records.
     """
     enrollments = active_enrollments(user, enterprise_uuid)
     certificates = downloadable_certificates(user)
@@ -213,28 +236,10 @@ def progress(
     any_enrolled = False
 
     for course in program.get("courses") or ():
-        runs = list(course.get("course_runs") or ())
-        completing = {
-            run["key"]
-            for run in runs
-            if run["key"] in certificates and certificate_completes_run(certificates[run["key"]], run.get("type", ""))
-        }
-        enrolled = [run for run in runs if run["key"] in enrollments]
+        enrolled = [run for run in course.get("course_runs") or () if run["key"] in enrollments]
         any_enrolled = any_enrolled or bool(enrolled)
         obj = dict(course)
-        obj["course_runs"] = [
-            extended_run(
-                run,
-                enrollment=enrollments.get(run["key"]),
-                certificate=certificates.get(run["key"]),
-                completed_here=run["key"] in completing,
-                now=now,
-                ecommerce_url=ecommerce_url,
-            )
-            for run in runs
-        ]
-        obj.setdefault("entitlements", [])
-        if completing:
+        if _completing_runs(course, certificates):
             completed.append(obj)
         elif any(run_in_progress(run, enrollments[run["key"]], now) for run in enrolled):
             in_progress.append(obj)
@@ -244,6 +249,32 @@ def progress(
             not_started.append(obj)
 
     return ProgramProgress(completed, in_progress, not_started, all_unenrolled=not any_enrolled)
+
+
+def extend_course(
+    course: dict[str, Any],
+    enrollments: dict[str, Enrollment],
+    certificates: dict[str, dict[str, Any]],
+    now: datetime,
+    *,
+    ecommerce_url: str,
+) -> dict[str, Any]:
+    """A course object of `progress` with its runs extended for progress_details."""
+    completing = _completing_runs(course, certificates)
+    out = dict(course)
+    out["course_runs"] = [
+        extended_run(
+            run,
+            enrollment=enrollments.get(run["key"]),
+            certificate=certificates.get(run["key"]),
+            completed_here=run["key"] in completing,
+            now=now,
+            ecommerce_url=ecommerce_url,
+        )
+        for run in course.get("course_runs") or ()
+    ]
+    out.setdefault("entitlements", [])
+    return out
 
 
 def banner_image(program: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -354,8 +385,19 @@ def _purchase_skus(program: dict[str, Any], result: ProgramProgress) -> list[str
 
 def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, urls: DetailUrls) -> dict[str, Any]:
     """The progress_details body for a known program."""
-    result = progress(program, user, now, ecommerce_url=urls.ecommerce_url)
-    certificates = _certificate_data(program, result, user)
+    counted = progress(program, user, now)
+    enrollments, certificates = active_enrollments(user), downloadable_certificates(user)
+
+    def extend(courses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [extend_course(c, enrollments, certificates, now, ecommerce_url=urls.ecommerce_url) for c in courses]
+
+    result = ProgramProgress(
+        extend(counted.completed),
+        extend(counted.in_progress),
+        extend(counted.not_started),
+        all_unenrolled=counted.all_unenrolled,
+    )
+    earned = _certificate_data(program, result, user)
     skus = _purchase_skus(program, result)
     pathways = list(program.get("pathways") or ())
     program_data = {k: v for k, v in program.items() if k not in ("courses", "pathways")}
@@ -375,7 +417,7 @@ def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, ur
             "track_selection_url": "/course_modes/choose/",
             "commerce_api_url": "/api/commerce/v0/baskets/",
             "buy_button_url": basket,
-            "program_record_url": record if certificates else None,
+            "program_record_url": record if earned else None,
         },
         "program_data": program_data,
         "course_data": {
@@ -385,7 +427,7 @@ def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, ur
             "not_started": result.not_started,
             "all_unenrolled": result.all_unenrolled,
         },
-        "certificate_data": certificates,
+        "certificate_data": earned,
         "industry_pathways": [p for p in pathways if p.get("pathway_type") == "industry"],
         "credit_pathways": [p for p in pathways if p.get("pathway_type") == "credit"],
     }

@@ -427,3 +427,27 @@ def test_head_and_conditional_get_on_program_routes(pipeline: Pipeline) -> None:
     assert head.status_code == 200 and head.content == b""
     again = httpx.get(url, headers={**headers, "If-None-Match": first.headers["etag"]}, timeout=10)
     assert again.status_code == 304 and again.content == b""
+
+
+async def test_program_routes_answer_503_detail_when_redis_is_unreachable() -> None:
+    import socket
+
+    import httpx
+
+    from api.app import create_app
+    from api.auth import make_token
+    from readmodels.settings import load_settings
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = load_settings(redis_url=f"redis://127.0.0.1:{port}/0", kafka_bootstrap="127.0.0.1:1")
+    headers = {"Authorization": f"JWT {make_token(settings, LEARNER, 'learner')}"}
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            for path in ("/programs/", f"/programs/{PA}/progress_details/", f"/programs/{ENT}/"):
+                r = await client.get("/api/dashboard/v0" + path, headers=headers)
+                assert r.status_code == 503, (path, r.text)
+                assert set(r.json()) == {"detail", "request_id"}
