@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -79,7 +79,7 @@ class ProgramSnapshot(Record):
     marketing_slug: str | None = None
     marketing_url: str | None = None
     card_image_url: str | None = None
-    banner_image: dict[str, ImageSize] | None = None
+    banner_image: dict[Literal["large", "medium", "small", "x-small"], ImageSize] | None = None
     authoring_organizations: tuple[Organization, ...]
     courses: tuple[ProgramCourse, ...]
     pathways: tuple[Pathway, ...]
