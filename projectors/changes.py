@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 
-from events.base import format_time
+from events.base import format_time, parse_time
 from projectors.pipeline import Projected, RawMessage
 from readmodels import keys
 from readmodels.facts import UserFacts, value
@@ -243,7 +243,7 @@ async def prefetch(redis: Redis, ns: str, generation: int, ops: Sequence[Op]) ->
     for ck in sorted(courses):
         hashes += [keys.course_blocks(ck), keys.run_programs(ck)]
     strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
-    strings += [s + ":parts" for s in strings]
+    strings += [keys.snapshot_parts(s) for s in strings]
     async with redis.pipeline(transaction=False) as pipe:
         for h in hashes:
             pipe.hgetall(p + h)
@@ -281,19 +281,86 @@ def records(
     return out
 
 
+def _to_json(r: ChangeRecord) -> dict[str, Any]:
+    m = r.message
+    return {"model": r.model, "key": r.key, "state": r.state, "previous": r.previous,
+            "topic": m.topic, "partition": m.partition, "offset": m.offset, "event_id": r.event_id,
+            "event_type": r.event_type, "event_time": format_time(r.event_time), "generation": r.generation}
+
+
+def _from_json(d: dict[str, Any]) -> ChangeRecord:
+    return ChangeRecord(d["model"], d["key"], d["state"], d["previous"],
+                        RawMessage(d["topic"], d["partition"], d["offset"], None, None), d["event_id"],
+                        d["event_type"], parse_time(d["event_time"]), d["generation"])
+
+
+@dataclass
+class BatchFacts:
+    """What a live batch needs besides its messages: the pre-batch facts, and the records an
+    earlier attempt at these offsets computed but may not have published (the outbox)."""
+
+    store: MemoryStore
+    ends: dict[str, int]  # "<topic>:<partition>" -> next offset after this batch
+    held: dict[str, list[ChangeRecord]]  # outbox field -> records held there
+    later: dict[str, list[ChangeRecord]] = field(default_factory=dict)  # held, beyond this batch
+
+
 class ChangeRecorder:
-    """Prefetch + replay for one namespace; the Projector calls it around every live batch."""
+    """Prefetch, replay and the outbox for one namespace; the Projector calls it around every live batch.
+
+    At-least-once across a crash between the Redis write and the publish: the records are computed
+    before the write (they only need the pre-batch facts) and held in `<ns>:outbox` (one field per
+    source partition) before the write; they are released after the publish. A redelivered batch
+    finds its effects already applied (so the replay yields nothing new) but publishes what the
+    outbox still holds for its offsets, with the same ids.
+    """
 
     def __init__(self, redis: Redis, ns: str) -> None:
         self._redis = redis
         self._ns = ns
 
-    async def prefetch(self, generation: int, ops: Sequence[Op]) -> MemoryStore:
-        return await prefetch(self._redis, self._ns, generation, ops)
+    async def prefetch(self, generation: int, ops: Sequence[Op], batch: Sequence[RawMessage] = ()) -> BatchFacts:
+        ends: dict[str, int] = {}
+        for m in batch:
+            f = f"{m.topic}:{m.partition}"
+            ends[f] = max(ends.get(f, 0), m.offset + 1)
+        fields = sorted(ends)
+        store = await prefetch(self._redis, self._ns, generation, ops)
+        raw = await self._redis.hmget(keys.outbox(self._ns), fields) if fields else []
+        held = {f: [_from_json(d) for d in orjson.loads(v)] for f, v in zip(fields, raw, strict=True) if v}
+        return BatchFacts(store, ends, held)
 
-    def records(self, store: MemoryStore, projected: Sequence[Projected], ops: Sequence[Op],
+    def records(self, facts: BatchFacts, projected: Sequence[Projected], ops: Sequence[Op],
                 generation: int) -> list[ChangeRecord]:
-        return records(store, projected, ops, generation)
+        """Held records of this batch's offsets (an earlier attempt), then the new ones, by id once."""
+        fresh = records(facts.store, projected, ops, generation)
+        out: list[ChangeRecord] = []
+        for f, held in facts.held.items():
+            end = facts.ends[f]
+            out += [r for r in held if r.message.offset < end]
+            facts.later[f] = [r for r in held if r.message.offset >= end]
+        seen = {r.id for r in out}
+        return out + [r for r in fresh if r.id not in seen]
+
+    async def hold(self, facts: BatchFacts, pending: Sequence[ChangeRecord]) -> None:
+        by_field: dict[str, list[dict[str, Any]]] = {}
+        for r in pending:
+            by_field.setdefault(f"{r.message.topic}:{r.message.partition}", []).append(_to_json(r))
+        for f, later in facts.later.items():
+            by_field.setdefault(f, []).extend(_to_json(r) for r in later)
+        if by_field:
+            await self._redis.hset(keys.outbox(self._ns), mapping={f: orjson.dumps(v) for f, v in by_field.items()})
+
+    async def release(self, facts: BatchFacts, published: Sequence[ChangeRecord]) -> None:
+        fields = {f"{r.message.topic}:{r.message.partition}" for r in published} - {
+            f for f, later in facts.later.items() if later}
+        async with self._redis.pipeline(transaction=True) as pipe:
+            if fields:
+                pipe.hdel(keys.outbox(self._ns), *sorted(fields))
+            for f, later in facts.later.items():
+                if later:
+                    pipe.hset(keys.outbox(self._ns), f, orjson.dumps([_to_json(r) for r in later]))
+            await pipe.execute()
 
 
 def utcnow() -> datetime:

@@ -9,12 +9,12 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
 
     <p>ckpt                           hash  "<topic>:<partition>" -> next offset to apply
     <p>course:<course_key>            str   LWW snapshot of the published course (no outline)
-    <p>course:<course_key>:parts      str   which hash fields the snapshot owns (JSON)
+    <p>parts:course:<course_key>      str   which hash fields the snapshot owns (JSON)
     <p>cseq:<course_key>              hash  sequence key -> sequence document (from the snapshot)
-    <p>cblk:<course_key>              hash  block key -> "<unit key>\t<sequence key>" (from the snapshot)
+    <p>cblk:<course_key>              hash  block key -> "<type>\t<unit key>\t<sequence key>" (from the snapshot)
     <p>ccat:<course_key>              hash  field "info": LWW catalog info override
     <p>prog:<uuid>                    str   LWW snapshot of a catalog program (or null when deleted)
-    <p>prog:<uuid>:parts              str   which hash fields the snapshot owns (JSON)
+    <p>parts:prog:<uuid>              str   which hash fields the snapshot owns (JSON)
     <p>runprogs:<course_key>          hash  program uuid -> program document (from program snapshots)
     <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below)
     <p>uc:<user_id>:<course_key>      hash  block key -> completion (LWW per block)
@@ -60,6 +60,12 @@ USERNAMES = "unames"
 
 def course(course_key: str) -> str:
     return f"course:{course_key}"
+
+
+def snapshot_parts(snapshot_key: str) -> str:
+    """Where a snapshot records the hash fields it owns. A separate namespace, so that no
+    course or program key (a course run may contain ':') can collide with it."""
+    return f"parts:{snapshot_key}"
 
 
 def course_sequences(course_key: str) -> str:
@@ -178,3 +184,8 @@ def generation_channel(ns: str) -> str:
 def rebuild_state(ns: str) -> str:
     """hash of the rebuild in progress: generation, source (the serving one when it started), group."""
     return f"{ns}:rebuild"
+
+
+def outbox(ns: str) -> str:
+    """hash "<topic>:<partition>" -> change records computed for a live batch, not yet published."""
+    return f"{ns}:outbox"

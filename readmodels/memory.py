@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from readmodels import keys
 from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetField, newer, raw_value
 
 
@@ -49,7 +50,7 @@ class MemoryStore:
         return out
 
     def _replace(self, op: ReplaceSnapshot, raw: str) -> None:
-        parts_key = op.key + ":parts"
+        parts_key = keys.snapshot_parts(op.key)
         for hkey, field in orjson.loads(self.strings.get(parts_key, "[]")):
             self._hdel(hkey, field)
         for hkey, field, value in op.parts:

@@ -43,7 +43,7 @@ class ReplaceSnapshot:
 
     @property
     def parts_index(self) -> str:
-        """The JSON list of owned (hash key, field) pairs, stored at `<key>:parts`."""
+        """The JSON list of owned (hash key, field) pairs, stored at `keys.snapshot_parts(key)`."""
         return orjson.dumps([[hkey, field] for hkey, field, _ in self.parts]).decode()
 
     def encode(self) -> list[object]:

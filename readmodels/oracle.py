@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events import Event
+from readmodels import keys
 from readmodels.memory import MemoryStore
 from readmodels.ops import AddActivity, Op, ReplaceSnapshot, SetField, newer, raw_value
 
@@ -72,7 +73,7 @@ def _materialize(
     for key, (raw, snap) in snapshots.items():
         store.strings[key] = raw
         if snap.parts:
-            store.strings[key + ":parts"] = snap.parts_index
+            store.strings[keys.snapshot_parts(key)] = snap.parts_index
         for hkey, field, value in snap.parts:
             store.hashes.setdefault(hkey, {})[field] = value
     for (key, field), raw in fields.items():

@@ -93,7 +93,7 @@ for i, op in ipairs(ops) do
     local old = redis.call("GET", key)
     local raw = op[3] .. "\t" .. op[4]
     if newer(raw, old) then
-      local parts_key = key .. ":parts"
+      local parts_key = prefix .. "parts:" .. op[2]  -- keys.snapshot_parts
       local old_parts = redis.call("GET", parts_key)
       if old_parts then
         for _, part in ipairs(cjson.decode(old_parts)) do
