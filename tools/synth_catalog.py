@@ -236,7 +236,7 @@ def make_courses(rng: random.Random, n: int, origin: datetime, days: int) -> lis
             title = f"{rng.choice(ADJECTIVES)} {subject}"
             catalog.append((org, number, title, subject))
         self_paced = rng.random() < 0.35
-        weeks = rng.randint(4, 12)
+        weeks = rng.randint(6, 14)
         # Runs start from two months before the history to two thirds into it.
         start = (origin + DAY * rng.randint(-60, max(1, days * 2 // 3))).replace(hour=16)
         end = start + WEEK * (weeks + (8 if self_paced else 0))
@@ -262,7 +262,7 @@ def make_courses(rng: random.Random, n: int, origin: datetime, days: int) -> lis
             start=start, end=end, enrollment_start=start - DAY * 45, enrollment_end=end - WEEK,
             pacing="self" if self_paced else "instructor", weeks=weeks,
             lowest_passing_grade=rng.choice((0.5, 0.5, 0.6, 0.7)), features=features,
-            verified_deadline=(start + WEEK * max(2, weeks - 2)) if has_verified else None,
+            verified_deadline=(end - DAY * 14) if has_verified else None,
             price=rng.choice((49, 99, 149, 199)),
             certificate_available_date=None if self_paced or rng.random() < 0.5 else end + DAY * 2,
             entrance_exam_min=rng.choice((0.5, 0.7)) if entrance else None,
@@ -304,13 +304,18 @@ class SynthProgram:
     deleted: bool = False
 
 
-def make_programs(rng: random.Random, n: int, courses: list[SynthCourse]) -> list[SynthProgram]:
-    """Programs of 2 to 4 catalog courses (all their runs)."""
-    catalog = list(dict.fromkeys(c.catalog_key for c in courses))
+def make_programs(rng: random.Random, n: int, courses: list[SynthCourse], origin: datetime,
+                  days: int) -> list[SynthProgram]:
+    """Programs of 2 to 4 catalog courses (all their runs), mostly of courses running through the history."""
+    # Only courses with a verified seat: a program certificate needs verified course certificates.
+    catalog = list(dict.fromkeys(c.catalog_key for c in courses if c.has_verified)) or [courses[0].catalog_key]
+    early, late = origin + DAY * (days // 4), origin + DAY * (days * 4 // 5)
+    running = [k for k in catalog if any(c.catalog_key == k and c.start <= early and c.end >= late for c in courses)]
     programs = []
     for i in range(n):
-        size = min(len(catalog), rng.randint(2, 4))
-        keys = tuple(rng.sample(catalog, size)) if size else ()
+        size = min(len(catalog), rng.choice((2, 2, 3, 4)))
+        pool = running if len(running) >= size and rng.random() < 0.7 else catalog
+        keys = tuple(rng.sample(pool, size)) if size else ()
         ptype, slug = PROGRAM_TYPES[i % len(PROGRAM_TYPES)]
         org = keys[0].split("+")[0] if keys else ORGS[0]
         subject = next((c.name for c in courses if keys and c.catalog_key == keys[0]), "Learning")

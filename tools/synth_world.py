@@ -151,6 +151,7 @@ class Learner:
     tz: str
     tz_offset: float
     enterprise: str | None
+    program: SynthProgram | None  # a learner working through a program, course after course
     idv: str = "none"
     idv_attempts: int = 0
     enrollments: dict[str, Enrollment] = field(default_factory=dict)
@@ -174,7 +175,8 @@ class World:
         for c in self.courses:
             self.by_catalog.setdefault(c.catalog_key, []).append(c)
         # One extra, short-lived program is retired (deleted) half way through.
-        self.programs = make_programs(rng, max(0, cfg.programs) + (1 if cfg.programs > 0 else 0), self.courses)
+        self.programs = make_programs(rng, max(0, cfg.programs) + (1 if cfg.programs > 0 else 0), self.courses,
+                                      self.origin, self.days)
         self.pathway_uuid = rng_uuid(rng)
         self.programs_of: dict[str, list[SynthProgram]] = {}
         for p in self.programs[: cfg.programs]:
@@ -185,17 +187,22 @@ class World:
                       for i in range(max(2, len(self.courses) // 3))]
         self.roles: list[tuple[UserData, str, str, str]] = []  # user, org, course key ("" = org-wide), role
         self.learners = [self._learner(i) for i in range(max(0, cfg.learners))]
+        self.cert_revoked = self.program_cert_revoked = False  # has one been revoked yet
 
     def _learner(self, i: int) -> Learner:
         rng = self.rng
         uid = FIRST_LEARNER_ID + i
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         tz, offset = TIME_ZONES[rng.randrange(len(TIME_ZONES))]
+        programs = self.programs[: self.cfg.programs]
+        program = rng.choice(programs) if programs and rng.random() < 0.12 else None
         return Learner(
             uid=uid, user=user_data(uid, f"learner{uid}", name),
-            join_day=rng.randrange(max(1, self.days * 2 // 3)),
-            engagement=rng.choice((0.08, 0.15, 0.3, 0.5, 0.75)), skill=rng.uniform(0.45, 0.98),
+            join_day=rng.randrange(max(1, self.days // (4 if program else 1) * 2 // 3)),
+            engagement=rng.choice((0.5, 0.75, 0.9) if program else (0.08, 0.15, 0.3, 0.5, 0.75)),
+            skill=rng.uniform(0.7, 0.98) if program else rng.uniform(0.45, 0.98),
             tz=tz, tz_offset=offset, enterprise=rng.choice(self.enterprises) if rng.random() < 0.15 else None,
+            program=program,
         )
 
     # ---- the history -------------------------------------------------------------------------
@@ -324,8 +331,13 @@ class World:
             e.active = True
             self._enrollment_event(CourseEnrollmentChanged, learner, e, t)
             return self._step(t)
-        unfinished = sum(1 for e in learner.enrollments.values() if e.active and e.ptr < len(e.course.blocks))
-        if len(learner.enrollments) < 6 and rng.random() < (0.4 if unfinished == 0 else 0.04):
+        unfinished = sum(1 for e in learner.enrollments.values()
+                         if e.active and e.ptr < len(e.course.blocks) and t < e.course.end)
+        if learner.program:
+            chance = 0.8 if unfinished == 0 else 0.1 if unfinished == 1 else 0.0
+        else:
+            chance = 0.4 if unfinished == 0 else 0.04
+        if len(learner.enrollments) < 6 and rng.random() < chance:
             return self._enroll(learner, t)
         return t
 
@@ -334,12 +346,17 @@ class World:
         siblings = [r for e in learner.enrollments.values() for p in self.programs_of.get(e.course.catalog_key, ())
                     for ck in p.catalog_keys for r in self.by_catalog[ck]]
         pool = siblings if siblings and rng.random() < 0.6 else self.courses
+        if learner.program:
+            taken = {e.course.catalog_key for e in learner.enrollments.values()}
+            pool = [r for ck in learner.program.catalog_keys if ck not in taken for r in self.by_catalog[ck]] or pool
         open_ = [c for c in pool if c.key not in learner.enrollments and c.enrollment_start <= t < c.enrollment_end
                  and not c.invitation_only]
         if not open_:
             return t
-        course = rng.choice(open_)
-        verified = course.verified_deadline is not None and t < course.verified_deadline and rng.random() < 0.2
+        # Program learners take the course that closes first; others browse.
+        course = min(open_, key=lambda c: c.end) if learner.program else rng.choice(open_)
+        verified = (course.verified_deadline is not None and t < course.verified_deadline
+                    and rng.random() < (0.9 if learner.program else 0.2))
         e = Enrollment(course=course, mode="verified" if verified else "audit", created=t)
         learner.enrollments[course.key] = e
         self._enrollment_event(CourseEnrollmentCreated, learner, e, t)
@@ -400,7 +417,7 @@ class World:
             emit(CelebrationAcknowledged, t, {"celebration": {"user_id": uid, "course_key": c.key,
                                                               "weekly_goal": False}}, API)
             t = self._step(t)
-        for _ in range(rng.randint(2, 14)):
+        for _ in range(rng.randint(2, 20 if learner.program else 14)):
             t = self._complete_next(learner, e, t)
             if e.ptr >= len(c.blocks):
                 break
@@ -436,7 +453,7 @@ class World:
             e.active = False
             self._enrollment_event(CourseUnenrollmentCompleted, learner, e, t)
             return self._step(t)
-        if e.linked and rng.random() < 0.01:
+        if e.linked and rng.random() < 0.03:
             e.linked = False
             self.tl.emit(EnterpriseEnrollmentUnlinked, t, {"enterprise_enrollment": {
                 "enterprise_customer_uuid": learner.enterprise, "user_id": learner.uid, "course_key": c.key}})
@@ -550,8 +567,16 @@ class World:
             if not learner.program_certs.get(program.uuid) and self._program_complete(learner, program):
                 learner.program_certs[program.uuid] = True
                 self._program_cert(ProgramCertificateAwarded, learner, program, awarded_at, "awarded")
-        if rng.random() < 0.05:  # an honour-code violation, found later
-            revoked = ready + DAY * rng.uniform(1, 20)
+                # Awarded in error, withdrawn hours later: always the first one, so that even a
+                # small history shows a revocation, then now and then.
+                if not self.program_cert_revoked or rng.random() < 0.1:
+                    self.program_cert_revoked = True
+                    learner.program_certs[program.uuid] = False
+                    self._program_cert(ProgramCertificateRevoked, learner, program,
+                                       awarded_at + timedelta(hours=rng.uniform(2, 20)), "revoked")
+        if not self.cert_revoked or rng.random() < 0.05:  # an honour-code violation, found later
+            revoked = ready + DAY * rng.uniform(1, 20 if self.cert_revoked else 3)
+            self.cert_revoked = True
             self._cert_event(CertificateRevoked, learner, e, revoked, "unavailable")
             for program in self.programs_of.get(e.course.catalog_key, ()):
                 if learner.program_certs.get(program.uuid):

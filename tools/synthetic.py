@@ -52,11 +52,12 @@ def count_events(*, seed: int = D.seed, learners: int = D.learners, courses: int
     return sum(1 for _ in world.run())
 
 
-def to_jsonl_line(event: Event[Any]) -> bytes:
-    """One CloudEvent as one JSON line (with the newline): the format `lp produce` reads."""
+def to_jsonl_line(event: Event[Any], topic_prefix: str = "") -> bytes:
+    """One CloudEvent as one JSON line (with the newline): the format `lp produce` reads, which
+    takes `topic` as the exact topic name."""
     return orjson.dumps({
         "type": event.type, "id": event.id, "time": format_time(event.time), "source": event.source,
-        "data": event.data.model_dump(mode="json"), "topic": type(event.data).TOPIC,
+        "data": event.data.model_dump(mode="json"), "topic": topic_prefix + type(event.data).TOPIC,
         "key": event.data.partition_key() or None,
     }) + b"\n"
 
