@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -35,7 +36,9 @@ def user_has_passing_grade(course: dict[str, Any], course_key: str, user: UserFa
         return False
     percent = user.get(keys.f_grade(course_key))
     if isinstance(percent, int | float):
-        return round(float(percent), 2) >= float(course.get("lowest_passing_grade", 0.5))
+        # Half-up on the decimal text (0.495 -> 0.50), not binary float rounding (round(0.495, 2) == 0.49).
+        rounded = Decimal(repr(float(percent))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return rounded >= Decimal(repr(float(course.get("lowest_passing_grade", 0.5))))
     return user.get(keys.f_passing(course_key)) is True
 
 

@@ -1,0 +1,96 @@
+"""Sequence rules at a fixed now: gating, hidden-after-due, banner, completion, position."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from events.base import lww_version
+from readmodels import keys
+from readmodels.facts import UserFacts
+from readmodels.models import SequenceMetadata
+from readmodels.views.sequence import BANNER_DUE, BANNER_ENDED, hidden_after_due, sequence_metadata
+
+CK = "course-v1:edX+DemoX+Demo_Course"
+SEQ = "block-v1:edX+DemoX+Demo_Course+type@sequential+block@s2"
+PRE = "block-v1:edX+DemoX+Demo_Course+type@sequential+block@s1"
+NOW = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)
+V = lww_version(1, "x")
+
+
+def facts(uid: int | None = 7, **fields: Any) -> UserFacts:
+    return UserFacts(uid, {k: f"{V}\t{orjson.dumps(v).decode()}" for k, v in fields.items()})
+
+
+def sequence(**extra: Any) -> dict[str, Any]:
+    return {"block_key": SEQ, "course_key": CK, "display_name": "Exam", "format": None,
+            "chapter": {"block_key": "ch", "display_name": "Ch"}, "hide_after_due": True,
+            "due": "2026-03-05T00:00:00Z", "units": [
+                {"block_key": "u1", "display_name": "One", "page_title": None, "icon": "problem", "graded": True,
+                 "contains_gated_content": True, "completable": ["p1", "p2"]},
+                {"block_key": "u2", "display_name": "Two", "page_title": "Tip", "icon": "other", "graded": False,
+                 "contains_gated_content": False, "completable": []}], **extra}
+
+
+INSTRUCTOR = {"pacing": "instructor", "end": None, "features": {"content_type_gating": True}}
+SELF = {"pacing": "self", "end": "2026-03-01T00:00:00Z", "features": {}}
+
+
+def view(seq: dict[str, Any], course: dict[str, Any], user: UserFacts, completions: dict[str, float] | None = None,
+         **kw: Any) -> dict[str, Any]:
+    body = sequence_metadata(seq, course, SEQ, "s2", user, completions or {}, NOW, lms_base_url="http://lms", **kw)
+    SequenceMetadata.model_validate(body)
+    return body
+
+
+def test_hidden_after_due_by_pacing() -> None:
+    assert hidden_after_due(sequence(), INSTRUCTOR, NOW)
+    assert not hidden_after_due(sequence(due="2026-04-01T00:00:00Z"), INSTRUCTOR, NOW)
+    assert not hidden_after_due(sequence(hide_after_due=False), INSTRUCTOR, NOW)
+    assert hidden_after_due(sequence(due=None), SELF, NOW)
+    assert not hidden_after_due(sequence(), {**SELF, "end": None}, NOW)
+
+
+def test_items_completion_bookmarks_and_type_gating() -> None:
+    user = facts(**{keys.f_bookmark("u2"): True, keys.f_enrollment(CK): {"mode": "audit", "is_active": True},
+                    keys.f_position(SEQ): 2})
+    body = view(sequence(), INSTRUCTOR, user, {"p1": 1.0, "p2": 0.9})
+    one, two = body["items"]
+    assert (one["complete"], two["complete"]) == (False, True)  # no completable block: complete
+    assert (one["bookmarked"], two["bookmarked"]) == (False, True)
+    assert (one["page_title"], two["page_title"]) == ("One", "Tip")
+    assert one["path"] == "Ch > Exam > One" and one["contains_content_type_gated_content"] is True
+    assert body["position"] == 2 and body["is_hidden_after_due"] is True and body["banner_text"] is None
+    verified = facts(**{keys.f_enrollment(CK): {"mode": "verified", "is_active": True}})
+    assert view(sequence(), INSTRUCTOR, verified)["items"][0]["contains_content_type_gated_content"] is False
+
+
+def test_anonymous_view() -> None:
+    body = view(sequence(), INSTRUCTOR, facts(None))
+    assert all("complete" not in i for i in body["items"])
+    assert (body["save_position"], body["show_completion"], body["position"]) == (False, False, None)
+
+
+def test_prerequisite_gating_by_effective_users_grade() -> None:
+    seq = sequence(prerequisite={"block_key": PRE, "min_score": 0.8, "display_name": "Welcome"})
+    gated = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.79}))
+    assert gated["gated_content"] == {"prereq_id": PRE, "prereq_url": f"http://lms/courses/{CK}/jump_to/{PRE}",
+                                      "prereq_section_name": "Welcome", "gated": True, "gated_section_name": "Exam"}
+    assert gated["items"][0] == {"id": "u1", "type": "vertical", "display_name": "One", "is_gated": True,
+                                 "content": ""}
+    assert view(seq, INSTRUCTOR, facts())["gated_content"]["gated"] is True  # no grade known: 0
+    assert view(seq, INSTRUCTOR, facts(None))["gated_content"]["gated"] is True  # anonymous
+    met = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.8}))["gated_content"]
+    assert met == {"prereq_id": None, "prereq_url": None, "prereq_section_name": None, "gated": False,
+                   "gated_section_name": "Exam"}
+
+
+def test_staff_never_hidden_and_masquerade_banner() -> None:
+    assert view(sequence(), INSTRUCTOR, facts(), caller_is_staff=True)["is_hidden_after_due"] is False
+    masq = view(sequence(), INSTRUCTOR, facts(), caller_is_staff=True, masquerading=True)
+    assert (masq["is_hidden_after_due"], masq["banner_text"]) == (False, BANNER_DUE)
+    assert view(sequence(), SELF, facts(), caller_is_staff=True, masquerading=True)["banner_text"] == BANNER_ENDED
+    as_staff = view(sequence(), INSTRUCTOR, facts(), caller_is_staff=True, masquerading=True, learner_is_staff=True)
+    assert as_staff["banner_text"] is None
