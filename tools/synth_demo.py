@@ -98,12 +98,13 @@ class _History:
 
 
 def _outline(course_key: str, now: datetime) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-    """The published outline, and the completable blocks of each sequence (by sequence name)."""
-    chapters = []
+    """The published outline (due dates relative to `now`), and the completable blocks of each
+    sequence (by sequence name)."""
+    chapters: list[dict[str, Any]] = []
     blocks_of: dict[str, list[str]] = {}
     n = 0
     for c, (chapter, sequences) in enumerate(OUTLINE, 1):
-        seqs = []
+        seqs: list[dict[str, Any]] = []
         for s, (name, graded, fmt, due, units) in enumerate(sequences, 1):
             unit_docs = []
             blocks_of[name] = []
@@ -171,7 +172,7 @@ def demo_events(now: datetime) -> list[Event[Any]]:
     ]
     outlines = {}
     for i, (key, name, start, end, deadline) in enumerate(courses):
-        outline, blocks_of = _outline(key, start)
+        outline, blocks_of = _outline(key, now if key == DEMO_COURSE else start)
         outlines[key] = (outline, blocks_of)
         h.add(CoursePublished, t0 + timedelta(minutes=i), _course(key, name, start, end, deadline, outline), CMS)
     record = {key: CourseData(course_key=key, display_name=name, start=start, end=end)

@@ -235,15 +235,14 @@ class World:
             self.roles.append((rng.choice(self.staff), c.org, c.key, "instructor"))
             if rng.random() < 0.5:
                 self.roles.append((rng.choice(self.staff), c.org, c.key, "staff"))
-        for user, org, course_key, role in self.roles:
+        for user, org, course_key, name in self.roles:
             t += timedelta(seconds=1)
             emit(CourseAccessRoleAdded, t, {"course_access_role_data": {
-                "user": user, "org_key": org, "course_key": course_key, "role": role}}, LMS)
+                "user": user, "org_key": org, "course_key": course_key, "role": name}}, LMS)
         # Some roles end during the history; at least one does.
-        for i, role in enumerate(self.roles):
+        for i, (user, org, course_key, name) in enumerate(self.roles):
             if i == len(self.roles) - 1 or rng.random() < 0.1:
                 when = self.origin + DAY * rng.randrange(1, max(2, self.days)) + timedelta(hours=rng.uniform(1, 20))
-                user, org, course_key, name = role
                 emit(CourseAccessRoleRemoved, when, {"course_access_role_data": {
                     "user": user, "org_key": org, "course_key": course_key, "role": name}}, LMS)
 
@@ -284,9 +283,9 @@ class World:
             c.enrollment_end += DAY * 7
         elif change < 0.7:
             c.name = c.name.removesuffix(" (new edition)") + " (new edition)"
-            c.refresh()
         else:
             c.hidden = not c.hidden
+        c.refresh()  # later events carry the new name and dates in their CourseData
         self.tl.emit(CourseCatalogInfoChanged, t, {"catalog_info": {
             "course_key": c.key, "name": c.name,
             "schedule_data": {"start": c.start, "pacing": c.pacing, "end": c.end,
