@@ -48,7 +48,9 @@ class EventBus:
         delay = 0.2
         while True:
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._settings.kafka_bootstrap, acks="all", linger_ms=2,
+                bootstrap_servers=self._settings.kafka_bootstrap,
+                acks="all",
+                linger_ms=2,
                 request_timeout_ms=int(SEND_TIMEOUT_S * 1000),
             )
             try:

@@ -1,4 +1,4 @@
-""""Now" for the read-time rules: the real clock, unless `LP_FAKE_NOW` is set (tests only)."""
+""" "Now" for the read-time rules: the real clock, unless `LP_FAKE_NOW` is set (tests only)."""
 
 from __future__ import annotations
 

@@ -17,15 +17,18 @@ from readmodels.views.common import ViewConfig
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def get_readers(request: Request) -> Readers:
-    return request.app.state.readers  # type: ignore[no-any-return]
+    readers: Readers = request.app.state.readers
+    return readers
 
 
 def get_bus(request: Request) -> EventBus:
-    return request.app.state.bus  # type: ignore[no-any-return]
+    bus: EventBus = request.app.state.bus
+    return bus
 
 
 def get_caller(request: Request) -> Caller | None:
@@ -45,9 +48,13 @@ def get_now(request: Request) -> datetime:
 
 def get_view_config(request: Request) -> ViewConfig:
     s: Settings = request.app.state.settings
-    return ViewConfig(lms_base_url=s.lms_base_url.rstrip("/"), account_mfe_url=s.account_mfe_url.rstrip("/"),
-                      ecommerce_url=s.ecommerce_url.rstrip("/"), linkedin_org_id=s.linkedin_org_id or None,
-                      streak_lengths=tuple(s.streak_lengths))
+    return ViewConfig(
+        lms_base_url=s.lms_base_url.rstrip("/"),
+        account_mfe_url=s.account_mfe_url.rstrip("/"),
+        ecommerce_url=s.ecommerce_url.rstrip("/"),
+        linkedin_org_id=s.linkedin_org_id or None,
+        streak_lengths=tuple(s.streak_lengths),
+    )
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -34,8 +34,8 @@ def requested_username(request: Request, caller: Caller | None) -> str:
     return "" if username == caller.username else username
 
 
-def authorize(caller: Caller | None, requested: str, who: Who, course_key: str, org: str) -> Effective:
-    staff = caller is not None and (caller.is_global_staff or is_course_staff(who.caller_roles, course_key, org))
+def authorize(caller: Caller | None, requested: str, who: Who, course_key: str, org: str | None) -> Effective:
+    staff = caller is not None and (caller.is_global_staff or is_course_staff(who.caller_roles, course_key, org or ""))
     if requested:
         if not staff:
             raise ApiError(403, "You do not have permission to view another user's data for this course.")

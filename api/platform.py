@@ -31,8 +31,15 @@ from api.errors import error_body
 log = logging.getLogger(__name__)
 
 EXPOSE_HEADERS = ("Date", "ETag", "X-Read-Model-Token", "X-Read-Model-Fresh", "X-Request-ID")
-ALLOW_HEADERS = ("USE-JWT-COOKIE", "X-CSRFToken", "Content-Type", "Authorization", "If-None-Match", "Prefer",
-                 "X-Read-Model-Min-Token")
+ALLOW_HEADERS = (
+    "USE-JWT-COOKIE",
+    "X-CSRFToken",
+    "Content-Type",
+    "Authorization",
+    "If-None-Match",
+    "Prefer",
+    "X-Read-Model-Min-Token",
+)
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)
 
 
@@ -74,16 +81,25 @@ class PlatformMiddleware:
         started = False
 
         async def send_final(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-            headers = [*headers, (b"x-request-id", request_id.encode()),
-                       (b"access-control-expose-headers", ", ".join(EXPOSE_HEADERS).encode())]
+            headers = [
+                *headers,
+                (b"x-request-id", request_id.encode()),
+                (b"access-control-expose-headers", ", ".join(EXPOSE_HEADERS).encode()),
+            ]
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
 
         async def send_json(status: int, content: Any) -> None:
             body = orjson.dumps(content)
-            await send_final(status, [(b"content-type", b"application/json"),
-                                      (b"content-length", str(len(body)).encode()),
-                                      (b"cache-control", b"private, no-cache")], body)
+            await send_final(
+                status,
+                [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"cache-control", b"private, no-cache"),
+                ],
+                body,
+            )
 
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):

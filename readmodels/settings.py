@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SOURCE_TOPICS = (
@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     freshness_wait_ms: int = Field(default=1000, ge=0, le=30000)
     longpoll_max_held: int = Field(default=1000, ge=0)
     max_body_bytes: int = Field(default=65536, ge=1)
+    # Tests only: a fixed "now" for every read-time rule of the API. Unset in production (real clock).
+    fake_now: AwareDatetime | None = None
 
     batch_size: int = Field(default=1000, ge=1)
     batch_within_ms: int = Field(default=20, ge=1)

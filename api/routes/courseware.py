@@ -36,11 +36,17 @@ CELEBRATION_FLAGS = ("first_section", "weekly_goal")
 EVENT_SOURCE = "learner-projector/api"
 
 
-@router.get("/course/{course_key:key}", response_model=models.CourseMetadata,
-                  responses=ERRORS)
+@router.get("/course/{course_key:key}", response_model=models.CourseMetadata, responses=ERRORS)
 async def get_course_metadata(
-    course_key: str, request: Request, readers: ReadersDep, caller: CallerDep, bus: BusDep, now: NowDep,
-    config: ViewConfigDep, requested_fields: str | None = None, browser_timezone: str | None = None,
+    course_key: str,
+    request: Request,
+    readers: ReadersDep,
+    caller: CallerDep,
+    bus: BusDep,
+    now: NowDep,
+    config: ViewConfigDep,
+    requested_fields: str | None = None,
+    browser_timezone: str | None = None,
 ) -> Response:
     key, parsed = parse_course_key(course_key)
     masquerade = requested_username(request, caller)
@@ -49,22 +55,32 @@ async def get_course_metadata(
     if facts.course is None:
         raise ApiError(404, f"Course not found: '{shown(key)}'.")
     body = course_metadata(
-        effective_course(facts.course, facts.course_version, facts.catalog), key, facts.user,
-        activity=facts.activity, run_programs=facts.run_programs, now=now, config=config,
-        progress=programs.progress, browser_timezone=browser_timezone, masquerading=effective.masquerading,
+        effective_course(facts.course, facts.course_version, facts.catalog),
+        key,
+        facts.user,
+        activity=facts.activity,
+        run_programs=facts.run_programs,
+        now=now,
+        config=config,
+        progress=programs.progress,
+        browser_timezone=browser_timezone,
+        masquerading=effective.masquerading,
     )
     if requested_fields:
         wanted = [f.strip() for f in requested_fields.split(",") if f.strip()]
         body = {name: body[name] for name in wanted if name in body}
     if caller is not None and not effective.masquerading:
-        visit = {"user_id": caller.user_id, "course_key": key, "visited_at": now,
-                 "browser_timezone": browser_timezone[:64] if browser_timezone else None}
+        visit = {
+            "user_id": caller.user_id,
+            "course_key": key,
+            "visited_at": now,
+            "browser_timezone": browser_timezone[:64] if browser_timezone else None,
+        }
         bus.emit(_event(CoursewareVisited, {"visit": visit}, now))
     return JSONResponse(body)
 
 
-@router.get("/resume/{course_key:key}", response_model=models.ResumePoint,
-                  responses=ERRORS)
+@router.get("/resume/{course_key:key}", response_model=models.ResumePoint, responses=ERRORS)
 async def get_resume(course_key: str, request: Request, readers: ReadersDep, caller: RequiredCallerDep) -> Response:
     key, parsed = parse_course_key(course_key)
     masquerade = requested_username(request, caller)
@@ -73,10 +89,19 @@ async def get_resume(course_key: str, request: Request, readers: ReadersDep, cal
     return JSONResponse({"block_id": facts.block_id, "section_id": facts.section_id, "unit_id": facts.unit_id})
 
 
-@router.post("/celebration/{course_key:key}", status_code=202, response_model=models.CelebrationAck,
-             responses={**ERRORS, 200: {"model": models.CelebrationAck, "description": "Nothing to acknowledge"}})
+@router.post(
+    "/celebration/{course_key:key}",
+    status_code=202,
+    response_model=models.CelebrationAck,
+    responses={**ERRORS, 200: {"model": models.CelebrationAck, "description": "Nothing to acknowledge"}},
+)
 async def post_celebration(
-    course_key: str, request: Request, readers: ReadersDep, caller: RequiredCallerDep, bus: BusDep, now: NowDep,
+    course_key: str,
+    request: Request,
+    readers: ReadersDep,
+    caller: RequiredCallerDep,
+    bus: BusDep,
+    now: NowDep,
 ) -> Response:
     key, parsed = parse_course_key(course_key)
     flags = _celebration_body(await request.body())
@@ -89,8 +114,9 @@ async def post_celebration(
         return JSONResponse(flags, status_code=202)
     if not flags:
         return JSONResponse({}, status_code=200)
-    event = _event(CelebrationAcknowledged, {"celebration": {"user_id": caller.user_id, "course_key": key, **flags}},
-                   now)
+    event = _event(
+        CelebrationAcknowledged, {"celebration": {"user_id": caller.user_id, "course_key": key, **flags}}, now
+    )
     try:
         position = await bus.send(event)
     except BusUnavailableError as exc:
@@ -98,26 +124,41 @@ async def post_celebration(
     return JSONResponse(flags, status_code=202, headers={"X-Read-Model-Token": encode_token(position)})
 
 
-@router.get("/sequence/{usage_key:key}", response_model=models.SequenceMetadata,
-                  responses={**ERRORS, 422: {"description": "The block is not a sequence (empty body)"}})
+@router.get(
+    "/sequence/{usage_key:key}",
+    response_model=models.SequenceMetadata,
+    responses={**ERRORS, 422: {"description": "The block is not a sequence (empty body)"}},
+)
 async def get_sequence_metadata(
-    usage_key: str, request: Request, readers: ReadersDep, caller: CallerDep, now: NowDep, config: ViewConfigDep,
+    usage_key: str,
+    request: Request,
+    readers: ReadersDep,
+    caller: CallerDep,
+    now: NowDep,
+    config: ViewConfigDep,
 ) -> Response:
     key, parsed = parse_usage_key(usage_key)
-    course_key = str(parsed.course_key)
+    course_key, org = str(parsed.course_key), parsed.course_key.org or ""
     masquerade = requested_username(request, caller)
     facts = await readers.sequence(course_key, key, caller.user_id if caller else None, masquerade)
-    effective = authorize(caller, masquerade, facts.who, course_key, parsed.course_key.org)
+    effective = authorize(caller, masquerade, facts.who, course_key, org)
     if facts.course is None or facts.block_type is None:
         raise ApiError(404, f"Block not found: '{shown(key)}'.")
     if facts.block_type != "sequential" or facts.sequence is None:
         return Response(status_code=422)
     course = effective_course(facts.course, facts.course_version, facts.catalog)
     body = sequence_metadata(
-        facts.sequence, course, key, parsed.block_id, facts.user, facts.completions, now,
-        lms_base_url=config.lms_base_url, caller_is_staff=effective.caller_is_staff,
+        facts.sequence,
+        course,
+        key,
+        parsed.block_id,
+        facts.user,
+        facts.completions,
+        now,
+        lms_base_url=config.lms_base_url,
+        caller_is_staff=effective.caller_is_staff,
         masquerading=effective.masquerading,
-        learner_is_staff=effective.masquerading and is_course_staff(facts.user, course_key, parsed.course_key.org),
+        learner_is_staff=effective.masquerading and is_course_staff(facts.user, course_key, org),
     )
     return JSONResponse(body)
 

@@ -65,8 +65,12 @@ def celebrations(
 ) -> dict[str, Any]:
     enrollment = user.get(keys.f_enrollment(course_key)) if user.user_id is not None else None
     if not enrollment:
-        return {"first_section": False, "weekly_goal": False, "streak_length_to_celebrate": None,
-                "streak_discount_enabled": False}
+        return {
+            "first_section": False,
+            "weekly_goal": False,
+            "streak_length_to_celebrate": None,
+            "streak_discount_enabled": False,
+        }
     features = course.get("features") or {}
     on = bool(features.get("celebrations"))
     activity = list(activity)

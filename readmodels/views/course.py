@@ -47,8 +47,12 @@ def _verified_mode(course: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def access_expiration(
-    course: dict[str, Any], enrollment: dict[str, Any] | None, now: datetime, config: ViewConfig,
-    *, staff_masquerading: bool = False,
+    course: dict[str, Any],
+    enrollment: dict[str, Any] | None,
+    now: datetime,
+    config: ViewConfig,
+    *,
+    staff_masquerading: bool = False,
 ) -> dict[str, Any] | None:
     verified = _verified_mode(course)
     features = course.get("features") or {}
@@ -74,8 +78,11 @@ def access_expiration(
     upgrade_url = None
     if deadline is not None:
         sku = verified.get("sku")
-        upgrade_url = f"{config.ecommerce_url}/basket/add/?{urlencode({'sku': sku})}" if sku else (
-            f"{config.lms_base_url}/dashboard")
+        upgrade_url = (
+            f"{config.ecommerce_url}/basket/add/?{urlencode({'sku': sku})}"
+            if sku
+            else (f"{config.lms_base_url}/dashboard")
+        )
     return {
         "expiration_date": fmt(expiration),
         "masquerading_expired_course": staff_masquerading and expiration < now,
@@ -85,8 +92,11 @@ def access_expiration(
 
 
 def certificate_data(
-    course: dict[str, Any], enrollment: dict[str, Any] | None, certificate: dict[str, Any] | None,
-    passing: bool, now: datetime,
+    course: dict[str, Any],
+    enrollment: dict[str, Any] | None,
+    certificate: dict[str, Any] | None,
+    passing: bool,
+    now: datetime,
 ) -> dict[str, Any] | None:
     """API.md "certificate_data": the first matching rule; null when never enrolled."""
     if not enrollment:
@@ -100,8 +110,12 @@ def certificate_data(
     honor_certs = bool(course.get("honor_certificates_enabled"))
 
     def shape(cert_status: str, *, date: datetime | None = None, url: str | None = None) -> dict[str, Any]:
-        return {"cert_status": cert_status, "cert_web_view_url": url, "download_url": url,
-                "certificate_available_date": fmt(date)}
+        return {
+            "cert_status": cert_status,
+            "cert_web_view_url": url,
+            "download_url": url,
+            "certificate_available_date": fmt(date),
+        }
 
     if status == "unavailable":
         return shape("invalidated")
@@ -139,18 +153,28 @@ def verification_status(mode: str | None, idv: dict[str, Any] | None, now: datet
 def entrance_exam_data(course: dict[str, Any], user: UserFacts) -> dict[str, Any]:
     exam = course.get("entrance_exam")
     if not exam:
-        return {"entrance_exam_enabled": False, "entrance_exam_id": "", "entrance_exam_minimum_score_pct": 0.0,
-                "entrance_exam_current_score": 0.0, "entrance_exam_passed": True}
+        return {
+            "entrance_exam_enabled": False,
+            "entrance_exam_id": "",
+            "entrance_exam_minimum_score_pct": 0.0,
+            "entrance_exam_current_score": 0.0,
+            "entrance_exam_passed": True,
+        }
     minimum = float(exam.get("minimum_score_pct") or 0.0)
     score = user.get(keys.f_subsection_grade(exam["chapter_key"])) if user.user_id is not None else None
     score = float(score) if isinstance(score, int | float) else 0.0
-    return {"entrance_exam_enabled": True, "entrance_exam_id": exam["chapter_key"],
-            "entrance_exam_minimum_score_pct": minimum, "entrance_exam_current_score": score,
-            "entrance_exam_passed": score >= minimum}
+    return {
+        "entrance_exam_enabled": True,
+        "entrance_exam_id": exam["chapter_key"],
+        "entrance_exam_minimum_score_pct": minimum,
+        "entrance_exam_current_score": score,
+        "entrance_exam_passed": score >= minimum,
+    }
 
 
-def linkedin_url(course: dict[str, Any], certificate: dict[str, Any] | None, mode: str | None,
-                 config: ViewConfig) -> str | None:
+def linkedin_url(
+    course: dict[str, Any], certificate: dict[str, Any] | None, mode: str | None, config: ViewConfig
+) -> str | None:
     if not config.linkedin_org_id or not certificate or certificate.get("status") != "downloadable":
         return None
     cert_url = certificate.get("download_url") or ""
@@ -158,14 +182,23 @@ def linkedin_url(course: dict[str, Any], certificate: dict[str, Any] | None, mod
         cert_url = config.lms_base_url + cert_url
     mode_name = (mode or "").replace("-", " ").title()
     name = f"{config.platform_name} {mode_name} Certificate for {course.get('display_name')}"
-    params = {"startTask": "CERTIFICATION_NAME", "name": name, "certUrl": cert_url,
-              "organizationId": config.linkedin_org_id}
+    params = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": name,
+        "certUrl": cert_url,
+        "organizationId": config.linkedin_org_id,
+    }
     return "https://www.linkedin.com/profile/add?" + urlencode(params)
 
 
 def related_programs(
-    run_programs: dict[str, dict[str, Any]], course_key: str, user: UserFacts, enrollment: dict[str, Any] | None,
-    now: datetime, config: ViewConfig, progress: ProgressFn,
+    run_programs: dict[str, dict[str, Any]],
+    course_key: str,
+    user: UserFacts,
+    enrollment: dict[str, Any] | None,
+    now: datetime,
+    config: ViewConfig,
+    progress: ProgressFn,
 ) -> list[dict[str, Any]] | None:
     if user.user_id is None or not enrollment or not enrollment.get("is_active"):
         return None
@@ -174,13 +207,15 @@ def related_programs(
         if not program:
             continue
         counts = progress(program, user, now).counts()
-        out.append({
-            "progress": {k: counts[k] for k in ("completed", "in_progress", "not_started")},
-            "slug": program.get("type_slug"),
-            "title": program.get("title"),
-            "url": f"{config.lms_base_url}/dashboard/programs/{uuid}/",
-            "uuid": uuid,
-        })
+        out.append(
+            {
+                "progress": {k: counts[k] for k in ("completed", "in_progress", "not_started")},
+                "slug": program.get("type_slug"),
+                "title": program.get("title"),
+                "url": f"{config.lms_base_url}/dashboard/programs/{uuid}/",
+                "uuid": uuid,
+            }
+        )
     out.sort(key=lambda p: (p["title"] or "", p["uuid"]))
     return out or None
 
@@ -229,20 +264,33 @@ def course_metadata(
         "show_calculator": bool(course.get("show_calculator")),
         "start_display": display,
         "start_type": display_type,
-        "media": {"course_image": {"uri": course.get("course_image_url")},
-                  "course_video": {"uri": course.get("course_video_url")}},
+        "media": {
+            "course_image": {"uri": course.get("course_image_url")},
+            "course_video": {"uri": course.get("course_video_url")},
+        },
         "enrollment": {"mode": mode, "is_active": active},
         "access_expiration": access_expiration(course, enrollment, now, config, staff_masquerading=masquerading),
         "offer": None,
         "content_type_gating_enabled": bool(features.get("content_type_gating")) and mode == "audit",
         "course_goals": {
-            "selected_goal": {"days_per_week": goal["days_per_week"],
-                              "subscribed_to_reminders": bool(goal.get("subscribed_to_reminders"))}
-            if goal and goal.get("days_per_week") and features.get("course_goals") else None,
+            "selected_goal": {
+                "days_per_week": goal["days_per_week"],
+                "subscribed_to_reminders": bool(goal.get("subscribed_to_reminders")),
+            }
+            if goal and goal.get("days_per_week") and features.get("course_goals")
+            else None,
             "weekly_learning_goal_enabled": active and bool(features.get("course_goals")),
         },
-        "celebrations": celebrations(course, course_key, user, activity, now, browser_timezone=browser_timezone,
-                                     streak_lengths=config.streak_lengths, masquerading=masquerading),
+        "celebrations": celebrations(
+            course,
+            course_key,
+            user,
+            activity,
+            now,
+            browser_timezone=browser_timezone,
+            streak_lengths=config.streak_lengths,
+            masquerading=masquerading,
+        ),
         "user_has_passing_grade": passing,
         "entrance_exam_data": entrance_exam_data(course, user),
         "certificate_data": certificate_data(course, enrollment, certificate, passing, now),
@@ -251,13 +299,15 @@ def course_metadata(
         "notes": {"enabled": bool(features.get("notes")), "visible": visible != "false"},
         "verification_status": verification_status(mode, None if anonymous else user.get(keys.F_IDV), now),
         "verify_identity_url": f"{config.account_mfe_url}/id-verification?course_id={quote(course_key, safe='')}"
-        if mode in VERIFIED_TYPE_MODES else None,
+        if mode in VERIFIED_TYPE_MODES
+        else None,
         "linkedin_add_to_profile_url": linkedin_url(course, certificate, mode, config),
-        "can_access_proctored_exams": active and mode is not None and mode != "audit"
-        and (mode != "honor" or honor_ok),
+        "can_access_proctored_exams": active and mode is not None and mode != "audit" and (mode != "honor" or honor_ok),
         "is_integrity_signature_enabled": bool(features.get("integrity_signature")),
         "learning_assistant_enabled": bool(features.get("learning_assistant")),
         "course_exit_page_is_active": bool(features.get("course_exit_page")),
-        "user_needs_integrity_signature": bool(features.get("integrity_signature")) and active
-        and mode in INTEGRITY_MODES and user.get(keys.f_signature(course_key)) is None,
+        "user_needs_integrity_signature": bool(features.get("integrity_signature"))
+        and active
+        and mode in INTEGRITY_MODES
+        and user.get(keys.f_signature(course_key)) is None,
     }

@@ -26,15 +26,20 @@ def hidden_after_due(sequence: dict[str, Any], course: dict[str, Any], now: date
 
 
 def gated_content(sequence: dict[str, Any], user: UserFacts, lms_base_url: str) -> dict[str, Any]:
-    prereq = sequence.get("prerequisite")
+    prereq: dict[str, Any] = sequence.get("prerequisite") or {}
     gated = False
     if prereq:
         score = user.get(keys.f_subsection_grade(prereq["block_key"])) if user.user_id is not None else None
         score = float(score) if isinstance(score, int | float) else 0.0
         gated = user.user_id is None or score < float(prereq.get("min_score") or 0.0)
     if not gated:
-        return {"prereq_id": None, "prereq_url": None, "prereq_section_name": None, "gated": False,
-                "gated_section_name": sequence.get("display_name")}
+        return {
+            "prereq_id": None,
+            "prereq_url": None,
+            "prereq_section_name": None,
+            "gated": False,
+            "gated_section_name": sequence.get("display_name"),
+        }
     return {
         "prereq_id": prereq["block_key"],
         "prereq_url": f"{lms_base_url}/courses/{sequence['course_key']}/jump_to/{prereq['block_key']}",
@@ -44,8 +49,9 @@ def gated_content(sequence: dict[str, Any], user: UserFacts, lms_base_url: str) 
     }
 
 
-def _item(unit: dict[str, Any], sequence: dict[str, Any], user: UserFacts, completions: dict[str, float],
-          type_gated: bool) -> dict[str, Any]:
+def _item(
+    unit: dict[str, Any], sequence: dict[str, Any], user: UserFacts, completions: dict[str, float], type_gated: bool
+) -> dict[str, Any]:
     chapter = (sequence.get("chapter") or {}).get("display_name") or ""
     item: dict[str, Any] = {
         "content": "",
@@ -86,8 +92,16 @@ def sequence_metadata(
     gating = gated_content(sequence, user, lms_base_url)
     units = sequence.get("units") or []
     if gating["gated"]:
-        items = [{"id": u["block_key"], "type": "vertical", "display_name": u.get("display_name"),
-                  "is_gated": True, "content": ""} for u in units]
+        items = [
+            {
+                "id": u["block_key"],
+                "type": "vertical",
+                "display_name": u.get("display_name"),
+                "is_gated": True,
+                "content": "",
+            }
+            for u in units
+        ]
     else:
         items = [_item(u, sequence, user, completions, type_gated) for u in units]
     past_due = hidden_after_due(sequence, course, now)

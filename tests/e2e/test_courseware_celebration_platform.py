@@ -28,8 +28,15 @@ ORIGIN = "http://localhost:2000"
 @pytest.fixture(scope="module")
 def pipeline(stack: Stack) -> Iterator[Pipeline]:
     p = Pipeline.create(stack).start()
-    p.produce([course_published(), enrollment("created", 42), enrollment("created", 43), enrollment("created", 44),
-               access_role("added", 900)])
+    p.produce(
+        [
+            course_published(),
+            enrollment("created", 42),
+            enrollment("created", 43),
+            enrollment("created", 44),
+            access_role("added", 900),
+        ]
+    )
     p.wait_applied()
     yield p
     p.stop()
@@ -39,13 +46,19 @@ def _auth(p: Pipeline, uid: int, *, admin: bool = False) -> dict[str, str]:
     return {"Authorization": f"JWT {p.token(uid, administrator=admin)}"}
 
 
-def post(p: Pipeline, body: Any = None, *, user: int | None = None, url: str = CELEBRATION_URL,
-         headers: dict[str, str] | None = None, content: bytes | None = None) -> httpx.Response:
+def post(
+    p: Pipeline,
+    body: Any = None,
+    *,
+    user: int | None = None,
+    url: str = CELEBRATION_URL,
+    headers: dict[str, str] | None = None,
+    content: bytes | None = None,
+) -> httpx.Response:
     h = {**(_auth(p, user) if user is not None else {}), **(headers or {})}
     if content is None:
         return httpx.post(p.api_url + url, json=body, headers=h, timeout=15)
-    return httpx.post(p.api_url + url, content=content, headers={**h, "Content-Type": "application/json"},
-                      timeout=15)
+    return httpx.post(p.api_url + url, content=content, headers={**h, "Content-Type": "application/json"}, timeout=15)
 
 
 def _celebrations(p: Pipeline, uid: int) -> dict[str, Any]:
@@ -64,7 +77,8 @@ def test_post_celebration_acknowledges_and_returns_a_kafka_position_token(pipeli
     position = decode_token(r.headers["X-Read-Model-Token"])
     assert position.topic == pipeline.settings.topic("learning-learner-activity") and position.offset >= 0
     pipeline.offsets[(position.topic, position.partition)] = max(
-        pipeline.offsets.get((position.topic, position.partition), 0), position.offset + 1)
+        pipeline.offsets.get((position.topic, position.partition), 0), position.offset + 1
+    )
     pipeline.wait_applied()
     assert _celebrations(pipeline, 42)["first_section"] is False
 
@@ -83,8 +97,10 @@ def test_post_celebration_empty_object_is_200(pipeline: Pipeline) -> None:
     assert r.status_code == 200 and "X-Read-Model-Token" not in r.headers
 
 
-@pytest.mark.parametrize("content", [b"[]", b'"x"', b'{"streak": false}', b'{"first_section": "no"}',
-                                     b'{"first_section": 0}', b"not json", b""])
+@pytest.mark.parametrize(
+    "content",
+    [b"[]", b'"x"', b'{"streak": false}', b'{"first_section": "no"}', b'{"first_section": 0}', b"not json", b""],
+)
 def test_post_celebration_invalid_body_is_400(pipeline: Pipeline, content: bytes) -> None:
     r = post(pipeline, user=42, content=content)
     assert r.status_code == 400 and "developer_message" in r.json()
@@ -141,8 +157,13 @@ def test_auth_bearer_header_and_cookie_pair_are_accepted(pipeline: Pipeline) -> 
 @pytest.mark.parametrize("claims", [{"exp": 1}, {"iss": "https://evil"}, {"aud": "other"}])
 def test_auth_expired_or_foreign_token_is_401(pipeline: Pipeline, claims: dict[str, Any]) -> None:
     s = pipeline.settings
-    base = {"user_id": 42, "preferred_username": "learner42", "iss": s.jwt_issuer, "aud": s.jwt_audience,
-            "exp": int(time.time()) + 600}
+    base = {
+        "user_id": 42,
+        "preferred_username": "learner42",
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_audience,
+        "exp": int(time.time()) + 600,
+    }
     token = jwt.encode({**base, **claims}, s.jwt_secret, algorithm="HS256")
     r = pipeline.get(COURSE_URL, headers={"Authorization": f"JWT {token}"})
     assert r.status_code == 401 and "developer_message" in r.json()
@@ -150,8 +171,11 @@ def test_auth_expired_or_foreign_token_is_401(pipeline: Pipeline, claims: dict[s
 
 def test_auth_wrong_secret_is_401(pipeline: Pipeline) -> None:
     s = pipeline.settings
-    token = jwt.encode({"user_id": 42, "iss": s.jwt_issuer, "aud": s.jwt_audience, "exp": int(time.time()) + 60},
-                       "another-secret-of-enough-length-for-hs256", algorithm="HS256")
+    token = jwt.encode(
+        {"user_id": 42, "iss": s.jwt_issuer, "aud": s.jwt_audience, "exp": int(time.time()) + 60},
+        "another-secret-of-enough-length-for-hs256",
+        algorithm="HS256",
+    )
     assert pipeline.get(COURSE_URL, headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
@@ -168,8 +192,15 @@ def test_get_json_has_etag_cache_control_date_and_304_on_match(pipeline: Pipelin
     assert pipeline.get(COURSE_URL, headers={"If-None-Match": '"other"'}).status_code == 200
 
 
-@pytest.mark.parametrize("path", [COURSE_URL, "/api/courseware/course/course-v1:edX+Nope+X", "/api/courseware/course/x",
-                                  f"/api/courseware/resume/{COURSE}"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        COURSE_URL,
+        "/api/courseware/course/course-v1:edX+Nope+X",
+        "/api/courseware/course/x",
+        f"/api/courseware/resume/{COURSE}",
+    ],
+)
 @pytest.mark.parametrize("origin", [None, ORIGIN])
 def test_every_response_exposes_date_with_or_without_origin(pipeline: Pipeline, path: str, origin: str | None) -> None:
     r = pipeline.get(path, headers={"Origin": origin} if origin else {})
@@ -181,10 +212,16 @@ def test_every_response_exposes_date_with_or_without_origin(pipeline: Pipeline, 
 
 
 def test_cors_preflight_allows_the_headers_the_mfes_send(pipeline: Pipeline) -> None:
-    r = httpx.options(pipeline.api_url + CELEBRATION_URL, headers={
-        "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "use-jwt-cookie, x-csrftoken, content-type, authorization, "
-                                          "if-none-match, prefer, x-read-model-min-token"}, timeout=10)
+    r = httpx.options(
+        pipeline.api_url + CELEBRATION_URL,
+        headers={
+            "Origin": ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "use-jwt-cookie, x-csrftoken, content-type, authorization, "
+            "if-none-match, prefer, x-read-model-min-token",
+        },
+        timeout=10,
+    )
     assert r.status_code == 200
     assert r.headers["access-control-allow-origin"] == ORIGIN
     assert r.headers["access-control-allow-credentials"] == "true"
@@ -205,9 +242,12 @@ def test_head_and_options_are_answered_and_other_methods_are_405(pipeline: Pipel
 
 def test_openapi_has_a_response_model_for_every_courseware_route(pipeline: Pipeline) -> None:
     paths = pipeline.get("/openapi.json").json()["paths"]
-    for path, method in [("/api/courseware/course/{course_key}", "get"), ("/api/courseware/resume/{course_key}", "get"),
-                         ("/api/courseware/celebration/{course_key}", "post"),
-                         ("/api/courseware/sequence/{usage_key}", "get")]:
+    for path, method in [
+        ("/api/courseware/course/{course_key}", "get"),
+        ("/api/courseware/resume/{course_key}", "get"),
+        ("/api/courseware/celebration/{course_key}", "post"),
+        ("/api/courseware/sequence/{usage_key}", "get"),
+    ]:
         responses = paths[path][method]["responses"]
         ok = responses.get("200") or responses["202"]
         assert "$ref" in ok["content"]["application/json"]["schema"], path

@@ -53,20 +53,35 @@ def _world() -> list[Any]:
     ch1 = block(COURSE, "chapter", "ch1")
     return [
         course_published(
-            COURSE, start="2026-03-01T00:00:00Z", end="2026-06-01T00:00:00Z", expected_duration_weeks=6,
-            course_image_url="/img.png", marketing_url="https://mkt/demo", show_calculator=True, language="en",
+            COURSE,
+            start="2026-03-01T00:00:00Z",
+            end="2026-06-01T00:00:00Z",
+            expected_duration_weeks=6,
+            course_image_url="/img.png",
+            marketing_url="https://mkt/demo",
+            show_calculator=True,
+            language="en",
             modes=[{"slug": "audit"}, {"slug": "verified", "sku": "SKU1", "upgrade_deadline": "2026-04-01T00:00:00Z"}],
-            features=dict.fromkeys(FEATURES, True), entrance_exam={"chapter_key": ch1, "minimum_score_pct": 0.6},
+            features=dict.fromkeys(FEATURES, True),
+            entrance_exam={"chapter_key": ch1, "minimum_score_pct": 0.6},
         ),
         course_published(
-            COURSE2, display_name="Cert course", start="2026-01-01T00:00:00Z", advertised_start="Spring 2026",
+            COURSE2,
+            display_name="Cert course",
+            start="2026-01-01T00:00:00Z",
+            advertised_start="Spring 2026",
             certificate_available_date="2026-04-01T00:00:00Z",
             modes=[{"slug": "audit"}, {"slug": "verified", "upgrade_deadline": "2026-02-01T00:00:00Z"}],
             features={**dict.fromkeys(FEATURES, False), "course_duration_limits": True},
             time=_t("2026-01-15T00:00:00Z"),
         ),
-        catalog_info(COURSE2, "Renamed cert course", start=_t("2026-01-01T00:00:00Z"), pacing="instructor",
-                     time=_t("2026-02-01T00:00:00Z")),
+        catalog_info(
+            COURSE2,
+            "Renamed cert course",
+            start=_t("2026-01-01T00:00:00Z"),
+            pacing="instructor",
+            time=_t("2026-02-01T00:00:00Z"),
+        ),
         program_changed(PROGRAM, (COURSE,), title="Data Program"),
         # 42: audit, passing by percent, goal of 2 days met Mon+Tue (New York), streak of 3 due today
         enrollment("created", 42, created=T0),
@@ -100,10 +115,16 @@ def _world() -> list[Any]:
         enrollment("created", 51, COURSE2, mode="verified"),
         enrollment("created", 52, COURSE2, created=_t("2026-01-01T00:00:00Z")),
         # 53/54: visits on the two previous UTC days; in Los Angeles yesterday had none
-        enrollment("created", 53), visit(53, _t("2026-03-09T02:00:00Z")), visit(53, _t("2026-03-10T02:00:00Z")),
-        enrollment("created", 54), visit(54, _t("2026-03-09T02:00:00Z")), visit(54, _t("2026-03-10T02:00:00Z")),
+        enrollment("created", 53),
+        visit(53, _t("2026-03-09T02:00:00Z")),
+        visit(53, _t("2026-03-10T02:00:00Z")),
+        enrollment("created", 54),
+        visit(54, _t("2026-03-09T02:00:00Z")),
+        visit(54, _t("2026-03-10T02:00:00Z")),
         # 56: a streak due today, read by staff masquerading first
-        enrollment("created", 56), visit(56, _t("2026-03-09T12:00:00Z")), visit(56, _t("2026-03-10T12:00:00Z")),
+        enrollment("created", 56),
+        visit(56, _t("2026-03-09T12:00:00Z")),
+        visit(56, _t("2026-03-10T12:00:00Z")),
         # staff: 900 course staff, 901 org-wide instructor, 902 staff of another course only
         access_role("added", 900),
         access_role("added", 901, course_key="", role="instructor"),
@@ -139,11 +160,19 @@ def test_get_course_metadata_has_every_field_real_clients_need(pipeline: Pipelin
     assert body["id"] == COURSE
     assert isinstance(body["enrollment"], dict) and set(body["enrollment"]) == {"mode", "is_active"}
     assert set(body["notes"]) == {"enabled", "visible"}
-    assert set(body["entrance_exam_data"]) == {"entrance_exam_enabled", "entrance_exam_id",
-                                               "entrance_exam_minimum_score_pct", "entrance_exam_current_score",
-                                               "entrance_exam_passed"}
-    assert set(body["celebrations"]) == {"first_section", "weekly_goal", "streak_length_to_celebrate",
-                                         "streak_discount_enabled"}
+    assert set(body["entrance_exam_data"]) == {
+        "entrance_exam_enabled",
+        "entrance_exam_id",
+        "entrance_exam_minimum_score_pct",
+        "entrance_exam_current_score",
+        "entrance_exam_passed",
+    }
+    assert set(body["celebrations"]) == {
+        "first_section",
+        "weekly_goal",
+        "streak_length_to_celebrate",
+        "streak_discount_enabled",
+    }
     assert body["verification_status"] in {"none", "pending", "denied", "approved", "expired"}
     assert body["related_programs"] is None or isinstance(body["related_programs"], list)
     assert body["offer"] is None
@@ -178,8 +207,12 @@ def test_get_course_metadata_catalog_info_overrides_name_and_advertised_start_di
 def test_get_course_metadata_anonymous_gets_empty_user_fields(pipeline: Pipeline) -> None:
     body = _body(pipeline.get(URL))
     assert body["enrollment"] == {"mode": None, "is_active": False}
-    assert body["celebrations"] == {"first_section": False, "weekly_goal": False,
-                                    "streak_length_to_celebrate": None, "streak_discount_enabled": False}
+    assert body["celebrations"] == {
+        "first_section": False,
+        "weekly_goal": False,
+        "streak_length_to_celebrate": None,
+        "streak_discount_enabled": False,
+    }
     assert body["certificate_data"] is None and body["related_programs"] is None
     assert body["user_has_passing_grade"] is False and body["user_timezone"] is None
     assert body["notes"] == {"enabled": True, "visible": True}
@@ -200,30 +233,51 @@ def test_get_course_metadata_audit_learner_fields(pipeline: Pipeline) -> None:
     body = _body(pipeline.get(URL + "?browser_timezone=Europe%2FKiev", user=42))
     assert body["enrollment"] == {"mode": "audit", "is_active": True}
     # max(created 03-01 12:00, start 03-01 00:00) + 6 weeks
-    assert body["access_expiration"] == {"expiration_date": "2026-04-12T12:00:00Z",
-                                         "masquerading_expired_course": False,
-                                         "upgrade_deadline": "2026-04-01T00:00:00Z",
-                                         "upgrade_url": "http://localhost:18130/basket/add/?sku=SKU1"}
+    assert body["access_expiration"] == {
+        "expiration_date": "2026-04-12T12:00:00Z",
+        "masquerading_expired_course": False,
+        "upgrade_deadline": "2026-04-01T00:00:00Z",
+        "upgrade_url": "http://localhost:18130/basket/add/?sku=SKU1",
+    }
     assert body["content_type_gating_enabled"] is True
-    assert body["course_goals"] == {"selected_goal": {"days_per_week": 2, "subscribed_to_reminders": True},
-                                    "weekly_learning_goal_enabled": True}
+    assert body["course_goals"] == {
+        "selected_goal": {"days_per_week": 2, "subscribed_to_reminders": True},
+        "weekly_learning_goal_enabled": True,
+    }
     assert body["user_has_passing_grade"] is True  # 0.555 rounds to 0.56
-    assert body["certificate_data"] == {"cert_status": "audit_passing", "cert_web_view_url": None,
-                                        "download_url": None, "certificate_available_date": None}
-    assert body["entrance_exam_data"] == {"entrance_exam_enabled": True,
-                                          "entrance_exam_id": block(COURSE, "chapter", "ch1"),
-                                          "entrance_exam_minimum_score_pct": 0.6,
-                                          "entrance_exam_current_score": 0.7, "entrance_exam_passed": True}
+    assert body["certificate_data"] == {
+        "cert_status": "audit_passing",
+        "cert_web_view_url": None,
+        "download_url": None,
+        "certificate_available_date": None,
+    }
+    assert body["entrance_exam_data"] == {
+        "entrance_exam_enabled": True,
+        "entrance_exam_id": block(COURSE, "chapter", "ch1"),
+        "entrance_exam_minimum_score_pct": 0.6,
+        "entrance_exam_current_score": 0.7,
+        "entrance_exam_passed": True,
+    }
     assert body["user_timezone"] == "America/New_York"
     assert body["notes"] == {"enabled": True, "visible": False}
     assert (body["verification_status"], body["verify_identity_url"]) == ("none", None)
     assert body["can_access_proctored_exams"] is False and body["user_needs_integrity_signature"] is False
     # Streak and weekly goal by New York days (the preference wins over browser_timezone).
-    assert body["celebrations"] == {"first_section": True, "weekly_goal": True, "streak_length_to_celebrate": 3,
-                                    "streak_discount_enabled": True}
-    assert body["related_programs"] == [{
-        "progress": {"completed": 0, "in_progress": 1, "not_started": 0}, "slug": "micromasters",
-        "title": "Data Program", "url": f"http://localhost:18000/dashboard/programs/{PROGRAM}/", "uuid": PROGRAM}]
+    assert body["celebrations"] == {
+        "first_section": True,
+        "weekly_goal": True,
+        "streak_length_to_celebrate": 3,
+        "streak_discount_enabled": True,
+    }
+    assert body["related_programs"] == [
+        {
+            "progress": {"completed": 0, "in_progress": 1, "not_started": 0},
+            "slug": "micromasters",
+            "title": "Data Program",
+            "url": f"http://localhost:18000/dashboard/programs/{PROGRAM}/",
+            "uuid": PROGRAM,
+        }
+    ]
 
 
 def test_get_course_metadata_read_emits_visit_that_closes_the_streak(pipeline: Pipeline) -> None:
@@ -243,11 +297,16 @@ def test_get_course_metadata_verified_learner_fields(pipeline: Pipeline) -> None
     assert body["enrollment"] == {"mode": "verified", "is_active": True}
     assert body["access_expiration"] is None and body["content_type_gating_enabled"] is False
     assert body["user_has_passing_grade"] is True  # passing status, no percent
-    assert body["certificate_data"] == {"cert_status": "downloadable", "cert_web_view_url": "https://lms/cert/43",
-                                        "download_url": "https://lms/cert/43", "certificate_available_date": None}
+    assert body["certificate_data"] == {
+        "cert_status": "downloadable",
+        "cert_web_view_url": "https://lms/cert/43",
+        "download_url": "https://lms/cert/43",
+        "certificate_available_date": None,
+    }
     assert body["verification_status"] == "expired"
     assert body["verify_identity_url"] == (
-        "http://localhost:1997/id-verification?course_id=course-v1%3AedX%2BDemoX%2BDemo_Course")
+        "http://localhost:1997/id-verification?course_id=course-v1%3AedX%2BDemoX%2BDemo_Course"
+    )
     assert body["linkedin_add_to_profile_url"].startswith("https://www.linkedin.com/profile/add?")
     assert "organizationId=1337" in body["linkedin_add_to_profile_url"]
     assert body["can_access_proctored_exams"] is True and body["user_needs_integrity_signature"] is True
@@ -280,16 +339,23 @@ def test_get_course_metadata_honor_passing_without_honor_certificates(pipeline: 
 
 def test_get_course_metadata_certificate_dates_in_the_future(pipeline: Pipeline) -> None:
     earned = _body(pipeline.get(URL2, user=50))["certificate_data"]
-    assert earned == {"cert_status": "earned_but_not_available", "cert_web_view_url": None, "download_url": None,
-                      "certificate_available_date": "2026-04-01T00:00:00Z"}
+    assert earned == {
+        "cert_status": "earned_but_not_available",
+        "cert_web_view_url": None,
+        "download_url": None,
+        "certificate_available_date": "2026-04-01T00:00:00Z",
+    }
     assert _body(pipeline.get(URL2, user=51))["certificate_data"]["cert_status"] == "not_earned_but_available_date"
 
 
 def test_get_course_metadata_expired_audit_access(pipeline: Pipeline) -> None:
     body = _body(pipeline.get(URL2, user=52))
-    assert body["access_expiration"] == {"expiration_date": "2026-01-29T00:00:00Z",
-                                         "masquerading_expired_course": False, "upgrade_deadline": None,
-                                         "upgrade_url": None}
+    assert body["access_expiration"] == {
+        "expiration_date": "2026-01-29T00:00:00Z",
+        "masquerading_expired_course": False,
+        "upgrade_deadline": None,
+        "upgrade_url": None,
+    }
     staff = _body(pipeline.get(URL2 + "?username=learner52", headers=_as(pipeline, ADMIN, admin=True)))
     assert staff["access_expiration"]["masquerading_expired_course"] is True
 
@@ -358,9 +424,19 @@ def test_get_course_metadata_trailing_slash_is_tolerated(pipeline: Pipeline) -> 
     assert _body(pipeline.get(URL + "/"))["id"] == COURSE
 
 
-@pytest.mark.parametrize("bad", ["not-a-key", "course-v1:edX+Demo*+X", "course-v1:edX+Demo%3F+X",
-                                 "course-v1:edX+[a]+X", "course-v1:edX+a%0A+X", "course-v1:edX+..+X",
-                                 "course-v1:edX+" + "a" * 5000 + "+X", "course-v1:edX+Demo X+Y"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not-a-key",
+        "course-v1:edX+Demo*+X",
+        "course-v1:edX+Demo%3F+X",
+        "course-v1:edX+[a]+X",
+        "course-v1:edX+a%0A+X",
+        "course-v1:edX+..+X",
+        "course-v1:edX+" + "a" * 5000 + "+X",
+        "course-v1:edX+Demo X+Y",
+    ],
+)
 def test_get_course_metadata_bad_course_key_is_400_naming_it(pipeline: Pipeline, bad: str) -> None:
     r = pipeline.get(f"/api/courseware/course/{bad}")
     assert r.status_code == 400, r.text

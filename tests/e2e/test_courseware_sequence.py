@@ -41,42 +41,93 @@ def b(kind: str, name: str, course: str = COURSE) -> str:
 
 
 def _unit(name: str, title: str, icon: str, blocks: list[str], **extra: Any) -> dict[str, Any]:
-    return {"block_key": b("vertical", name), "display_name": title, "icon": icon, "graded": False,
-            "contains_gated_content": False, **extra,
-            "blocks": [{"block_key": k, "block_type": k.split("type@")[1].split("+")[0], "completable": True}
-                       for k in blocks]}
+    return {
+        "block_key": b("vertical", name),
+        "display_name": title,
+        "icon": icon,
+        "graded": False,
+        "contains_gated_content": False,
+        **extra,
+        "blocks": [
+            {"block_key": k, "block_type": k.split("type@")[1].split("+")[0], "completable": True} for k in blocks
+        ],
+    }
 
 
 def _outline() -> list[dict[str, Any]]:
     return [
-        {"block_key": b("chapter", "ch1"), "display_name": "Introduction", "sequences": [
-            {**SEQUENCE_FLAGS, "block_key": b("sequential", "s1"), "display_name": "Welcome", "format": "Homework",
-             "graded": True, "is_time_limited": True, "units": [
-                 _unit("u1", "Hello", "video", [b("video", "v1"), b("html", "h1")], page_title="Hello tooltip"),
-                 _unit("u2", "Quiz", "problem", [b("problem", "p1")], graded=True, contains_gated_content=True),
-             ]},
-            {**SEQUENCE_FLAGS, "block_key": b("sequential", "s2"), "display_name": "Exam", "hide_after_due": True,
-             "due": "2026-03-05T00:00:00Z", "hide_from_toc": True, "is_proctored": True,
-             "prerequisite": {"block_key": b("sequential", "s1"), "min_score": 0.8},
-             "units": [_unit("u3", "Final", "problem", [b("problem", "p2")])]},
-        ]},
-        {"block_key": b("chapter", "ch2"), "display_name": "Later", "sequences": [
-            {**SEQUENCE_FLAGS, "block_key": b("sequential", "s3"), "display_name": "Future", "hide_after_due": True,
-             "due": "2026-04-01T00:00:00Z", "units": [_unit("u4", "Soon", "other", [])]},
-        ]},
+        {
+            "block_key": b("chapter", "ch1"),
+            "display_name": "Introduction",
+            "sequences": [
+                {
+                    **SEQUENCE_FLAGS,
+                    "block_key": b("sequential", "s1"),
+                    "display_name": "Welcome",
+                    "format": "Homework",
+                    "graded": True,
+                    "is_time_limited": True,
+                    "units": [
+                        _unit("u1", "Hello", "video", [b("video", "v1"), b("html", "h1")], page_title="Hello tooltip"),
+                        _unit("u2", "Quiz", "problem", [b("problem", "p1")], graded=True, contains_gated_content=True),
+                    ],
+                },
+                {
+                    **SEQUENCE_FLAGS,
+                    "block_key": b("sequential", "s2"),
+                    "display_name": "Exam",
+                    "hide_after_due": True,
+                    "due": "2026-03-05T00:00:00Z",
+                    "hide_from_toc": True,
+                    "is_proctored": True,
+                    "prerequisite": {"block_key": b("sequential", "s1"), "min_score": 0.8},
+                    "units": [_unit("u3", "Final", "problem", [b("problem", "p2")])],
+                },
+            ],
+        },
+        {
+            "block_key": b("chapter", "ch2"),
+            "display_name": "Later",
+            "sequences": [
+                {
+                    **SEQUENCE_FLAGS,
+                    "block_key": b("sequential", "s3"),
+                    "display_name": "Future",
+                    "hide_after_due": True,
+                    "due": "2026-04-01T00:00:00Z",
+                    "units": [_unit("u4", "Soon", "other", [])],
+                },
+            ],
+        },
     ]
 
 
 def _world() -> list[Any]:
     sp = SELF_PACED
     return [
-        course_published(COURSE, outline=_outline(),
-                         features={**dict.fromkeys(FEATURES, False), "content_type_gating": True}),
-        course_published(sp, pacing="self", end="2026-03-05T00:00:00Z", outline=[
-            {"block_key": b("chapter", "c", sp), "display_name": "C", "sequences": [
-                {**SEQUENCE_FLAGS, "block_key": b("sequential", "q", sp), "display_name": "Quiz",
-                 "hide_after_due": True, "units": []}]}
-        ]),
+        course_published(
+            COURSE, outline=_outline(), features={**dict.fromkeys(FEATURES, False), "content_type_gating": True}
+        ),
+        course_published(
+            sp,
+            pacing="self",
+            end="2026-03-05T00:00:00Z",
+            outline=[
+                {
+                    "block_key": b("chapter", "c", sp),
+                    "display_name": "C",
+                    "sequences": [
+                        {
+                            **SEQUENCE_FLAGS,
+                            "block_key": b("sequential", "q", sp),
+                            "display_name": "Quiz",
+                            "hide_after_due": True,
+                            "units": [],
+                        }
+                    ],
+                }
+            ],
+        ),
         # 42: audit; u1 complete, u2 half done; bookmark on u2; last at unit 2; prerequisite met
         enrollment("created", 42),
         completion(42, b("video", "v1"), 1.0, modified=T0 + timedelta(minutes=1)),
@@ -132,12 +183,30 @@ def test_get_sequence_has_every_field_real_clients_need(pipeline: Pipeline, who:
 def test_get_sequence_for_enrolled_learner(pipeline: Pipeline) -> None:
     body = _ok(pipeline.get(seq(b("sequential", "s1")) + "?preview=0", user=42))
     assert body["items"] == [
-        {"content": "", "page_title": "Hello tooltip", "type": "video", "id": b("vertical", "u1"), "bookmarked": False,
-         "path": "Introduction > Welcome > Hello", "graded": False, "contains_content_type_gated_content": False,
-         "href": "", "complete": True},
-        {"content": "", "page_title": "Quiz", "type": "problem", "id": b("vertical", "u2"), "bookmarked": True,
-         "path": "Introduction > Welcome > Quiz", "graded": True, "contains_content_type_gated_content": True,
-         "href": "", "complete": False},
+        {
+            "content": "",
+            "page_title": "Hello tooltip",
+            "type": "video",
+            "id": b("vertical", "u1"),
+            "bookmarked": False,
+            "path": "Introduction > Welcome > Hello",
+            "graded": False,
+            "contains_content_type_gated_content": False,
+            "href": "",
+            "complete": True,
+        },
+        {
+            "content": "",
+            "page_title": "Quiz",
+            "type": "problem",
+            "id": b("vertical", "u2"),
+            "bookmarked": True,
+            "path": "Introduction > Welcome > Quiz",
+            "graded": True,
+            "contains_content_type_gated_content": True,
+            "href": "",
+            "complete": False,
+        },
     ]
     assert body["element_id"] == "s1" and body["position"] == 2
     assert (body["is_time_limited"], body["is_proctored"], body["format"]) == (True, False, "Homework")
@@ -145,8 +214,13 @@ def test_get_sequence_for_enrolled_learner(pipeline: Pipeline) -> None:
     assert (body["save_position"], body["show_completion"], body["exclude_units"]) == (True, True, True)
     assert body["next_url"] is None and body["prev_url"] is None and body["gated_sequence_paywall"] is None
     assert body["banner_text"] is None and body["is_hidden_after_due"] is False
-    assert body["gated_content"] == {"prereq_id": None, "prereq_url": None, "prereq_section_name": None,
-                                     "gated": False, "gated_section_name": "Welcome"}
+    assert body["gated_content"] == {
+        "prereq_id": None,
+        "prereq_url": None,
+        "prereq_section_name": None,
+        "gated": False,
+        "gated_section_name": "Welcome",
+    }
 
 
 def test_get_sequence_anonymous_has_no_completion_and_is_gated_by_prerequisites(pipeline: Pipeline) -> None:
@@ -162,9 +236,13 @@ def test_get_sequence_unmet_prerequisite_gates_items(pipeline: Pipeline) -> None
     assert body["gated_content"] == {
         "prereq_id": b("sequential", "s1"),
         "prereq_url": f"http://localhost:18000/courses/{COURSE}/jump_to/{b('sequential', 's1')}",
-        "prereq_section_name": "Welcome", "gated": True, "gated_section_name": "Exam"}
-    assert body["items"] == [{"id": b("vertical", "u3"), "type": "vertical", "display_name": "Final",
-                              "is_gated": True, "content": ""}]
+        "prereq_section_name": "Welcome",
+        "gated": True,
+        "gated_section_name": "Exam",
+    }
+    assert body["items"] == [
+        {"id": b("vertical", "u3"), "type": "vertical", "display_name": "Final", "is_gated": True, "content": ""}
+    ]
     assert body["navigation_disabled"] is True and body["is_proctored"] is True
 
 
@@ -187,8 +265,11 @@ def test_get_sequence_staff_masquerading_sees_banner(pipeline: Pipeline) -> None
     body = _ok(pipeline.get(seq(b("sequential", "s2")) + "?username=learner42", headers=admin))
     assert body["is_hidden_after_due"] is False and body["banner_text"] == BANNER_DUE
     assert body["items"][0]["complete"] is False  # the learner's data
-    sp = _ok(pipeline.get(seq(b("sequential", "q", SELF_PACED)) + "?username=learner42",
-                          headers=_as(pipeline, ADMIN, admin=True)))
+    sp = _ok(
+        pipeline.get(
+            seq(b("sequential", "q", SELF_PACED)) + "?username=learner42", headers=_as(pipeline, ADMIN, admin=True)
+        )
+    )
     assert sp["banner_text"] == BANNER_ENDED
     masq = _ok(pipeline.get(seq(b("sequential", "s2")) + "?username=learner43", headers=_as(pipeline, 900)))
     assert masq["gated_content"]["gated"] is True  # the learner's gating
@@ -198,8 +279,12 @@ def test_get_sequence_masquerade_rules(pipeline: Pipeline) -> None:
     url = seq(b("sequential", "s1")) + "?username=learner42"
     assert pipeline.get(url, user=43).status_code == 403
     assert pipeline.get(url).status_code == 401
-    assert pipeline.get(seq(b("sequential", "s1")) + "?username=ghost",
-                        headers=_as(pipeline, ADMIN, admin=True)).status_code == 404
+    assert (
+        pipeline.get(
+            seq(b("sequential", "s1")) + "?username=ghost", headers=_as(pipeline, ADMIN, admin=True)
+        ).status_code
+        == 404
+    )
 
 
 def test_get_sequence_non_sequence_block_is_422_with_empty_body(pipeline: Pipeline) -> None:
@@ -208,9 +293,16 @@ def test_get_sequence_non_sequence_block_is_422_with_empty_body(pipeline: Pipeli
         assert r.status_code == 422 and r.content == b""
 
 
-@pytest.mark.parametrize("key", ["not-a-usage-key", "block-v1:edX+Nope+X+type@sequential+block@s1",
-                                 b("sequential", "missing"), "block-v1:edX+DemoX+Demo_Course+type@*+block@x",
-                                 "block-v1:edX+DemoX+Demo_Course+type@sequential+block@a%0Ab"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "not-a-usage-key",
+        "block-v1:edX+Nope+X+type@sequential+block@s1",
+        b("sequential", "missing"),
+        "block-v1:edX+DemoX+Demo_Course+type@*+block@x",
+        "block-v1:edX+DemoX+Demo_Course+type@sequential+block@a%0Ab",
+    ],
+)
 def test_get_sequence_unknown_or_bad_key_is_404(pipeline: Pipeline, key: str) -> None:
     r = pipeline.get(seq(key), user=42)
     assert r.status_code == 404 and "developer_message" in r.json()
@@ -229,12 +321,18 @@ def resume(course: str = COURSE) -> str:
 
 def test_get_resume_points_at_newest_completion(pipeline: Pipeline) -> None:
     assert _ok(pipeline.get(resume(), user=42)) == {
-        "block_id": b("problem", "p1"), "section_id": b("sequential", "s1"), "unit_id": b("vertical", "u2")}
+        "block_id": b("problem", "p1"),
+        "section_id": b("sequential", "s1"),
+        "unit_id": b("vertical", "u2"),
+    }
 
 
 def test_get_resume_completion_on_a_unit(pipeline: Pipeline) -> None:
     assert _ok(pipeline.get(resume(), user=46)) == {
-        "block_id": b("vertical", "u4"), "section_id": b("sequential", "s3"), "unit_id": b("vertical", "u4")}
+        "block_id": b("vertical", "u4"),
+        "section_id": b("sequential", "s3"),
+        "unit_id": b("vertical", "u4"),
+    }
 
 
 @pytest.mark.parametrize(("who", "course"), [(44, COURSE), (45, COURSE), (42, "course-v1:edX+Nope+X")])

@@ -39,9 +39,20 @@ def test_parse_course_key_accepts_current_and_legacy_keys(raw: str) -> None:
     assert key == raw.removesuffix("/") and parsed.org
 
 
-@pytest.mark.parametrize("raw", ["", "x", "course-v1:a+b*+c", "course-v1:a+b?+c", "course-v1:a+[b]+c",
-                                 "course-v1:a+b\n+c", "course-v1:a+..+c", "course-v1:a+" + "b" * 3000 + "+c",
-                                 "course-v1:a+b c+d"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "x",
+        "course-v1:a+b*+c",
+        "course-v1:a+b?+c",
+        "course-v1:a+[b]+c",
+        "course-v1:a+b\n+c",
+        "course-v1:a+..+c",
+        "course-v1:a+" + "b" * 3000 + "+c",
+        "course-v1:a+b c+d",
+    ],
+)
 def test_parse_course_key_rejects_with_400_naming_the_key(raw: str) -> None:
     with pytest.raises(ApiError) as err:
         parse_course_key(raw)
@@ -116,9 +127,14 @@ async def test_options_405_413_and_cors(client: httpx.AsyncClient) -> None:
     assert r.status_code == 405 and "developer_message" in r.json() and "GET" in r.headers["allow"]
     r = await client.post(f"/api/courseware/celebration/{CK}", content=b"x" * 70_000)
     assert r.status_code == 413
-    r = await client.options(f"/api/courseware/course/{CK}", headers={
-        "Origin": "http://localhost:2000", "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "USE-JWT-COOKIE, X-CSRFToken, Content-Type"})
+    r = await client.options(
+        f"/api/courseware/course/{CK}",
+        headers={
+            "Origin": "http://localhost:2000",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "USE-JWT-COOKIE, X-CSRFToken, Content-Type",
+        },
+    )
     assert r.status_code == 200 and r.headers["access-control-allow-credentials"] == "true"
     r = await client.get("/api/courseware/course/nope", headers={"Origin": "http://localhost:2000"})
     assert r.headers["access-control-allow-origin"] == "http://localhost:2000"

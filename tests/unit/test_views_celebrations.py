@@ -22,9 +22,14 @@ def facts(uid: int | None = 7, **fields: Any) -> UserFacts:
 
 
 def enrolled(mode: str = "audit", **extra: Any) -> UserFacts:
-    return facts(**{keys.f_enrollment(CK): {"mode": mode, "is_active": True, "created": "2026-03-01T00:00:00Z"},
-                    keys.f_celebration("first_section", CK): True, keys.f_celebration("weekly_goal", CK): True,
-                    **extra})
+    return facts(
+        **{
+            keys.f_enrollment(CK): {"mode": mode, "is_active": True, "created": "2026-03-01T00:00:00Z"},
+            keys.f_celebration("first_section", CK): True,
+            keys.f_celebration("weekly_goal", CK): True,
+            **extra,
+        }
+    )
 
 
 def act(kind: str, at: str, course: str = CK) -> tuple[str, int]:
@@ -32,8 +37,11 @@ def act(kind: str, at: str, course: str = CK) -> tuple[str, int]:
     return keys.activity_member(kind, course, micros), micros
 
 
-COURSE = {"features": {"celebrations": True, "streak_celebrations": True, "streak_discount": True},
-          "modes": [{"slug": "audit"}, {"slug": "verified"}], "end": None}
+COURSE = {
+    "features": {"celebrations": True, "streak_celebrations": True, "streak_discount": True},
+    "modes": [{"slug": "audit"}, {"slug": "verified"}],
+    "end": None,
+}
 
 
 def test_streak_counts_consecutive_days_before_today() -> None:
@@ -48,8 +56,11 @@ def test_streak_counts_consecutive_days_before_today() -> None:
 
 def test_celebrations_without_enrollment_are_all_false() -> None:
     assert celebrations(COURSE, CK, facts(), [], NOW) == {
-        "first_section": False, "weekly_goal": False, "streak_length_to_celebrate": None,
-        "streak_discount_enabled": False}
+        "first_section": False,
+        "weekly_goal": False,
+        "streak_length_to_celebrate": None,
+        "streak_discount_enabled": False,
+    }
 
 
 def test_first_section_needs_the_course_feature_now() -> None:

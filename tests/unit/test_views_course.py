@@ -43,30 +43,38 @@ def cert(status: str, url: str | None = "https://lms/c/1") -> dict[str, Any]:
     return {"status": status, "mode": "verified", "download_url": url, "grade": "0.9"}
 
 
-@pytest.mark.parametrize(("status", "mode", "available", "passing", "expected"), [
-    ("unavailable", "verified", FUTURE, True, "invalidated"),
-    ("downloadable", "verified", FUTURE, True, "earned_but_not_available"),
-    (None, "verified", FUTURE, False, "not_earned_but_available_date"),
-    ("notpassing", "audit", FUTURE, False, "not_earned_but_available_date"),
-    ("generating", "verified", None, False, "generating"),
-    ("unverified", "verified", PAST, False, "unverified"),
-    ("downloadable", "audit", None, True, "audit_passing"),
-    ("downloadable", "honor", None, True, "honor_passing"),
-    ("downloadable", "verified", PAST, True, "downloadable"),
-    (None, "audit", None, True, "audit_passing"),
-    (None, "honor", None, True, "honor_passing"),
-    (None, "verified", None, True, "requesting"),
-    ("notpassing", "verified", None, False, None),
-    (None, "verified", None, False, None),
-])
-def test_certificate_data_first_matching_rule(status: str | None, mode: str, available: str | None, passing: bool,
-                                              expected: str | None) -> None:
+@pytest.mark.parametrize(
+    ("status", "mode", "available", "passing", "expected"),
+    [
+        ("unavailable", "verified", FUTURE, True, "invalidated"),
+        ("downloadable", "verified", FUTURE, True, "earned_but_not_available"),
+        (None, "verified", FUTURE, False, "not_earned_but_available_date"),
+        ("notpassing", "audit", FUTURE, False, "not_earned_but_available_date"),
+        ("generating", "verified", None, False, "generating"),
+        ("unverified", "verified", PAST, False, "unverified"),
+        ("downloadable", "audit", None, True, "audit_passing"),
+        ("downloadable", "honor", None, True, "honor_passing"),
+        ("downloadable", "verified", PAST, True, "downloadable"),
+        (None, "audit", None, True, "audit_passing"),
+        (None, "honor", None, True, "honor_passing"),
+        (None, "verified", None, True, "requesting"),
+        ("notpassing", "verified", None, False, None),
+        (None, "verified", None, False, None),
+    ],
+)
+def test_certificate_data_first_matching_rule(
+    status: str | None, mode: str, available: str | None, passing: bool, expected: str | None
+) -> None:
     course = {"certificate_available_date": available, "honor_certificates_enabled": False}
     got = certificate_data(course, enr(mode), cert(status) if status else None, passing, NOW)
     assert (got or {}).get("cert_status") == expected
     if expected == "downloadable":
-        assert got == {"cert_status": "downloadable", "cert_web_view_url": "https://lms/c/1",
-                       "download_url": "https://lms/c/1", "certificate_available_date": None}
+        assert got == {
+            "cert_status": "downloadable",
+            "cert_web_view_url": "https://lms/c/1",
+            "download_url": "https://lms/c/1",
+            "certificate_available_date": None,
+        }
     if expected in ("earned_but_not_available", "not_earned_but_available_date"):
         assert got is not None and got["certificate_available_date"] == FUTURE
 
@@ -77,17 +85,24 @@ def test_certificate_data_null_when_never_enrolled_and_honor_certificates_enable
     assert honor is not None and honor["cert_status"] == "downloadable"
 
 
-COURSE = {"start": "2026-03-01T00:00:00Z", "end": "2026-05-01T00:00:00Z", "features": {"course_duration_limits": True},
-          "modes": [{"slug": "audit"}, {"slug": "verified", "upgrade_deadline": FUTURE, "sku": "S1"}]}
+COURSE = {
+    "start": "2026-03-01T00:00:00Z",
+    "end": "2026-05-01T00:00:00Z",
+    "features": {"course_duration_limits": True},
+    "modes": [{"slug": "audit"}, {"slug": "verified", "upgrade_deadline": FUTURE, "sku": "S1"}],
+}
 
 
-@pytest.mark.parametrize(("overrides", "expected"), [
-    ({"expected_duration_weeks": 6}, "2026-04-12T12:00:00Z"),  # max(created, start) + 6 weeks
-    ({}, "2026-05-01T12:00:00Z"),  # end - start = 61 days after created 03-01 12:00
-    ({"end": None}, "2026-03-29T12:00:00Z"),  # no duration known: 4 weeks
-    ({"expected_duration_weeks": 1}, "2026-03-29T12:00:00Z"),  # clamped up to 4 weeks
-    ({"expected_duration_weeks": 52}, "2026-07-05T12:00:00Z"),  # clamped down to 18 weeks
-])
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"expected_duration_weeks": 6}, "2026-04-12T12:00:00Z"),  # max(created, start) + 6 weeks
+        ({}, "2026-05-01T12:00:00Z"),  # end - start = 61 days after created 03-01 12:00
+        ({"end": None}, "2026-03-29T12:00:00Z"),  # no duration known: 4 weeks
+        ({"expected_duration_weeks": 1}, "2026-03-29T12:00:00Z"),  # clamped up to 4 weeks
+        ({"expected_duration_weeks": 52}, "2026-07-05T12:00:00Z"),  # clamped down to 18 weeks
+    ],
+)
 def test_access_expiration_duration_rules(overrides: dict[str, Any], expected: str) -> None:
     course = {**COURSE, **overrides}
     got = access_expiration(course, enr(), NOW, CONFIG)
@@ -100,23 +115,31 @@ def test_access_expiration_only_for_audit_with_limits_and_verified_mode() -> Non
     assert access_expiration(COURSE, None, NOW, CONFIG) is None
     assert access_expiration({**COURSE, "features": {}}, enr(), NOW, CONFIG) is None
     assert access_expiration({**COURSE, "modes": [{"slug": "audit"}]}, enr(), NOW, CONFIG) is None
-    past = {**COURSE, "start": "2026-01-01T00:00:00Z", "end": None,
-            "modes": [{"slug": "verified", "upgrade_deadline": PAST}]}
-    got = access_expiration(past, enr(active=False, created="2025-01-01T00:00:00Z"), NOW, CONFIG,
-                            staff_masquerading=True)
+    past = {
+        **COURSE,
+        "start": "2026-01-01T00:00:00Z",
+        "end": None,
+        "modes": [{"slug": "verified", "upgrade_deadline": PAST}],
+    }
+    got = access_expiration(
+        past, enr(active=False, created="2025-01-01T00:00:00Z"), NOW, CONFIG, staff_masquerading=True
+    )
     assert got is not None and (got["upgrade_deadline"], got["upgrade_url"]) == (None, None)
     assert got["expiration_date"] == "2026-01-29T00:00:00Z" and got["masquerading_expired_course"] is True
 
 
-@pytest.mark.parametrize(("mode", "idv", "expected"), [
-    ("audit", {"status": "approved"}, "none"),
-    ("verified", None, "none"),
-    ("verified", {"status": "pending"}, "pending"),
-    ("professional", {"status": "denied"}, "denied"),
-    ("credit", {"status": "approved", "expiration_date": None}, "approved"),
-    ("masters", {"status": "approved", "expiration_date": "2027-01-01T00:00:00Z"}, "approved"),
-    ("verified", {"status": "approved", "expiration_date": PAST}, "expired"),
-])
+@pytest.mark.parametrize(
+    ("mode", "idv", "expected"),
+    [
+        ("audit", {"status": "approved"}, "none"),
+        ("verified", None, "none"),
+        ("verified", {"status": "pending"}, "pending"),
+        ("professional", {"status": "denied"}, "denied"),
+        ("credit", {"status": "approved", "expiration_date": None}, "approved"),
+        ("masters", {"status": "approved", "expiration_date": "2027-01-01T00:00:00Z"}, "approved"),
+        ("verified", {"status": "approved", "expiration_date": PAST}, "expired"),
+    ],
+)
 def test_verification_status(mode: str, idv: dict[str, Any] | None, expected: str) -> None:
     assert verification_status(mode, idv, NOW) == expected
 
@@ -156,19 +179,43 @@ def _progress(program: dict[str, Any], user: UserFacts, now: datetime, **_: Any)
     return ProgramProgress(completed=[{}], in_progress=[], not_started=[{}, {}], all_unenrolled=False)
 
 
-@pytest.mark.parametrize("user", [
-    facts(None),
-    facts(8),
-    facts(9, **{keys.f_enrollment(CK): enr("verified"), keys.F_IDV: {"status": "approved"},
-                keys.f_certificate(CK): cert("downloadable"), keys.f_goal(CK): {"days_per_week": 3},
-                keys.f_preference("time_zone"): "Europe/Kiev"}),
-])
+@pytest.mark.parametrize(
+    "user",
+    [
+        facts(None),
+        facts(8),
+        facts(
+            9,
+            **{
+                keys.f_enrollment(CK): enr("verified"),
+                keys.F_IDV: {"status": "approved"},
+                keys.f_certificate(CK): cert("downloadable"),
+                keys.f_goal(CK): {"days_per_week": 3},
+                keys.f_preference("time_zone"): "Europe/Kiev",
+            },
+        ),
+    ],
+)
 def test_course_metadata_body_matches_response_model(user: UserFacts) -> None:
-    course = {**COURSE, "display_name": "Demo", "org": "edX", "number": "DemoX", "pacing": "instructor",
-              "features": {"notes": True, "course_goals": True, "celebrations": True}}
+    course = {
+        **COURSE,
+        "display_name": "Demo",
+        "org": "edX",
+        "number": "DemoX",
+        "pacing": "instructor",
+        "features": {"notes": True, "course_goals": True, "celebrations": True},
+    }
     programs = {"b-uuid": {"title": "B", "type_slug": "xseries"}, "a-uuid": {"title": "B", "type_slug": "xseries"}}
-    body = course_metadata(course, CK, user, activity=[], run_programs=programs, now=NOW,
-                           config=ViewConfig(linkedin_org_id="1"), progress=_progress)
+    body = course_metadata(
+        course,
+        CK,
+        user,
+        activity=[],
+        run_programs=programs,
+        now=NOW,
+        config=ViewConfig(linkedin_org_id="1"),
+        progress=_progress,
+    )
     CourseMetadata.model_validate(body)
     assert body["notes"]["visible"] is True
     if user.user_id == 9:

@@ -25,21 +25,45 @@ def facts(uid: int | None = 7, **fields: Any) -> UserFacts:
 
 
 def sequence(**extra: Any) -> dict[str, Any]:
-    return {"block_key": SEQ, "course_key": CK, "display_name": "Exam", "format": None,
-            "chapter": {"block_key": "ch", "display_name": "Ch"}, "hide_after_due": True,
-            "due": "2026-03-05T00:00:00Z", "units": [
-                {"block_key": "u1", "display_name": "One", "page_title": None, "icon": "problem", "graded": True,
-                 "contains_gated_content": True, "completable": ["p1", "p2"]},
-                {"block_key": "u2", "display_name": "Two", "page_title": "Tip", "icon": "other", "graded": False,
-                 "contains_gated_content": False, "completable": []}], **extra}
+    return {
+        "block_key": SEQ,
+        "course_key": CK,
+        "display_name": "Exam",
+        "format": None,
+        "chapter": {"block_key": "ch", "display_name": "Ch"},
+        "hide_after_due": True,
+        "due": "2026-03-05T00:00:00Z",
+        "units": [
+            {
+                "block_key": "u1",
+                "display_name": "One",
+                "page_title": None,
+                "icon": "problem",
+                "graded": True,
+                "contains_gated_content": True,
+                "completable": ["p1", "p2"],
+            },
+            {
+                "block_key": "u2",
+                "display_name": "Two",
+                "page_title": "Tip",
+                "icon": "other",
+                "graded": False,
+                "contains_gated_content": False,
+                "completable": [],
+            },
+        ],
+        **extra,
+    }
 
 
 INSTRUCTOR = {"pacing": "instructor", "end": None, "features": {"content_type_gating": True}}
 SELF = {"pacing": "self", "end": "2026-03-01T00:00:00Z", "features": {}}
 
 
-def view(seq: dict[str, Any], course: dict[str, Any], user: UserFacts, completions: dict[str, float] | None = None,
-         **kw: Any) -> dict[str, Any]:
+def view(
+    seq: dict[str, Any], course: dict[str, Any], user: UserFacts, completions: dict[str, float] | None = None, **kw: Any
+) -> dict[str, Any]:
     body = sequence_metadata(seq, course, SEQ, "s2", user, completions or {}, NOW, lms_base_url="http://lms", **kw)
     SequenceMetadata.model_validate(body)
     return body
@@ -54,8 +78,13 @@ def test_hidden_after_due_by_pacing() -> None:
 
 
 def test_items_completion_bookmarks_and_type_gating() -> None:
-    user = facts(**{keys.f_bookmark("u2"): True, keys.f_enrollment(CK): {"mode": "audit", "is_active": True},
-                    keys.f_position(SEQ): 2})
+    user = facts(
+        **{
+            keys.f_bookmark("u2"): True,
+            keys.f_enrollment(CK): {"mode": "audit", "is_active": True},
+            keys.f_position(SEQ): 2,
+        }
+    )
     body = view(sequence(), INSTRUCTOR, user, {"p1": 1.0, "p2": 0.9})
     one, two = body["items"]
     assert (one["complete"], two["complete"]) == (False, True)  # no completable block: complete
@@ -76,15 +105,24 @@ def test_anonymous_view() -> None:
 def test_prerequisite_gating_by_effective_users_grade() -> None:
     seq = sequence(prerequisite={"block_key": PRE, "min_score": 0.8, "display_name": "Welcome"})
     gated = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.79}))
-    assert gated["gated_content"] == {"prereq_id": PRE, "prereq_url": f"http://lms/courses/{CK}/jump_to/{PRE}",
-                                      "prereq_section_name": "Welcome", "gated": True, "gated_section_name": "Exam"}
-    assert gated["items"][0] == {"id": "u1", "type": "vertical", "display_name": "One", "is_gated": True,
-                                 "content": ""}
+    assert gated["gated_content"] == {
+        "prereq_id": PRE,
+        "prereq_url": f"http://lms/courses/{CK}/jump_to/{PRE}",
+        "prereq_section_name": "Welcome",
+        "gated": True,
+        "gated_section_name": "Exam",
+    }
+    assert gated["items"][0] == {"id": "u1", "type": "vertical", "display_name": "One", "is_gated": True, "content": ""}
     assert view(seq, INSTRUCTOR, facts())["gated_content"]["gated"] is True  # no grade known: 0
     assert view(seq, INSTRUCTOR, facts(None))["gated_content"]["gated"] is True  # anonymous
     met = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.8}))["gated_content"]
-    assert met == {"prereq_id": None, "prereq_url": None, "prereq_section_name": None, "gated": False,
-                   "gated_section_name": "Exam"}
+    assert met == {
+        "prereq_id": None,
+        "prereq_url": None,
+        "prereq_section_name": None,
+        "gated": False,
+        "gated_section_name": "Exam",
+    }
 
 
 def test_staff_never_hidden_and_masquerade_banner() -> None:
