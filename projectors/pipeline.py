@@ -93,9 +93,13 @@ class BatchResult:
 class ChangeRecorder(Protocol):
     """Computes change records (projectors/changes.py): facts read before the write, replay after."""
 
-    async def prefetch(self, generation: int, ops: Sequence[Op]) -> Any: ...
+    async def prefetch(self, generation: int, ops: Sequence[Op], batch: Sequence[RawMessage]) -> Any: ...
 
     def records(self, facts: Any, projected: Sequence[Projected], ops: Sequence[Op], generation: int) -> list[Any]: ...
+
+    async def hold(self, facts: Any, records: Sequence[Any]) -> None: ...
+
+    async def release(self, facts: Any, records: Sequence[Any]) -> None: ...
 
 
 class ChangeSink(Protocol):
@@ -205,17 +209,19 @@ class Projector:
                 log.warning("dead-lettered %s: %s", letter.message.source, letter.reason)
         if self.pointer is not None:
             self.generation = await retry_forever("read serving generation", self.pointer)
-        facts = None
-        if self.changes is not None and ops:
-            changes, gen = self.changes, self.generation
-            facts = await retry_forever("read facts", lambda: changes.prefetch(gen, ops))
-        applied = await self._write(ops, checkpoints)
+        changes, sink = self.changes, self.sink
         records: list[Any] = []
-        if self.changes is not None and self.sink is not None and facts is not None:
-            records = self.changes.records(facts, projected, ops, self.generation)
-            if records:
-                sink = self.sink
-                await retry_forever("change records produce", lambda: sink.send(records))
+        if changes is not None and sink is not None:
+            # Records come from the facts before the write, so they are computed, and held in the
+            # outbox, before it: a crash after the write still publishes them on redelivery.
+            gen = self.generation
+            facts = await retry_forever("read facts", lambda: changes.prefetch(gen, ops, batch))
+            records = changes.records(facts, projected, ops, gen)
+            await retry_forever("hold change records", lambda: changes.hold(facts, records))
+        applied = await self._write(ops, checkpoints)
+        if changes is not None and sink is not None and records:
+            await retry_forever("change records produce", lambda: sink.send(records))
+            await retry_forever("release change records", lambda: changes.release(facts, records))
         self.stats.batches += 1
         self.stats.events += len(projected)
         self.stats.dead_letters += len(letters)
