@@ -2,8 +2,47 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from tools.stack import ROOT
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `lp` app."""
+
+    @app.command()
+    def bench(
+        quick: Annotated[bool, typer.Option("--quick", help="Small sizes: the suite in about 2 minutes.")] = False,
+        events: Annotated[int | None, typer.Option(help="Events in the history (1,000,000; quick 30,000).")] = None,
+        api_seconds: Annotated[float | None, typer.Option(help="Seconds of wrk per API route.")] = None,
+        freshness_seconds: Annotated[float | None, typer.Option(help="Seconds of the freshness run.")] = None,
+        profile: Annotated[bool, typer.Option("--profile/--no-profile", help="py-spy the projector and API.")] = True,
+        seed: Annotated[int, typer.Option(help="Seed of the synthetic history.")] = 7,
+        rebuild_arg: Annotated[list[str] | None, typer.Option(help="Extra argument for `lp rebuild`.")] = None,
+        out: Annotated[Path | None, typer.Option(help="JSON file (default bench/results/latest.json).")] = None,
+        keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after the run.")] = False,
+    ) -> None:
+        """Run the benchmark suite on real Kafka and Redis; print the table, write it as JSON."""
+        if str(ROOT) not in sys.path:  # bench/ is repository tooling, not an installed package
+            sys.path.insert(0, str(ROOT))
+        from bench.run import Config, relative, render, run
+
+        overrides = {"events": events, "api_seconds": api_seconds, "freshness_seconds": freshness_seconds}
+        given = {k: v for k, v in overrides.items() if v is not None}
+        extra = {"profile": profile, "seed": seed, "rebuild_args": list(rebuild_arg or []), "keep": keep}
+        if out is not None:
+            extra["out"] = out
+        config = Config.quick(**given, **extra) if quick else Config(**given, **extra)
+        try:
+            doc = run(config, say=lambda line: typer.echo(line, err=True))
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+        typer.echo("")
+        typer.echo(render(doc))
+        typer.echo("")
+        typer.echo(f"written: {relative(config.out)} and {relative(config.out.with_suffix('.md'))}")

@@ -1,0 +1,174 @@
+"""Benchmark 2: the read API under wrk (32 connections, one uvicorn worker) against its floor, a
+bare Starlette endpoint doing one Redis GET of a document as large as the course answer."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import redis as redis_sync
+
+from api.auth import make_token
+from bench import profiles
+from bench.common import Row, not_available
+from bench.history import History
+from readmodels.settings import Settings
+from tools.procs import free_port, spawn, wait_until
+from tools.stack import ROOT, Stack, _http_ok
+
+CONNECTIONS = 32
+RATIO_TARGET = 0.6
+P99_TARGET_MS = 25.0
+FLOOR_KEY = "bench:floor:doc"
+
+Target = tuple[int, str, str]  # user id, course key, sequence key
+ROUTES: dict[str, tuple[str, Callable[[Target], str]]] = {
+    "course": ("GET course", lambda t: f"/api/courseware/course/{t[1]}"),
+    "resume": ("GET resume", lambda t: f"/api/courseware/resume/{t[1]}"),
+    "sequence": ("GET sequence", lambda t: f"/api/courseware/sequence/{t[2]}"),
+    "programs": ("GET program list", lambda t: "/api/dashboard/v1/programs/"),
+}
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, check=False, env=env)
+    found = shutil.which("wrk")
+    if not found:
+        raise RuntimeError("wrk is missing: install it with `apt-get install -y wrk`")
+    return found
+
+
+def targets(history: History, *, programs: bool, count: int = 300, seed: int = 7) -> list[Target]:
+    rng = random.Random(seed)
+    pool = history.enrollments
+    if programs and history.learners_with_programs:
+        wanted = set(history.learners_with_programs)
+        pool = [p for p in pool if p[0] in wanted]
+    chosen = rng.sample(pool, min(count, len(pool)))
+    return [(uid, ck, rng.choice(history.sequences[ck])) for uid, ck in chosen if history.sequences.get(ck)]
+
+
+def write_targets(path: Path, settings: Settings, route: str, chosen: list[Target]) -> None:
+    lines = []
+    for t in chosen:
+        token = make_token(settings, t[0], f"learner{t[0]}", ttl=3 * 3600)
+        lines.append(f"{ROUTES[route][1](t)}\t{token}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def wrk(url: str, targets_file: Path, seconds: float) -> dict[str, Any]:
+    cmd = [ensure_wrk(), "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "5s", "--latency",
+           "-s", str(Path(__file__).with_name("wrk.lua")), url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, check=False,
+                         env={**os.environ, "BENCH_TARGETS": str(targets_file)})
+    for line in out.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            result: dict[str, Any] = orjson.loads(line.removeprefix("BENCH_JSON "))
+            result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+            return result
+    raise RuntimeError(f"wrk failed: {(out.stderr or out.stdout).strip()[-300:]}")
+
+
+def start_floor(stack: Stack, settings: Settings, size: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    doc = orjson.dumps({"pad": "x" * max(0, size - 10)})
+    client = redis_sync.Redis.from_url(settings.redis_url)
+    try:
+        client.set(FLOOR_KEY, doc)
+    finally:
+        client.close()
+    port = free_port()
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "bench.floor_app:create_app", "--host", "127.0.0.1",
+           "--port", str(port), "--no-access-log", "--log-level", "warning"]
+    env = {"BENCH_FLOOR_REDIS_URL": settings.redis_url, "BENCH_FLOOR_KEY": FLOOR_KEY}
+    proc = spawn(cmd, log, env=env, cwd=ROOT)
+    stack.children.append(proc)
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _http_ok(url + "/x"), proc=proc, timeout=30, what="floor app", log=log)
+    return proc, url
+
+
+def probe(url: str, targets_file: Path) -> tuple[int, int, str]:
+    """(status, body size, first bytes) of the first few targets; the worst status wins."""
+    worst, size, body = 200, 0, ""
+    lines = targets_file.read_text().splitlines()[:5]
+    with httpx.Client(timeout=10) as client:
+        for line in lines:
+            path, _, token = line.partition("\t")
+            r = client.get(url + path, headers={"Authorization": f"JWT {token}"})
+            if r.status_code != 200:
+                worst, body = r.status_code, r.text[:200]
+            size = max(size, len(r.content))
+    return worst, size, body
+
+
+def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pid: int, *, seconds: float,
+        workdir: Path, profile: bool) -> list[Row]:
+    tmp = Path(tempfile.mkdtemp(prefix="lp-bench-api-", dir=workdir))
+    results: dict[str, dict[str, Any]] = {}
+    notes: dict[str, str] = {}
+    warmup = max(1.0, min(3.0, seconds / 4))
+    sizes: dict[str, int] = {}
+    for route in ROUTES:
+        path = tmp / f"{route}.targets"
+        write_targets(path, settings, route, targets(history, programs=route == "programs"))
+        status, size, body = probe(api_url, path)
+        if status != 200:
+            notes[route] = f"not available: the route answered {status} {body[:80]}"
+            continue
+        sizes[route] = size
+        wrk(api_url, path, warmup)
+        rec = None
+        if profile and route == "course":
+            rec = profiles.record("api-" + route, api_pid, duration=round(seconds))
+        results[route] = wrk(api_url, path, seconds)
+        if rec is not None:
+            prof = rec.stop(timeout=seconds + 30)
+            if prof is not None:
+                summary = profiles.summarize(prof)
+                results[route]["profile"] = str(prof.relative_to(ROOT))
+                results[route]["profile_top"] = str(profiles.write_summary("api-" + route, summary).relative_to(ROOT))
+                results[route]["profile_summary"] = summary
+    floor_size = sizes.get("course") or max(sizes.values(), default=2000)
+    floor_proc, floor_url = start_floor(stack, settings, floor_size, workdir / "floor.log")
+    try:
+        floor_targets = tmp / "course.targets"
+        wrk(floor_url, floor_targets, warmup)
+        floor = wrk(floor_url, floor_targets, seconds)
+    finally:
+        stack.stop_child(floor_proc)
+    rows = [Row(id="api_floor", name="Floor: Starlette + one Redis GET", value=round(floor["rps"], 1), unit="req/s",
+                target="(floor)", p50_ms=floor["p50_us"] / 1000, p99_ms=floor["p99_us"] / 1000,
+                detail={**floor, "document_bytes": floor_size})]
+    for route, (label, _) in ROUTES.items():
+        rid, name = f"api_{route}", f"API {label} ({CONNECTIONS} conns, 1 worker)"
+        target = f">= {RATIO_TARGET} x floor, p99 < {P99_TARGET_MS:.0f} ms"
+        if route not in results:
+            rows.append(not_available(rid, name, "req/s", target, notes[route]))
+            continue
+        r = results[route]
+        ratio = r["rps"] / floor["rps"]
+        p99 = r["p99_us"] / 1000
+        errors = r["errors_status"] + r["errors_connect"] + r["errors_read"] + r["errors_timeout"]
+        rows.append(Row(id=rid, name=name, value=round(r["rps"], 1), unit="req/s", target=target,
+                        met=ratio >= RATIO_TARGET and p99 < P99_TARGET_MS and not errors,
+                        floor=round(floor["rps"], 1), floor_name="Starlette + one Redis GET", ratio=round(ratio, 3),
+                        p50_ms=r["p50_us"] / 1000, p99_ms=p99,
+                        note=f"{errors} errors" if errors else ("profiled with py-spy" if "profile" in r else ""),
+                        detail={**r, "body_bytes": sizes[route]}))
+    return rows
+

@@ -1,0 +1,159 @@
+"""Benchmark 1 (projector throughput against a raw consumer) and 5 (Redis memory per learner-course).
+
+The history is produced once; then, one after the other so they never share the cores, a raw
+aiokafka consume-and-discard loop and the real projector worker (`python -m projectors worker`)
+read all of it. The projector's rate is taken from its own checkpoints, from the first applied
+batch to the last (the worker's start-up, a few seconds of faust and group join, is reported
+apart as `startup_s`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from bench import profiles
+from bench.common import Row, used_memory, wait_applied
+from bench.history import History
+from readmodels import keys
+from readmodels.settings import Settings
+from tools.produce import produce
+from tools.stack import ROOT, Stack
+
+PROJECTOR_TARGET = 20_000.0
+MEMORY_TARGET = 2048.0
+LEARNER_KINDS = {"u", "uc", "ua", "unames"}
+
+
+@dataclass
+class Produced:
+    ends: dict[tuple[str, int], int]
+    events: int
+    seconds: float
+
+
+def produce_history(settings: Settings, history: History) -> Produced:
+    started = time.monotonic()
+    ends = asyncio.run(produce(settings.kafka_bootstrap, history.events, topic_prefix=settings.topic_prefix,
+                               linger_ms=20))
+    return Produced(ends, sum(ends.values()), time.monotonic() - started)
+
+
+def raw_floor(settings: Settings, produced: Produced, timeout: float) -> dict[str, Any]:
+    topics = sorted({t for t, _ in produced.ends})
+    cmd = [sys.executable, "-m", "bench.raw_consume", settings.kafka_bootstrap, str(produced.events), *topics]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"raw consumer failed: {(out.stderr or out.stdout).strip()[-300:]}")
+    return orjson.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def run_projector(
+    stack: Stack, settings: Settings, produced: Produced, *, log: Path, timeout: float, profile: bool
+) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """Start the worker (left running for the later benchmarks) and time it through the backlog."""
+    started = time.monotonic()
+    proc = stack.start_projector(settings, log=log)
+    recording: list[profiles.Recording] = []
+
+    def attach() -> None:
+        if profile:
+            rec = profiles.record("projector", proc.pid)
+            if rec is not None:
+                recording.append(rec)
+
+    try:
+        progress = asyncio.run(wait_applied(settings.redis_url, settings.redis_namespace, produced.ends,
+                                            started=started, limit_s=timeout, alive=lambda: proc.poll() is None,
+                                            on_first=attach))
+    finally:
+        profile_path = recording[0].stop() if recording else None
+    detail: dict[str, Any] = {
+        "events": progress.total,
+        "steady_seconds": round((progress.done_at or 0) - (progress.first_at or 0), 2),
+        "startup_s": round((progress.first_at or started) - started, 2),
+        "wall_rate": round(progress.wall_rate or 0, 1),
+        "profiled": bool(recording),
+    }
+    if profile_path is not None:
+        summary = profiles.summarize(profile_path)
+        detail["profile"] = str(profile_path.relative_to(ROOT))
+        detail["profile_top"] = str(profiles.write_summary("projector", summary).relative_to(ROOT))
+        detail["profile_summary"] = summary
+    detail["rate"] = progress.steady_rate
+    return proc, detail
+
+
+def projector_row(projector: dict[str, Any], floor: dict[str, Any], produced: Produced) -> Row:
+    rate = projector["rate"]
+    floor_rate = floor["rate"]
+    ratio = rate / floor_rate if rate and floor_rate else None
+    detail = {**{k: v for k, v in projector.items() if k != "rate"},
+              "raw_consumer": floor, "produce_rate": round(produced.events / produced.seconds, 1)}
+    return Row(id="projector", name="Projector throughput (1 worker)", value=round(rate, 1) if rate else None,
+               unit="events/s", target=f">= {PROJECTOR_TARGET:,.0f} events/s",
+               met=rate >= PROJECTOR_TARGET if rate else None, floor=round(floor_rate, 1),
+               floor_name="raw aiokafka consume-and-discard", ratio=round(ratio, 3) if ratio else None,
+               note="profiled with py-spy (non-blocking) during the run" if projector.get("profiled") else "",
+               detail=detail)
+
+
+# Memory ------------------------------------------------------------------------------------------
+
+
+async def key_breakdown(redis_url: str, ns: str, sample_every: int = 1) -> dict[str, dict[str, int]]:
+    """Bytes and key counts per key kind of the serving generation (SCAN + MEMORY USAGE)."""
+    redis = Redis.from_url(redis_url)
+    try:
+        gen = int(await redis.get(keys.serving(ns)) or 1)
+        prefix = keys.prefix(ns, gen)
+        out: dict[str, dict[str, int]] = {}
+        batch: list[bytes] = []
+
+        async def flush() -> None:
+            pipe = redis.pipeline(transaction=False)
+            for k in batch:
+                pipe.memory_usage(k, samples=0)
+            for k, size in zip(batch, await pipe.execute(), strict=True):
+                rest = k.decode()[len(prefix):]
+                kind = rest.split(":", 1)[0] + (":parts" if rest.endswith(":parts") else "")
+                slot = out.setdefault(kind, {"keys": 0, "bytes": 0})
+                slot["keys"] += 1
+                slot["bytes"] += int(size or 0)
+            batch.clear()
+
+        async for k in redis.scan_iter(match=prefix + "*", count=2000):
+            batch.append(k)
+            if len(batch) >= 2000:
+                await flush()
+        if batch:
+            await flush()
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]["bytes"]))
+    finally:
+        await redis.aclose()
+
+
+def memory_row(settings: Settings, history: History, before: int) -> Row:
+    after = asyncio.run(used_memory(settings.redis_url))
+    pairs = len(history.enrollments)
+    per_pair = (after - before) / pairs if pairs else None
+    breakdown = asyncio.run(key_breakdown(settings.redis_url, settings.redis_namespace))
+    # MEMORY USAGE of the learners' own keys (facts, completions, activity, usernames), without
+    # the reference data (courses, programs) that a small history does not amortise.
+    learner_bytes = sum(v["bytes"] for k, v in breakdown.items() if k in LEARNER_KINDS)
+    return Row(id="memory", name="Redis memory per learner-course", value=round(per_pair, 1) if per_pair else None,
+               unit="bytes", target=f"<= {MEMORY_TARGET:,.0f} bytes",
+               met=per_pair <= MEMORY_TARGET if per_pair else None,
+               note="INFO used_memory after minus before the history, divided by learner-course pairs",
+               detail={"used_memory_before": before, "used_memory_after": after, "learner_course_pairs": pairs,
+                       "learners": len(history.learners), "events": len(history.events),
+                       "learner_keys_bytes_per_pair": round(learner_bytes / pairs, 1) if pairs else None,
+                       "by_key_kind": breakdown})

@@ -1,0 +1,265 @@
+"""`lp bench`: start real Kafka and Redis (as the tests do), run every benchmark once, print the
+table and write it as JSON (bench/results/latest.json) and Markdown (bench/results/latest.md).
+
+Order, so that no two measurements share the two cores: produce the history; raw consumer floor;
+projector (left running); memory; API routes and their floor; freshness (projector and API
+running); rebuild. A benchmark that fails or whose feature does not exist yet still gets its row,
+with the reason in `note`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import signal
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench import api as api_bench
+from bench import freshness, history, profiles, projector, rebuild
+from bench.common import RESULTS_DIR, Row, machine, not_available, used_memory
+from tools.stack import ROOT, Stack
+
+log = logging.getLogger("bench")
+
+ROW_IDS = ("projector", "api_course", "api_resume", "api_sequence", "api_programs", "api_floor", "rebuild",
+           "freshness", "memory", "profiles")
+
+
+@dataclass
+class Config:
+    events: int = 1_000_000
+    api_seconds: float = 15.0
+    freshness_seconds: float = 30.0
+    profile: bool = True
+    seed: int = 7
+    rebuild_args: list[str] = field(default_factory=list)
+    out: Path = RESULTS_DIR / "latest.json"
+    keep: bool = False
+    projector_timeout: float = 2400.0
+    rebuild_timeout: float = 900.0
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> Config:
+        base: dict[str, Any] = {"events": 30_000, "api_seconds": 4.0, "freshness_seconds": 8.0,
+                                "projector_timeout": 300.0, "rebuild_timeout": 120.0}
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**base)
+
+
+def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None = None) -> dict[str, Any]:
+    """Run the suite; return the results document (also written to `config.out`).
+
+    With `stack` (the test session's), run on it in a namespace of its own and leave it running."""
+    workdir = Path(tempfile.mkdtemp(prefix="lp-bench-"))
+    owned = stack is None
+    stack = stack or Stack(workdir / "stack")
+    children_before = list(stack.children)
+    tag = "" if owned else uuid.uuid4().hex[:8]
+    rows: dict[str, Row] = {}
+    doc: dict[str, Any] = {"machine": machine(), "config": _config_dict(config)}
+    started = time.monotonic()
+
+    def on_term(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        if owned:
+            say(f"starting Redis and Kafka in {workdir} ...")
+            stack.start()
+        settings = stack.settings(redis_namespace=f"bench{tag}", topic_prefix=f"bench{tag}.",
+                                  consumer_group=f"lp-bench{tag}")
+        stack.create_topics(settings)
+        doc["machine"]["redis"] = _redis_version(settings.redis_url)
+
+        say(f"building a history of {config.events:,} events ...")
+        hist = history.build(config.events, config.seed)
+        doc["history"] = {"source": hist.source, "events": len(hist.events), "learners": len(hist.learners),
+                          "learner_course_pairs": len(hist.enrollments), "courses": len(hist.sequences),
+                          "programs": len(hist.programs)}
+        say(f"  {len(hist.events):,} events from {hist.source}: {len(hist.learners):,} learners, "
+            f"{len(hist.enrollments):,} learner-course pairs, {len(hist.sequences)} courses")
+        memory_before = asyncio.run(used_memory(settings.redis_url))
+
+        say("producing it to Kafka ...")
+        produced = projector.produce_history(settings, hist)
+        say(f"  {produced.events:,} messages in {produced.seconds:.1f} s")
+
+        timeout = config.projector_timeout
+        floor: dict[str, Any] = {}
+        with _row(rows, "projector", "Projector throughput (1 worker)", "events/s", say):
+            say("raw aiokafka consume-and-discard floor ...")
+            floor = projector.raw_floor(settings, produced, timeout)
+            say(f"  {floor['rate']:,.0f} events/s")
+            say("projector worker through the history ...")
+            _, proj = projector.run_projector(stack, settings, produced, log=workdir / "projector.log",
+                                              timeout=timeout, profile=config.profile)
+            rows["projector"] = projector.projector_row(proj, floor, produced)
+            say(f"  {rows['projector'].value or 0:,.0f} events/s")
+
+        with _row(rows, "memory", "Redis memory per learner-course", "bytes", say):
+            rows["memory"] = projector.memory_row(settings, hist, memory_before)
+            say(f"  {rows['memory'].value or 0:,.0f} bytes per learner-course")
+
+        api_url = ""
+        with _row(rows, "api_course", "API", "req/s", say):
+            say("API under wrk ...")
+            api_proc, api_url = stack.start_api(settings, log=workdir / "api.log")
+            for r in api_bench.run(stack, settings, hist, api_url, api_proc.pid, seconds=config.api_seconds,
+                                   workdir=workdir, profile=config.profile):
+                rows[r.id] = r
+                say(f"  {r.id}: {_fmt(r.value)} {r.unit} p99 {_fmt(r.p99_ms)} ms {r.note}")
+
+        with _row(rows, "freshness", "Freshness", "ms", say):
+            say("freshness at 1,000 events/s ...")
+            if not api_url:
+                raise RuntimeError("the API did not start")
+            rows["freshness"] = freshness.run(settings, hist, api_url, seconds=config.freshness_seconds)
+            say(f"  p50 {_fmt(rows['freshness'].p50_ms)} ms, p99 {_fmt(rows['freshness'].p99_ms)} ms")
+
+        with _row(rows, "rebuild", rebuild.NAME, "s", say):
+            say("rebuild ...")
+            rows["rebuild"] = rebuild.run(settings, len(hist.events), log=workdir / "rebuild.log",
+                                          timeout=config.rebuild_timeout, extra_args=config.rebuild_args)
+            say(f"  {_fmt(rows['rebuild'].value)} s {rows['rebuild'].note}")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if owned:
+            say("stopping the stack ...")
+            stack.stop()
+        else:
+            for child in [c for c in stack.children if c not in children_before]:
+                stack.stop_child(child)
+        if not config.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    rows["profiles"] = _profiles_row(rows)
+    for rid in ROW_IDS:
+        rows.setdefault(rid, not_available(rid, rid, "", "", "not run (an earlier step failed)"))
+    doc["machine"]["loadavg_end"] = os.getloadavg()[0]
+    doc["seconds"] = round(time.monotonic() - started, 1)
+    doc["rows"] = [rows[rid].as_dict() for rid in ROW_IDS]
+    config.out.parent.mkdir(parents=True, exist_ok=True)
+    config.out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
+    config.out.with_suffix(".md").write_text(markdown(doc))
+    return doc
+
+
+class _row:
+    """Run one benchmark; if it raises, its row says so and the suite goes on."""
+
+    def __init__(self, rows: dict[str, Row], rid: str, name: str, unit: str, say: Callable[[str], None]) -> None:
+        self.rows, self.rid, self.name, self.unit, self.say = rows, rid, name, unit, say
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> bool:
+        if exc is None or not isinstance(exc, Exception):
+            return False
+        self.say(f"  {self.rid} failed: {type(exc).__name__}: {exc}")
+        log.debug("%s", "".join(traceback.format_exception(exc)))
+        self.rows.setdefault(self.rid, not_available(self.rid, self.name, self.unit, "",
+                                                     f"error: {type(exc).__name__}: {str(exc)[:200]}"))
+        return True
+
+
+def _profiles_row(rows: dict[str, Row]) -> Row:
+    found: dict[str, Any] = {}
+    for r in rows.values():
+        summary = r.detail.pop("profile_summary", None)
+        if summary:
+            found[r.id] = {"file": r.detail.get("profile"), "top": r.detail.get("profile_top"),
+                           "samples": summary["samples"], "self": summary["self"][:8],
+                           "inclusive": summary["inclusive"][:8]}
+    note = ", ".join(v["top"] for v in found.values()) if found else (
+        "no profiles: py-spy missing or --no-profile" if profiles.py_spy() is None else "no profiles taken")
+    return Row(id="profiles", name="Profiles of the hot paths (py-spy)", value=float(len(found)), unit="profiles",
+               target="kept in bench/profiles/", met=None, note=note, detail=found)
+
+
+def _config_dict(config: Config) -> dict[str, Any]:
+    return {"events": config.events, "api_seconds": config.api_seconds,
+            "freshness_seconds": config.freshness_seconds, "profile": config.profile, "seed": config.seed}
+
+
+def _redis_version(url: str) -> str:
+    import redis as redis_sync
+
+    client = redis_sync.Redis.from_url(url)
+    try:
+        return str(client.info("server").get("redis_version", "?"))
+    finally:
+        client.close()
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}f}"
+
+
+def _met(value: bool | None) -> str:
+    return {True: "met", False: "NOT met", None: "-"}[value]
+
+
+def table(doc: dict[str, Any]) -> list[list[str]]:
+    head = ["benchmark", "result", "floor", "ratio", "p50 ms", "p99 ms", "target", "met"]
+    body = []
+    for r in doc["rows"]:
+        value = f"{_fmt(r['value'])} {r['unit']}" if r["value"] is not None else (r["note"] or "-")
+        ratio = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+        floor = f"{_fmt(r['floor'])}" if r["floor"] is not None else "-"
+        body.append([r["name"], value, floor, ratio, _fmt(r["p50_ms"], 2), _fmt(r["p99_ms"], 2), r["target"],
+                     _met(r["met"])])
+    return [head, *body]
+
+
+def render(doc: dict[str, Any]) -> str:
+    rows = table(doc)
+    widths = [min(60, max(len(r[i]) for r in rows)) for i in range(len(rows[0]))]
+    lines = [_header(doc), ""]
+    for n, r in enumerate(rows):
+        lines.append("  ".join(c[:60].ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    notes = [f"- {r['name']}: {r['note']}" for r in doc["rows"] if r["note"] and r["value"] is not None]
+    return "\n".join(lines + (["", *notes] if notes else []))
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    rows = table(doc)
+    out = [_header(doc), "", "| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+    out += ["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in rows[1:]]
+    notes = [f"- {r['name']}: {r['note']}" for r in doc["rows"] if r["note"] and r["value"] is not None]
+    return "\n".join(out + (["", *notes] if notes else [])) + "\n"
+
+
+def _header(doc: dict[str, Any]) -> str:
+    m, h, c = doc["machine"], doc.get("history", {}), doc["config"]
+    return (f"{m['date']} · {m['nproc']} cores ({m['cpu']}), {m['memory_gib']} GiB · Python {m['python']}, "
+            f"Redis {m.get('redis', '?')}, Kafka 3.9.1 · load avg {m['loadavg_start']:.2f} at start, "
+            f"{m.get('loadavg_end', 0):.2f} at end · history: {h.get('events', 0):,} events "
+            f"({h.get('source', '?')}), {h.get('learner_course_pairs', 0):,} learner-course pairs · "
+            f"API runs {c['api_seconds']:.0f} s each, freshness {c['freshness_seconds']:.0f} s · "
+            f"suite took {doc.get('seconds', 0):.0f} s")
+
+
+def relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
