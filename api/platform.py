@@ -6,6 +6,7 @@
 - HEAD is served as GET without the body;
 - JSON responses get an `ETag` of the body, `Cache-Control: private, no-cache`, and 304 on a
   matching `If-None-Match`; HEAD answers carry the headers without the body;
+- `X-Read-Model-Min-Token` on a read: wait (bounded) for the projector, answer `X-Read-Model-Fresh`;
 - `OPTIONS` without a CORS preflight is answered with the route's `Allow` list;
 - `Access-Control-Expose-Headers` (Date, ETag, the X-Read-Model-* headers) on every response,
   with or without an `Origin` (CORS itself is Starlette's middleware, outside this one).
@@ -27,6 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
+from api.freshness import wait_fresh
 
 log = logging.getLogger(__name__)
 
@@ -79,10 +81,12 @@ class PlatformMiddleware:
         path: str = scope.get("path", "")
         method: str = scope.get("method", "GET")
         started = False
+        extra_headers: list[tuple[bytes, bytes]] = []
 
         async def send_final(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
             headers = [
                 *headers,
+                *extra_headers,
                 (b"x-request-id", request_id.encode()),
                 (b"access-control-expose-headers", ", ".join(EXPOSE_HEADERS).encode()),
             ]
@@ -139,6 +143,10 @@ class PlatformMiddleware:
             await self._finish(scope, start, b"".join(chunks), send_final)
 
         try:
+            min_token = _header(scope, b"x-read-model-min-token")
+            if min_token is not None and method in ("GET", "HEAD"):
+                fresh = await self._wait_fresh(scope, min_token)
+                extra_headers.append((b"x-read-model-fresh", b"true" if fresh else b"false"))
             await self.app(scope, limited_receive, buffered_send)
         except BodyTooLargeError:
             if not started:
@@ -151,6 +159,12 @@ class PlatformMiddleware:
             log.exception("request %s %s %s failed", request_id, method, path)
             if not started:
                 await send_json(503, error_body(path, "Temporarily unable to answer.", request_id))
+
+    @staticmethod
+    async def _wait_fresh(scope: Scope, token: str) -> bool:
+        state = scope["app"].state
+        bound = state.settings.freshness_wait_ms / 1000
+        return await wait_fresh(state.readers, token, bound)
 
     @staticmethod
     async def _finish(scope: Scope, start: Message, body: bytes, send_final: Any) -> None:

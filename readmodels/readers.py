@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from readmodels.facts import UserFacts, pairs, value, versioned
 from readmodels.scripts import lua
+from readmodels.tokens import Position
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Readers:
         self._sequence = redis.register_script(lua("read_sequence"))
         self._resume = redis.register_script(lua("read_resume"))
         self._celebration = redis.register_script(lua("read_celebration"))
+        self._applied = redis.register_script(lua("read_applied"))
 
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
         raw = await self._course(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
@@ -137,6 +139,11 @@ class Readers:
         raw = await self._celebration(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
         who = _who(raw[3], raw[4], raw[5])
         return CelebrationFacts(int(raw[0]), bool(raw[1]), value(_s(raw[2])) if raw[2] else None, who)
+
+    async def applied(self, position: Position) -> bool:
+        """Whether the serving generation has applied this Kafka position (read-your-writes)."""
+        next_offset = await self._applied(keys=[], args=[self._ns, position.checkpoint_field])
+        return position.applied_by(int(next_offset))
 
 
 def _id(user_id: int | None) -> str:

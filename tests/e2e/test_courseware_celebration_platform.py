@@ -12,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from readmodels.tokens import decode_token
+from readmodels.tokens import Position, decode_token, encode_token
 from tests.builders import COURSE, access_role, course_published, enrollment, preference
 from tests.pipeline import Pipeline
 from tools.stack import Stack
@@ -90,6 +90,24 @@ def test_post_celebration_true_rearms(pipeline: Pipeline) -> None:
     while not _celebrations(pipeline, 42)["first_section"]:
         assert time.monotonic() < deadline
         time.sleep(0.2)
+
+
+def test_read_with_min_token_sees_its_own_write(pipeline: Pipeline) -> None:
+    r = post(pipeline, {"first_section": False}, user=43)
+    assert r.status_code == 202
+    token = r.headers["X-Read-Model-Token"]
+    read = pipeline.get(
+        COURSE_URL + "?requested_fields=celebrations", user=43, headers={"X-Read-Model-Min-Token": token}
+    )
+    assert read.headers["X-Read-Model-Fresh"] == "true"
+    assert read.json()["celebrations"]["first_section"] is False
+
+
+def test_read_with_unreachable_min_token_answers_not_fresh(pipeline: Pipeline) -> None:
+    far = encode_token(Position(pipeline.settings.topic("learning-learner-activity"), 0, 10**9))
+    for token in (far, "not-a-token"):
+        r = pipeline.get(COURSE_URL, headers={"X-Read-Model-Min-Token": token})
+        assert r.status_code == 200 and r.headers["X-Read-Model-Fresh"] == "false"
 
 
 def test_post_celebration_empty_object_is_200(pipeline: Pipeline) -> None:
