@@ -43,7 +43,12 @@ def rebuild(
     """Project the whole retained history into a new generation, switch the API to it when it has
     caught up, and delete the old generation in the background."""
     settings = _settings()
-    raise typer.Exit(asyncio.run(_rebuild(settings, fresh=fresh, keep_old=keep_old)))
+    try:
+        code = asyncio.run(_rebuild(settings, fresh=fresh, keep_old=keep_old))
+    except KeyboardInterrupt:
+        console.print("interrupted: the serving generation is untouched; `lp rebuild` resumes, `--fresh` starts over")
+        code = 130
+    raise typer.Exit(code)
 
 
 async def _rebuild(settings: Settings, *, fresh: bool, keep_old: bool) -> int:
