@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from api.bus import EventBus
+from api.changes import ChangeFeed
 from api.errors import install_error_handlers
 from api.platform import ALLOW_HEADERS, EXPOSE_HEADERS, PlatformMiddleware
 from api.routes import courseware, programs
@@ -29,14 +30,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redis = make_redis(settings.redis_url)
         bus = EventBus(settings)
         bus.start()  # connects in the background: a Kafka outage never fails startup
+        changes = ChangeFeed(settings.redis_url, settings.redis_namespace, settings.longpoll_max_held)
+        changes.start()
         app.state.settings = settings
         app.state.redis = redis
         app.state.bus = bus
+        app.state.changes = changes
         app.state.readers = Readers(redis, settings.redis_namespace)
         app.state.program_readers = ProgramReaders(redis, settings.redis_namespace)
         try:
             yield
         finally:
+            await changes.stop()
             await bus.stop()
             await redis.aclose()
 

@@ -7,6 +7,7 @@
 - JSON responses get an `ETag` of the body, `Cache-Control: private, no-cache`, and 304 on a
   matching `If-None-Match`; HEAD answers carry the headers without the body;
 - `X-Read-Model-Min-Token` on a read: wait (bounded) for the projector, answer `X-Read-Model-Fresh`;
+- `If-None-Match` + `Prefer: wait=<s>`: held until the body would change (api/changes.py);
 - `OPTIONS` without a CORS preflight is answered with the route's `Allow` list;
 - `Access-Control-Expose-Headers` (Date, ETag, the X-Read-Model-* headers) on every response,
   with or without an `Origin` (CORS itself is Starlette's middleware, outside this one).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -27,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.changes import ChangeFeed, prefer_wait
 from api.errors import error_body
 from api.freshness import wait_fresh
 
@@ -64,6 +67,23 @@ def _header(scope: Scope, name: bytes) -> str | None:
     for k, v in scope.get("headers") or ():
         if k.lower() == name:
             return v.decode("latin-1")
+    return None
+
+
+def _not_modified(scope: Scope, start: Message, body: bytes) -> bool:
+    """A 2xx JSON answer whose ETag the request's If-None-Match already names."""
+    inm = _header(scope, b"if-none-match")
+    if inm is None or not 200 <= start["status"] < 300:
+        return False
+    content_type = next((v for k, v in start.get("headers", ()) if k.lower() == b"content-type"), b"")
+    return content_type.startswith(b"application/json") and etag_matches(inm, etag_of(body))
+
+
+async def _no_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def _drop(message: Message) -> None:
     return None
 
 
@@ -125,29 +145,19 @@ class PlatformMiddleware:
                     raise BodyTooLargeError
             return message
 
-        start: Message | None = None
-        chunks: list[bytes] = []
-
-        async def buffered_send(message: Message) -> None:
-            nonlocal start, started
-            if message["type"] == "http.response.start":
-                start = message
-                return
-            if message["type"] != "http.response.body" or start is None:
-                await send(message)
-                return
-            chunks.append(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            started = True
-            await self._finish(scope, start, b"".join(chunks), send_final)
-
         try:
             min_token = _header(scope, b"x-read-model-min-token")
             if min_token is not None and method in ("GET", "HEAD"):
                 fresh = await self._wait_fresh(scope, min_token)
                 extra_headers.append((b"x-read-model-fresh", b"true" if fresh else b"false"))
-            await self.app(scope, limited_receive, buffered_send)
+            start, body = await self._run(scope, limited_receive, send)
+            if start is None:
+                return  # not a plain HTTP answer (nothing of ours to add)
+            wait_s = prefer_wait(_header(scope, b"prefer")) if method in ("GET", "HEAD") else 0.0
+            if wait_s > 0 and _not_modified(scope, start, body):
+                start, body = await self._hold(scope, start, body, wait_s)
+            started = True
+            await self._finish(scope, start, body, send_final)
         except BodyTooLargeError:
             if not started:
                 await send_json(413, error_body(path, f"Request body larger than {self.max_body_bytes} bytes."))
@@ -159,6 +169,43 @@ class PlatformMiddleware:
             log.exception("request %s %s %s failed", request_id, method, path)
             if not started:
                 await send_json(503, error_body(path, "Temporarily unable to answer.", request_id))
+
+    async def _run(self, scope: Scope, receive: Receive, send: Send) -> tuple[Message | None, bytes]:
+        """Run the app, capturing its answer (start message and whole body)."""
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            else:
+                await send(message)
+
+        await self.app(scope, receive, capture)
+        return start, b"".join(chunks)
+
+    async def _hold(self, scope: Scope, start: Message, body: bytes, wait_s: float) -> tuple[Message, bytes]:
+        """Long poll: re-run the route on every change until its body differs or the wait ends."""
+        feed: ChangeFeed | None = getattr(scope["app"].state, "changes", None)
+        if feed is None or not feed.try_hold():
+            return start, body
+        replay = {**scope, "state": {**scope.get("state", {}), "replay": True}}
+        deadline = time.monotonic() + wait_s
+        try:
+            while (remaining := deadline - time.monotonic()) > 0:
+                marker = feed.marker()
+                await feed.wait(marker, remaining)
+                again, again_body = await self._run(replay, _no_body, _drop)
+                if again is None:
+                    break
+                if not _not_modified(scope, again, again_body):
+                    return again, again_body
+        finally:
+            feed.release()
+        return start, body
 
     @staticmethod
     async def _wait_fresh(scope: Scope, token: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -34,6 +35,7 @@ def pipeline(stack: Stack) -> Iterator[Pipeline]:
             enrollment("created", 42),
             enrollment("created", 43),
             enrollment("created", 44),
+            enrollment("created", 45),
             access_role("added", 900),
         ]
     )
@@ -298,3 +300,27 @@ def test_kafka_unavailable_never_fails_reads_and_fails_celebration_with_503(pipe
         assert r.status_code == 503 and "developer_message" in r.json()
     finally:
         stack.stop_child(proc)
+
+
+# Long polling -----------------------------------------------------------------------------------
+
+
+def test_long_poll_answers_when_the_body_changes(pipeline: Pipeline) -> None:
+    url = COURSE_URL + "?requested_fields=user_timezone"
+    first = pipeline.get(url, user=45)
+    assert first.status_code == 200 and first.json() == {"user_timezone": None}
+    headers = {"If-None-Match": first.headers["etag"], "Prefer": "wait=25"}
+    with ThreadPoolExecutor(1) as pool:
+        held = pool.submit(pipeline.get, url, user=45, headers=headers)
+        time.sleep(0.5)
+        # 45's own visit (emitted by the first read) changes the model but not this body: still held.
+        pipeline.produce([preference(45, "time_zone", "Europe/Paris")])
+        r = held.result(timeout=40)
+    assert r.status_code == 200 and r.json() == {"user_timezone": "Europe/Paris"}
+    assert r.headers["etag"] != first.headers["etag"]
+
+
+def test_long_poll_without_change_ends_with_304(pipeline: Pipeline) -> None:
+    first = pipeline.get(COURSE_URL)
+    r = pipeline.get(COURSE_URL, headers={"If-None-Match": first.headers["etag"], "Prefer": "wait=1"})
+    assert r.status_code == 304 and r.content == b""
