@@ -18,6 +18,7 @@ from events.registry import REGISTRY, lookup, split_version
 
 Headers = Sequence[tuple[str, bytes]]
 
+_DIGITS = re.compile(r"\s*([0-9]{1,9})\s*", re.ASCII)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
 
 
@@ -113,9 +114,10 @@ def decode(headers: Iterable[tuple[str, bytes | None]] | None, value: bytes | No
 def _minor_version(text: str | None) -> int:
     if text is None:
         return 0
-    if not text.strip().isascii() or not text.strip().isdigit():
+    digits = _DIGITS.fullmatch(text)
+    if digits is None:
         raise DecodeError(f"ce_minorversion is not a non-negative integer: {text[:40]!r}")
-    return int(text)
+    return int(digits.group(1))
 
 
 def encode(event: Event[Any]) -> tuple[list[tuple[str, bytes]], bytes]:

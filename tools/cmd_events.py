@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +33,15 @@ def _target(bootstrap: str | None, topic_prefix: str | None) -> Any:
         raise typer.Exit(2) from None
 
 
+@contextmanager
+def _open_lines(file: str) -> Iterator[Iterable[str]]:
+    if file == "-":
+        yield sys.stdin
+        return
+    with Path(file).open(encoding="utf-8") as handle:
+        yield handle
+
+
 def produce(
     file: Annotated[str, typer.Argument(help="JSON lines file, one CloudEvent per line ('-' for stdin).")],
     bootstrap: BootstrapOpt = None,
@@ -44,22 +55,28 @@ def produce(
     The topic is the one of the event type (with the topic prefix) unless the line names one. Bad lines
     are reported with their line number and skipped; the exit code is 1 when there were any.
     """
+    from aiokafka.errors import KafkaError
+
     from tools.eventio import produce_messages
-    from tools.jsonl import parse_lines
+    from tools.jsonl import JsonlLineError, iter_messages
 
     target = _target(bootstrap, topic_prefix)
-    if file == "-":
-        lines = sys.stdin.read().splitlines()
-    else:
-        try:
-            lines = Path(file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            typer.echo(f"error: cannot read {file}: {exc}", err=True)
-            raise typer.Exit(2) from None
-    messages, errors = parse_lines(lines, topic_prefix=target.topic_prefix, validate=validate)
-    for error in errors:
+    errors: list[JsonlLineError] = []
+
+    def report(error: JsonlLineError) -> None:
+        errors.append(error)
         typer.echo(f"{file}:{error}", err=True)
-    counts = asyncio.run(produce_messages(target.bootstrap, messages)) if messages else {}
+
+    try:
+        with _open_lines(file) as lines:
+            messages = iter_messages(lines, report, topic_prefix=target.topic_prefix, validate=validate)
+            counts = asyncio.run(produce_messages(target.bootstrap, messages))
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read {file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except KafkaError as exc:
+        typer.echo(f"error: Kafka at {target.bootstrap}: {exc!r}", err=True)
+        raise typer.Exit(2) from None
     for topic, n in sorted(counts.items()):
         typer.echo(f"{n:6d}  {topic}")
     typer.echo(f"produced {sum(counts.values())} event(s) to {target.bootstrap}; {len(errors)} bad line(s)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,18 +52,27 @@ def full_topic(name: str, prefix: str) -> str:
     return name if not prefix or name.startswith(prefix) else prefix + name
 
 
-async def produce_messages(bootstrap: str, messages: Sequence[OutgoingMessage]) -> dict[str, int]:
-    """Produce in order (acks=all); return how many went to each topic."""
+async def produce_messages(
+    bootstrap: str, messages: Iterable[OutgoingMessage], *, window: int = 5000
+) -> dict[str, int]:
+    """Produce in order (acks=all), at most `window` unacknowledged; return how many went to each topic."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, request_timeout_ms=15000)
     await producer.start()
-    try:
-        futures = [
-            await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers)) for m in messages
-        ]
-        counts: dict[str, int] = {}
-        for f in futures:
+    counts: dict[str, int] = {}
+    pending: list[asyncio.Future[Any]] = []
+
+    async def drain() -> None:
+        for f in pending:
             meta = await f
             counts[meta.topic] = counts.get(meta.topic, 0) + 1
+        pending.clear()
+
+    try:
+        for m in messages:
+            pending.append(await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers)))
+            if len(pending) >= window:
+                await drain()
+        await drain()
         return counts
     finally:
         await producer.stop()

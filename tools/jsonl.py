@@ -7,7 +7,7 @@ and the `data` as the JSON value, exactly as the projector expects it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,20 +97,27 @@ def parse_line(text: str, line: int, *, topic_prefix: str = "", validate: bool =
     return OutgoingMessage(line, _topic(obj, line, topic_prefix), key.encode() if key else None, value, headers)
 
 
-def parse_lines(
-    lines: Iterable[str], *, topic_prefix: str = "", validate: bool = True
-) -> tuple[list[OutgoingMessage], list[JsonlLineError]]:
-    """Every line of a file: the good messages in order, and the errors of the bad lines."""
-    messages: list[OutgoingMessage] = []
-    errors: list[JsonlLineError] = []
+def iter_messages(
+    lines: Iterable[str], on_error: Callable[[JsonlLineError], None], *, topic_prefix: str = "",
+    validate: bool = True,
+) -> Iterator[OutgoingMessage]:
+    """The good messages of a file, lazily and in order; each bad line goes to `on_error`."""
     for number, text in enumerate(lines, start=1):
         try:
             message = parse_line(text, number, topic_prefix=topic_prefix, validate=validate)
         except JsonlLineError as exc:
-            errors.append(exc)
+            on_error(exc)
             continue
         if message is not None:
-            messages.append(message)
+            yield message
+
+
+def parse_lines(
+    lines: Iterable[str], *, topic_prefix: str = "", validate: bool = True
+) -> tuple[list[OutgoingMessage], list[JsonlLineError]]:
+    """Every line of a file: the good messages in order, and the errors of the bad lines."""
+    errors: list[JsonlLineError] = []
+    messages = list(iter_messages(lines, errors.append, topic_prefix=topic_prefix, validate=validate))
     return messages, errors
 
 

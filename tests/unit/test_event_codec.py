@@ -130,6 +130,7 @@ MALFORMED: dict[str, tuple[list[tuple[str, bytes]], bytes | None, str]] = {
     "specversion 0.3": (headers_for(ce_specversion=b"0.3"), value_for(), "unsupported ce_specversion '0.3'"),
     "minorversion not int": (headers_for(ce_minorversion=b"one"), value_for(), "ce_minorversion is not"),
     "minorversion negative": (headers_for(ce_minorversion=b"-1"), value_for(), "ce_minorversion is not"),
+    "minorversion control char": (headers_for(ce_minorversion=b"\x1c0"), value_for(), "ce_minorversion is not"),
     "tombstone": (headers_for(), None, "empty value (tombstone)"),
     "empty value": (headers_for(), b"", "value is not JSON"),
     "bad json": (headers_for(), b'{"enrollment": {', "value is not JSON"),

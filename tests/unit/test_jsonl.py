@@ -136,3 +136,14 @@ def test_resolve_target_prefers_env_then_stack_env(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("LP_KAFKA_BOOTSTRAP", "127.0.0.1:2222")
     assert resolve_target(None, None, env_file).bootstrap == "127.0.0.1:2222"
     assert resolve_target("h:3", "p.", env_file) == Target("h:3", "p.")
+
+
+def test_produce_command_unreadable_file_exits_2_before_connecting(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tools.cli import app
+
+    result = CliRunner().invoke(app, ["produce", str(tmp_path / "absent.jsonl"), "--bootstrap", "127.0.0.1:1"])
+
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
