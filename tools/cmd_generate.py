@@ -33,7 +33,7 @@ def generate(
     """Generate a deterministic synthetic event history: write it as JSON lines (the format
     `lp produce` reads) or produce it to Kafka.
 
-    About 240 events per learner per 60 days; `--learners 4000 --days 60` is about a million.
+    About 250 events per learner over 60 days; `--learners 4000 --days 60` is about a million.
     """
     from tools.synthetic import count_events
     from tools.synthetic import generate as history

@@ -37,8 +37,9 @@ def generate(*, seed: int = D.seed, learners: int = D.learners, courses: int = D
              ) -> Iterator[Event[Any]]:
     """The history of `days` days from `start` (00:00 UTC), as validated events in time order.
 
-    Size is roughly linear in `learners * days` (about 18 events per learner per 60 days ...
-    see `count_events` for the exact number); `courses` and `programs` shape the catalog.
+    Size is roughly linear in `learners` and in `days` (about 250 events per learner over 60 days:
+    `learners=4000, days=60` gives about a million); `courses` and `programs` shape the catalog.
+    Fewer than one course or day counts as one. Events are built lazily, a simulated day at a time.
     """
     world = World(Config(seed=seed, learners=learners, courses=courses, programs=programs, days=days, start=start))
     return map(_event, world.run())
