@@ -39,7 +39,8 @@ def kafka_libs() -> Path:
         return libs
     if shutil.which("java") is None or shutil.which("mvn") is None:
         raise ServiceStartError("java and mvn are needed to run Kafka: apt-get install -y default-jdk-headless maven")
-    staging = Path(tempfile.mkdtemp(prefix="kafka-libs-", dir=CACHE.mkdir(parents=True, exist_ok=True) or CACHE))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix="kafka-libs-", dir=CACHE))
     cmd = [
         "mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
         f"-DoutputDirectory={staging}", "-DincludeScope=runtime", f"-Dkafka.version={KAFKA_VERSION}",

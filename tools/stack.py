@@ -11,7 +11,8 @@ import os
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +53,7 @@ class Stack:
     def start(self) -> Stack:
         """Start Redis and Kafka side by side; stop both if either fails."""
         with ThreadPoolExecutor(2) as pool:
-            futures = [pool.submit(self.redis.start), pool.submit(self.kafka.start)]
+            futures: list[Future[object]] = [pool.submit(self.redis.start), pool.submit(self.kafka.start)]
             errors = [f.exception() for f in futures]
         failed = [e for e in errors if e is not None]
         if failed:
@@ -107,7 +108,7 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
