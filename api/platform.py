@@ -121,6 +121,7 @@ class PlatformMiddleware:
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),
                     (b"cache-control", b"private, no-cache"),
+                    (b"etag", etag_of(body).encode()),
                 ],
                 body,
             )
@@ -235,9 +236,9 @@ class PlatformMiddleware:
         if content_type.startswith(b"application/json"):
             headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
             headers.append((b"cache-control", b"private, no-cache"))
+            etag = etag_of(body)
+            headers.append((b"etag", etag.encode()))
             if 200 <= status < 300:
-                etag = etag_of(body)
-                headers.append((b"etag", etag.encode()))
                 inm = _header(scope, b"if-none-match")
                 if inm is not None and etag_matches(inm, etag):
                     keep = {b"etag", b"cache-control", b"date", b"vary"}

@@ -109,6 +109,7 @@ def test_clock_honours_fake_now_only_when_set() -> None:
 async def test_errors_use_the_routers_key(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/courseware/course/nope")
     assert r.status_code == 400 and r.json() == {"developer_message": "Invalid course key: 'nope'."}
+    assert r.headers["etag"] == etag_of(r.content) and r.headers["content-type"] == "application/json"
     r = await client.get("/api/dashboard/v0/programs/")
     assert r.status_code == 401 and "detail" in r.json()
 
