@@ -19,7 +19,7 @@ import redis as redis_sync
 
 from api.auth import make_token
 from bench import profiles
-from bench.common import Row, not_available
+from bench.common import CpuMeter, Row, not_available
 from bench.history import History
 from readmodels.settings import Settings
 from tools.procs import free_port, spawn, wait_until
@@ -133,9 +133,11 @@ def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pi
         sizes[route] = size
         wrk(api_url, path, warmup)
         rec = None
-        if profile and route == "course":
+        if profile:
             rec = profiles.record("api-" + route, api_pid, duration=round(seconds))
+        meter = CpuMeter({"api": api_pid, "redis": _pid(stack.redis.proc)}).start()
         results[route] = wrk(api_url, path, seconds)
+        _cpu_per_request(results[route], meter.stop())
         if rec is not None:
             prof = rec.stop(timeout=seconds + 30)
             if prof is not None:
@@ -148,11 +150,13 @@ def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pi
     try:
         floor_targets = tmp / "course.targets"
         wrk(floor_url, floor_targets, warmup)
+        meter = CpuMeter({"api": floor_proc.pid, "redis": _pid(stack.redis.proc)}).start()
         floor = wrk(floor_url, floor_targets, seconds)
+        _cpu_per_request(floor, meter.stop())
     finally:
         stack.stop_child(floor_proc)
     rows = [Row(id="api_floor", name="Floor: Starlette + one Redis GET", value=round(floor["rps"], 1), unit="req/s",
-                target="(floor)", p50_ms=floor["p50_us"] / 1000, p99_ms=floor["p99_us"] / 1000,
+                target="(floor)", p50_ms=floor["p50_us"] / 1000, p99_ms=floor["p99_us"] / 1000, note=_note(floor, 0),
                 detail={**floor, "document_bytes": floor_size})]
     for route, (label, _) in ROUTES.items():
         rid, name = f"api_{route}", f"API {label} ({CONNECTIONS} conns, 1 worker)"
@@ -168,7 +172,26 @@ def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pi
                         met=ratio >= RATIO_TARGET and p99 < P99_TARGET_MS and not errors,
                         floor=round(floor["rps"], 1), floor_name="Starlette + one Redis GET", ratio=round(ratio, 3),
                         p50_ms=r["p50_us"] / 1000, p99_ms=p99,
-                        note=f"{errors} errors" if errors else ("profiled with py-spy" if "profile" in r else ""),
+                        note=_note(r, errors),
                         detail={**r, "body_bytes": sizes[route]}))
     return rows
 
+
+
+def _note(r: dict[str, Any], errors: int) -> str:
+    parts = [f"{errors} errors"] if errors else []
+    if "api_cpu_ms_per_request" in r:
+        api_ms, redis_ms = r["api_cpu_ms_per_request"], r.get("redis_cpu_ms_per_request", 0.0)
+        parts.append(f"CPU/request: server {api_ms:.2f} ms, Redis {redis_ms:.2f} ms")
+    return "; ".join(parts)
+
+
+def _pid(proc: subprocess.Popen[bytes] | None) -> int | None:
+    return proc.pid if proc is not None else None
+
+
+def _cpu_per_request(result: dict[str, Any], used: dict[str, float]) -> None:
+    """CPU milliseconds per request of the server process and of Redis (robust to noisy cores)."""
+    n = max(1, result["requests"])
+    for name, seconds in used.items():
+        result[f"{name}_cpu_ms_per_request"] = round(seconds * 1000 / n, 3)

@@ -151,3 +151,38 @@ async def wait_applied(
         raise TimeoutError(f"the projector applied {applied} of {progress.total} events within {limit_s:.0f}s")
     finally:
         await redis.aclose()
+
+
+def cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time a process has used so far (Linux /proc), None when unknown.
+
+    CPU per event or per request is far less sensitive than wall-clock rates to other work on
+    the same cores, so the benchmarks report both."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+class CpuMeter:
+    """CPU seconds used by a few named processes between start() and stop()."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = pids
+        self.begin: dict[str, float | None] = {}
+        self.used: dict[str, float] = {}
+
+    def start(self) -> CpuMeter:
+        self.begin = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        return self
+
+    def stop(self) -> dict[str, float]:
+        for name, pid in self.pids.items():
+            a, b = self.begin.get(name), cpu_seconds(pid)
+            if a is not None and b is not None:
+                self.used[name] = b - a
+        return self.used

@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from redis.asyncio import Redis
 
 from api.auth import make_token
-from bench.common import Row, percentile
+from bench.common import Row, checkpoints, percentile, wait_applied
 from bench.history import History
 from events import REGISTRY, Event, encode
 from events.activity import CoursewareVisited
@@ -166,15 +167,32 @@ async def measure(settings: Settings, history: History, api_url: str, *, seconds
                 await fut
                 await asyncio.sleep(rng.uniform(0.0, 0.03))
             await sender
+            ends: dict[tuple[str, int], int] = {}
             for f in futures:
-                await f
+                meta = await f
+                tp = (meta.topic, meta.partition)
+                ends[tp] = max(ends.get(tp, 0), meta.offset + 1)
             elapsed = time.monotonic() - started
+            # How far behind the projector was when the load stopped: time to apply what was sent.
+            lag = await backlog(settings, ends)
+            drained = await wait_applied(settings.redis_url, settings.redis_namespace, ends, started=time.monotonic(),
+                                         limit_s=300, alive=lambda: True)
+            drain_s = (drained.done_at or 0) - drained.started
     finally:
         await producer.stop()
     return {"probes": len(latencies), "timeouts": timeouts, "p50_ms": percentile(latencies, 50),
             "p99_ms": percentile(latencies, 99), "max_ms": max(latencies, default=None),
             "background_events": sent, "background_rate": round(sent / elapsed, 1), "seconds": round(elapsed, 1),
-            "poll_interval_ms": POLL_S * 1000}
+            "poll_interval_ms": POLL_S * 1000, "backlog_at_end": lag, "drain_s": round(drain_s, 2)}
+
+
+async def backlog(settings: Settings, ends: dict[tuple[str, int], int]) -> int:
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        done = await checkpoints(redis, settings.redis_namespace)
+    finally:
+        await redis.aclose()
+    return sum(max(0, off - done.get(f"{t}:{p}", 0)) for (t, p), off in ends.items())
 
 
 def run(settings: Settings, history: History, api_url: str, *, seconds: float) -> Row:
@@ -185,5 +203,6 @@ def run(settings: Settings, history: History, api_url: str, *, seconds: float) -
                target=f"p99 < {P99_TARGET_MS:.0f} ms", met=p99 is not None and p99 < P99_TARGET_MS,
                p50_ms=round(r["p50_ms"], 1) if r["p50_ms"] is not None else None,
                p99_ms=round(r["p99_ms"], 1) if r["p99_ms"] is not None else None,
-               note=f"{r['timeouts']} probes not seen within {PROBE_TIMEOUT_S:.0f} s" if r["timeouts"] else
-               f"{r['probes']} probes, polled every {POLL_S * 1000:.0f} ms", detail=r)
+               note=f"{r['probes']} probes seen, {r['timeouts']} not within {PROBE_TIMEOUT_S:.0f} s, polled every "
+               f"{POLL_S * 1000:.0f} ms; background {r['background_rate']:,.0f} events/s; projector backlog when "
+               f"the load stopped: {r['backlog_at_end']:,} events ({r['drain_s']:.1f} s to apply)", detail=r)

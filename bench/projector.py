@@ -21,7 +21,7 @@ import orjson
 from redis.asyncio import Redis
 
 from bench import profiles
-from bench.common import Row, used_memory, wait_applied
+from bench.common import CpuMeter, Row, used_memory, wait_applied
 from bench.history import History
 from readmodels import keys
 from readmodels.settings import Settings
@@ -63,8 +63,10 @@ def run_projector(
     started = time.monotonic()
     proc = stack.start_projector(settings, log=log)
     recording: list[profiles.Recording] = []
+    meter = CpuMeter({"projector": proc.pid, "redis": _pid(stack.redis.proc), "kafka": _pid(stack.kafka.proc)})
 
     def attach() -> None:
+        meter.start()
         if profile:
             rec = profiles.record("projector", proc.pid)
             if rec is not None:
@@ -75,6 +77,7 @@ def run_projector(
                                             started=started, limit_s=timeout, alive=lambda: proc.poll() is None,
                                             on_first=attach))
     finally:
+        used = meter.stop()
         profile_path = recording[0].stop() if recording else None
     detail: dict[str, Any] = {
         "events": progress.total,
@@ -83,6 +86,9 @@ def run_projector(
         "wall_rate": round(progress.wall_rate or 0, 1),
         "profiled": bool(recording),
     }
+    steady = progress.total - progress.first_count
+    for name, seconds in used.items():
+        detail[f"{name}_cpu_us_per_event"] = round(seconds * 1e6 / max(1, steady), 1)
     if profile_path is not None:
         summary = profiles.summarize(profile_path)
         detail["profile"] = str(profile_path.relative_to(ROOT))
@@ -90,6 +96,10 @@ def run_projector(
         detail["profile_summary"] = summary
     detail["rate"] = progress.steady_rate
     return proc, detail
+
+
+def _pid(proc: subprocess.Popen[bytes] | None) -> int | None:
+    return proc.pid if proc is not None else None
 
 
 def projector_row(projector: dict[str, Any], floor: dict[str, Any], produced: Produced) -> Row:
@@ -102,7 +112,7 @@ def projector_row(projector: dict[str, Any], floor: dict[str, Any], produced: Pr
                unit="events/s", target=f">= {PROJECTOR_TARGET:,.0f} events/s",
                met=rate >= PROJECTOR_TARGET if rate else None, floor=round(floor_rate, 1),
                floor_name="raw aiokafka consume-and-discard", ratio=round(ratio, 3) if ratio else None,
-               note="profiled with py-spy (non-blocking) during the run" if projector.get("profiled") else "",
+               note=_note(projector),
                detail=detail)
 
 
@@ -157,3 +167,12 @@ def memory_row(settings: Settings, history: History, before: int) -> Row:
                        "learners": len(history.learners), "events": len(history.events),
                        "learner_keys_bytes_per_pair": round(learner_bytes / pairs, 1) if pairs else None,
                        "by_key_kind": breakdown})
+
+
+def _note(p: dict[str, Any]) -> str:
+    cpu = ", ".join(f"{k.split('_')[0]} {v:.0f} us" for k, v in p.items() if k.endswith("_cpu_us_per_event"))
+    parts = [f"CPU/event: {cpu}"] if cpu else []
+    parts.append(f"worker start-up {p['startup_s']:.1f} s not counted")
+    if p.get("profiled"):
+        parts.append("py-spy attached")
+    return "; ".join(parts)
