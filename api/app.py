@@ -14,7 +14,7 @@ from api.changes import ChangeFeed
 from api.errors import install_error_handlers
 from api.platform import ALLOW_HEADERS, EXPOSE_HEADERS, PlatformMiddleware
 from api.routes import courseware, programs
-from projectors.redis_client import make_redis
+from readmodels.redis_client import make_redis
 from readmodels.program_readers import ProgramReaders
 from readmodels.readers import Readers
 from readmodels.settings import Settings, load_settings
