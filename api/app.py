@@ -14,9 +14,9 @@ from api.changes import ChangeFeed
 from api.errors import install_error_handlers
 from api.platform import ALLOW_HEADERS, EXPOSE_HEADERS, PlatformMiddleware
 from api.routes import courseware, programs
-from readmodels.redis_client import make_redis
 from readmodels.program_readers import ProgramReaders
 from readmodels.readers import Readers
+from readmodels.redis_client import make_redis
 from readmodels.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
