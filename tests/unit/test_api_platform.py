@@ -12,6 +12,7 @@ import pytest
 from api import clock
 from api.app import create_app
 from api.auth import Caller
+from api.changes import ChangeFeed, prefer_wait
 from api.errors import ApiError
 from api.keys import parse_course_key, parse_usage_key
 from api.masquerade import authorize
@@ -140,3 +141,35 @@ async def test_options_405_413_and_cors(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/courseware/course/nope", headers={"Origin": "http://localhost:2000"})
     assert r.headers["access-control-allow-origin"] == "http://localhost:2000"
     assert "Date" in r.headers["access-control-expose-headers"]
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        (None, 0.0),
+        ("wait=5", 5.0),
+        ("respond-async, wait=2.5", 2.5),
+        ("wait=999", 30.0),
+        ("wait=x", 0.0),
+        ("wait=-3", 0.0),
+        ("return=minimal", 0.0),
+        ("wait=nan", 0.0),
+    ],
+)
+def test_prefer_wait_is_parsed_and_cut_to_30s(header: str | None, seconds: float) -> None:
+    assert prefer_wait(header) == seconds
+
+
+def test_change_feed_bounds_held_requests() -> None:
+    feed = ChangeFeed("redis://127.0.0.1:1/0", "ns", max_held=1)
+    assert feed.try_hold() and not feed.try_hold()
+    feed.release()
+    assert feed.try_hold()
+
+
+async def test_change_feed_wakes_waiters_taken_before_a_change() -> None:
+    feed = ChangeFeed("redis://127.0.0.1:1/0", "ns", max_held=1)
+    marker = feed.marker()
+    feed._notify()
+    await feed.wait(marker, 30)  # returns at once: the change came after the marker was taken
+    assert marker.is_set() and not feed.marker().is_set()
