@@ -1,4 +1,5 @@
-"""Sampling profiles of the hot paths with py-spy (attached to the running process, non-blocking),
+"""Sampling profiles of the hot paths with py-spy (attached to the running process, non-blocking;
+only the thread holding the GIL is sampled, so idle threads and the idle event loop do not count),
 written to bench/profiles/ (kept out of git) as collapsed stacks, plus a top-functions summary."""
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def record(name: str, pid: int, *, rate: int = 97, duration: int | None = None) 
     PROFILES_DIR.mkdir(parents=True, exist_ok=True)
     path = PROFILES_DIR / f"{name}.collapsed.txt"
     path.unlink(missing_ok=True)
-    cmd = [binary, "record", "--pid", str(pid), "--rate", str(rate), "--nonblocking", "--format", "raw",
+    cmd = [binary, "record", "--pid", str(pid), "--rate", str(rate), "--nonblocking", "--gil", "--format", "raw",
            "--output", str(path)]
     if duration:
         cmd += ["--duration", str(duration)]
