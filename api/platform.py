@@ -21,6 +21,7 @@ import hashlib
 import logging
 import time
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import orjson
@@ -29,7 +30,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.changes import ChangeFeed, prefer_wait
+from api.changes import ChangeFeed, Watch, prefer_wait
 from api.errors import error_body
 from api.freshness import wait_fresh
 
@@ -151,12 +152,14 @@ class PlatformMiddleware:
             if min_token is not None and method in ("GET", "HEAD"):
                 fresh = await self._wait_fresh(scope, min_token)
                 extra_headers.append((b"x-read-model-fresh", b"true" if fresh else b"false"))
-            start, body = await self._run(scope, limited_receive, send)
-            if start is None:
-                return  # not a plain HTTP answer (nothing of ours to add)
             wait_s = prefer_wait(_header(scope, b"prefer")) if method in ("GET", "HEAD") else 0.0
-            if wait_s > 0 and _not_modified(scope, start, body):
-                start, body = await self._hold(scope, start, body, wait_s)
+            with self._holding(scope, wait_s) as watch:  # before the first read: no change slips by
+                start, body = await self._run(scope, limited_receive, send)
+                if start is None:
+                    return  # not a plain HTTP answer (nothing of ours to add)
+                if watch is not None and _not_modified(scope, start, body):
+                    async with scope["app"].state.changes.watching_disconnect(watch, limited_receive):
+                        start, body = await self._hold(scope, watch, start, body, wait_s)
             started = True
             await self._finish(scope, start, body, send_final)
         except BodyTooLargeError:
@@ -188,31 +191,36 @@ class PlatformMiddleware:
         await self.app(scope, receive, capture)
         return start, b"".join(chunks)
 
-    async def _hold(self, scope: Scope, start: Message, body: bytes, wait_s: float) -> tuple[Message, bytes]:
-        """Long poll: re-run the route on every change until its body differs or the wait ends."""
+    @staticmethod
+    def _holding(scope: Scope, wait_s: float) -> AbstractContextManager[Watch | None]:
+        """A change-feed watch for a long poll (None: not one, or this worker holds its cap: answer now)."""
         feed: ChangeFeed | None = getattr(scope["app"].state, "changes", None)
-        if feed is None or not feed.try_hold():
-            return start, body
+        if wait_s <= 0 or feed is None or _header(scope, b"if-none-match") is None:
+            return nullcontext(None)
+        return feed.holding(scope, scope["app"].state.settings)
+
+    async def _hold(
+        self, scope: Scope, watch: Watch, start: Message, body: bytes, wait_s: float
+    ) -> tuple[Message, bytes]:
+        """Long poll: re-run the route on every relevant change until its body differs or the wait ends."""
+        feed: ChangeFeed = scope["app"].state.changes
         replay = {**scope, "state": {**scope.get("state", {}), "replay": True}}
         deadline = time.monotonic() + wait_s
-        try:
-            while (remaining := deadline - time.monotonic()) > 0:
-                marker = feed.marker()
-                await feed.wait(marker, remaining)
-                again, again_body = await self._run(replay, _no_body, _drop)
-                if again is None:
-                    break
-                if not _not_modified(scope, again, again_body):
-                    return again, again_body
-        finally:
-            feed.release()
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not await feed.wait(watch, remaining) or watch.gone:
+                break
+            again, again_body = await self._run(replay, _no_body, _drop)
+            if again is None:
+                break
+            if not _not_modified(scope, again, again_body):
+                return again, again_body
         return start, body
 
     @staticmethod
     async def _wait_fresh(scope: Scope, token: str) -> bool:
         state = scope["app"].state
         bound = state.settings.freshness_wait_ms / 1000
-        return await wait_fresh(state.readers, token, bound)
+        return await wait_fresh(state.readers, getattr(state, "changes", None), token, bound)
 
     @staticmethod
     async def _finish(scope: Scope, start: Message, body: bytes, send_final: Any) -> None:

@@ -100,6 +100,17 @@ def activity(user_id: int) -> str:
     return f"ua:{user_id}"
 
 
+def changed_learner(logical_key: str) -> int | None:
+    """The learner a logical key on `changed_channel` belongs to (`u:`, `uc:`, `ua:` keys); None
+    for reference data (courses, programs, usernames), which reads of any learner may join."""
+    kind, _, rest = logical_key.partition(":")
+    if kind in ("u", "uc", "ua"):
+        user_id = rest.partition(":")[0]
+        if user_id.isdigit():
+            return int(user_id)
+    return None
+
+
 def activity_member(kind: str, course_key: str, bucket_us: int) -> str:
     """kind: "v" (courseware visit) or "c" (block completion)."""
     return f"{kind}\t{course_key}\t{bucket_us}"

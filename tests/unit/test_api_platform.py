@@ -162,14 +162,28 @@ def test_prefer_wait_is_parsed_and_cut_to_30s(header: str | None, seconds: float
 
 def test_change_feed_bounds_held_requests() -> None:
     feed = ChangeFeed("redis://127.0.0.1:1/0", "ns", max_held=1)
-    assert feed.try_hold() and not feed.try_hold()
-    feed.release()
-    assert feed.try_hold()
+    watch = feed.hold(7)
+    assert watch is not None and feed.hold(8) is None
+    feed.release(watch)
+    assert feed.hold(8) is not None and feed.held == 1
 
 
-async def test_change_feed_wakes_waiters_taken_before_a_change() -> None:
+async def test_change_feed_wakes_only_watches_a_change_concerns() -> None:
+    feed = ChangeFeed("redis://127.0.0.1:1/0", "ns", max_held=10)
+    feed.connected = True
+    mine, other, staff = feed.hold(7), feed.hold(8), feed.hold(None, everything=True)
+    assert mine is not None and other is not None and staff is not None
+    feed.dispatch(b"ns:changed", b'["ns:g1:", ["uc:7:course-v1:a+b+c", "ua:7"]]')
+    assert await feed.wait(mine, 30) and await feed.wait(staff, 30)
+    assert not other.changed.is_set() and not mine.changed.is_set()  # re-armed for the next wait
+    feed.dispatch(b"ns:changed", b'["ns:g1:", ["course:course-v1:a+b+c"]]')  # reference data: everyone
+    assert other.changed.is_set() and mine.changed.is_set()
+
+
+async def test_change_feed_wakes_a_freshness_wait_once_its_offset_is_applied() -> None:
     feed = ChangeFeed("redis://127.0.0.1:1/0", "ns", max_held=1)
-    marker = feed.marker()
-    feed._notify()
-    await feed.wait(marker, 30)  # returns at once: the change came after the marker was taken
-    assert marker.is_set() and not feed.marker().is_set()
+    with feed.expecting("t:0", 41) as expect:
+        feed.dispatch(b"ns:applied", b'["ns:g1:", [["t:0", 41], ["t:1", 99]]]')  # next offset 41: not yet
+        assert not expect.applied.is_set()
+        feed.dispatch(b"ns:applied", b'["ns:g1:", [["t:0", 42]]]')
+        assert expect.applied.is_set()
