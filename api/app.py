@@ -12,6 +12,7 @@ from starlette.middleware.cors import CORSMiddleware
 from api.bus import EventBus
 from api.changes import ChangeFeed
 from api.errors import install_error_handlers
+from api.observability import install_observability
 from api.platform import ALLOW_HEADERS, EXPOSE_HEADERS, PlatformMiddleware
 from api.routes import courseware, programs
 from readmodels.program_readers import ProgramReaders
@@ -61,4 +62,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=list(EXPOSE_HEADERS),
         max_age=600,
     )
+    install_observability(app, settings)  # last: its middleware is the outermost (request ids, metrics)
     return app

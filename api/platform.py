@@ -97,8 +97,8 @@ class PlatformMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        request_id = state.setdefault("request_id", uuid.uuid4().hex)  # api/observability.py sets it first
         path: str = scope.get("path", "")
         method: str = scope.get("method", "GET")
         started = False
@@ -167,6 +167,7 @@ class PlatformMiddleware:
                 await send_json(413, error_body(path, f"Request body larger than {self.max_body_bytes} bytes."))
         except REDIS_DOWN as exc:
             log.warning("request %s %s %s: Redis unavailable: %r", request_id, method, path, exc)
+            state["redis_error"] = True  # counted by api/observability.py
             if not started:
                 await send_json(503, error_body(path, "Read models are unavailable (Redis unreachable).", request_id))
         except Exception:

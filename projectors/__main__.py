@@ -7,6 +7,7 @@ import sys
 from faust.worker import Worker
 
 from projectors.app import create_app
+from readmodels.logs import logging_config
 from readmodels.settings import SettingsError, load_settings
 
 
@@ -20,7 +21,12 @@ def main(argv: list[str]) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     app = create_app(settings)
-    worker = Worker(app, loglevel=settings.log_level.lower().replace("warning", "warn"), quiet=True)
+    worker = Worker(
+        app,
+        loglevel=settings.log_level.lower().replace("warning", "warn"),
+        quiet=True,
+        logging_config=logging_config(settings.log_level, "projector"),  # JSON lines
+    )
     worker.execute_from_commandline()
     return 0
 

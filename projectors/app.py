@@ -14,6 +14,7 @@ from typing import Any
 import faust
 
 from projectors.changes import ChangeRecord, ChangeRecorder, topic_of, utcnow
+from projectors.metrics import ProjectorMonitor
 from projectors.pipeline import DeadLetter, Projector, RawMessage
 from projectors.redis_client import make_redis
 from readmodels.generations import current_generation, serving_generation
@@ -89,6 +90,9 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
         datadir=f"/tmp/learner-projector-{group or settings.consumer_group}",
     )
     source = app.topic(*settings.source_topics, value_serializer="raw", key_serializer="raw")
+    monitor = ProjectorMonitor()
+    if generation is None:  # only the live projector serves metrics and reports its lag
+        monitor.install(app, settings)
 
     @app.agent(source, concurrency=1, name="project")
     async def project(stream: faust.StreamT) -> None:
@@ -106,7 +110,7 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
         log.info("projecting into generation %d%s", projector.generation, "" if generation is not None else " (live)")
         try:
             async for events in stream.take_events(settings.batch_size, within=settings.batch_within_ms / 1000):
-                await projector.handle([raw_message(e.message) for e in events])
+                await monitor.handle(projector, [raw_message(e.message) for e in events])
         finally:
             await redis.aclose()
 

@@ -6,6 +6,8 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <ns>:gens                         set of generations that exist (for cleanup)
     <ns>:applied   (pub/sub channel)  checkpoints as they are applied: freshness waits
     <ns>:changed   (pub/sub channel)  logical keys that changed: long polling
+    <ns>:ops:ends                     hash  source topic offsets reported by the projector (expires)
+    <ns>:ops:samples                  list  the projector's status samples, newest first (capped)
 
     <p>ckpt                           hash  "<topic>:<partition>" -> next offset to apply
     <p>course:<course_key>            str   LWW snapshot of the published course (no outline)
@@ -200,3 +202,17 @@ def rebuild_state(ns: str) -> str:
 def outbox(ns: str) -> str:
     """hash "<topic>:<partition>" -> change records computed for a live batch, not yet published."""
     return f"{ns}:outbox"
+
+
+# Operational status (not read models: no generation). Written by the live projector.
+
+
+def ops_ends(ns: str) -> str:
+    """hash "<topic>:<partition>" -> JSON [start, end] offsets of the source topics, refreshed by the
+    live projector every few seconds and expiring soon after it stops reporting (readiness)."""
+    return f"{ns}:ops:ends"
+
+
+def ops_samples(ns: str) -> str:
+    """list of JSON samples (newest first, capped): lag per partition and cumulative counters."""
+    return f"{ns}:ops:samples"

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=1000, ge=1)
     batch_within_ms: int = Field(default=20, ge=1)
     ready_max_lag: int = Field(default=10000, ge=0)
+    # Prometheus metrics of the projector on this port (all interfaces); 0: not served.
+    projector_metrics_port: int = Field(default=0, ge=0, le=65535)
     log_level: str = "INFO"
 
     @field_validator("cors_origins", mode="before")

@@ -1,0 +1,118 @@
+"""Request ids, metrics and JSON logs for the API: one pure ASGI middleware, outermost, so it sees
+the status every client got (the platform's 503s and 304s, CORS preflights included).
+
+- The request id is the client's `X-Request-ID` when it is a plain token (letters, digits, `.`,
+  `_`, `:`, `-`; at most 128 characters), else a new one; the platform echoes it in the response
+  header and error bodies, and every log line written while the request runs carries it
+  (readmodels.logs.REQUEST_ID).
+- Latency is recorded by route *template* (bounded label values; `unmatched` for a 404 that
+  matched no route), method and final status.
+- JSON logging is configured when the server starts the app (the ASGI lifespan), not at import.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from fastapi import FastAPI
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.metrics import ApiMetrics
+from api.routes import ops
+from readmodels.logs import REQUEST_ID, configure_logging
+from readmodels.settings import Settings
+
+access_log = logging.getLogger("api.access")
+
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+UNMATCHED = "unmatched"
+
+
+def request_id_of(scope: Scope) -> str:
+    for k, v in scope.get("headers") or ():
+        if k.lower() == b"x-request-id":
+            candidate = v.decode("latin-1")
+            if REQUEST_ID_PATTERN.fullmatch(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex
+
+
+class RouteRecorder:
+    """Innermost middleware: after routing, note the matched route's path template in the request
+    state. The state dict is shared by every copy of the scope (the platform serves HEAD on a copy),
+    so the outermost middleware reads it there."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = scope.get("route")
+            if route is not None and "state" in scope:
+                scope["state"]["route"] = getattr(route, "path_format", None) or getattr(route, "path", UNMATCHED)
+
+
+class ObservabilityMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: ApiMetrics, log_level: str) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.log_level = log_level
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            configure_logging(self.log_level, "api", also=UVICORN_LOGGERS)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(scope)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
+        method = scope.get("method", "GET")
+        status = 500  # when the app raises before answering
+        self.metrics.in_flight.inc()
+        started = time.perf_counter()
+
+        async def observe(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, observe)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = state.get("route", UNMATCHED)
+            self.metrics.in_flight.dec()
+            label = method if method in METHODS else "other"
+            self.metrics.latency.labels(label, route, str(status)).observe(elapsed)
+            if state.get("redis_error"):
+                self.metrics.redis_errors.labels("request").inc()
+            access_log.debug(
+                "%s %s %d",
+                method,
+                scope.get("path", ""),
+                status,
+                extra={"route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
+            )
+            REQUEST_ID.reset(token)
+
+
+def install_observability(app: FastAPI, settings: Settings) -> None:
+    """The operator routes and the middleware. Call last in create_app, so the middleware is the
+    outermost one."""
+    metrics = ApiMetrics()
+    app.state.metrics = metrics
+    app.include_router(ops.router)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics, log_level=settings.log_level)
+    app.user_middleware.append(Middleware(RouteRecorder))  # appended = innermost, next to the router
