@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.procs import ServiceStartError, free_port, port_open, spawn, stop_process, wait_until
+from tools.procs import ServiceStartError, free_port, spawn, stop_process, wait_until
 
 
 def ensure_redis_server() -> str:
@@ -52,9 +53,27 @@ class RedisServer:
             "--databases", "64", "--protected-mode", "yes",
         ]
         self.proc = spawn(cmd, self.log)
-        wait_until(lambda: port_open(self.port), proc=self.proc, timeout=timeout, what="Redis", log=self.log)
+        # PING, not just an open port: another program may hold the port (then our server exits).
+        wait_until(self._pong, proc=self.proc, timeout=timeout, what="Redis", log=self.log)
         return self
 
     def stop(self) -> None:
         stop_process(self.proc)
         self.proc = None
+
+    def restart(self, timeout: float = 20.0) -> RedisServer:
+        """Stop (SIGTERM: the append-only file is flushed) and start again on the same port and data;
+        return once the data set is loaded (PING answers PONG, not LOADING)."""
+        self.stop()
+        self.start(timeout)
+        assert self.proc is not None
+        wait_until(self._pong, proc=self.proc, timeout=timeout, what="Redis loading its data", log=self.log)
+        return self
+
+    def _pong(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(64).startswith(b"+PONG")
+        except OSError:
+            return False
