@@ -5,6 +5,8 @@ Error policy (explicit, nothing swallowed):
   value and headers plus `dlq_reason` and `dlq_source`, and is counted;
 - a Redis or Kafka error while writing is transient: retried with bounded exponential backoff,
   indefinitely, so the batch is never acked before it is applied (ordering is kept);
+- a write that fails for another reason (Redis refuses the script) is retried event by event, and
+  only the events whose own write fails go to the dead-letter topic, with Redis' answer as reason;
 - nothing escapes `handle`: faust would ack the batch anyway.
 """
 
@@ -218,9 +220,16 @@ class Projector:
             facts = await retry_forever("read facts", lambda: changes.prefetch(gen, ops, batch))
             records = changes.records(facts, projected, ops, gen)
             await retry_forever("hold change records", lambda: changes.hold(facts, records))
-        applied = await self._write(ops, checkpoints)
+        applied, unwritten = await self._write(ops, checkpoints, projected)
+        published = records
+        if unwritten:  # dead-lettered at the write: not applied, so not counted and not published
+            letters = [*letters, *unwritten]
+            failed = {d.message.source for d in unwritten}
+            projected = [p for p in projected if p.message.source not in failed]
+            published = [r for r in records if r.message.source not in failed]
         if changes is not None and sink is not None and records:
-            await retry_forever("change records produce", lambda: sink.send(records))
+            if published:
+                await retry_forever("change records produce", lambda: sink.send(published))
             await retry_forever("release change records", lambda: changes.release(facts, records))
         self.stats.batches += 1
         self.stats.events += len(projected)
@@ -229,15 +238,46 @@ class Projector:
             self.stats.by_type[p.event.type] = self.stats.by_type.get(p.event.type, 0) + 1
         return BatchResult(projected, ops, applied, letters, self.generation, records)
 
-    async def _write(self, ops: Sequence[Op], checkpoints: Sequence[Checkpoint]) -> list[Applied]:
+    async def _write(
+        self, ops: Sequence[Op], checkpoints: Sequence[Checkpoint], projected: Sequence[Projected]
+    ) -> tuple[list[Applied], list[DeadLetter]]:
         gen = self.generation
-        applied = await retry_forever("redis write", lambda: self.writer.apply(gen, ops, checkpoints))
+        applied, unwritten = await self._apply(gen, ops, checkpoints, projected, {})
         if self.pointer is None:
-            return applied
+            return applied, list(unwritten.values())
         while (now_serving := await retry_forever("read serving generation", self.pointer)) != gen:
             # A switch happened around our write: the batch may have landed only in the old generation.
             log.info("serving generation moved %d -> %d during a batch; re-applying it there", gen, now_serving)
             gen = now_serving
             self.generation = gen
-            applied = await retry_forever("redis write", partial(self.writer.apply, gen, ops, checkpoints))
-        return applied
+            applied, unwritten = await self._apply(gen, ops, checkpoints, projected, unwritten)
+        return applied, list(unwritten.values())
+
+    async def _apply(
+        self, gen: int, ops: Sequence[Op], checkpoints: Sequence[Checkpoint], projected: Sequence[Projected],
+        unwritten: dict[str, DeadLetter],
+    ) -> tuple[list[Applied], dict[str, DeadLetter]]:
+        """The batch in one script; if Redis refuses it (not transiently), event by event, the
+        events it refuses dead-lettered (sent before the checkpoints are written, so never lost)."""
+        try:
+            return await retry_forever("redis write", partial(self.writer.apply, gen, ops, checkpoints)), unwritten
+        except Exception as exc:  # transient errors were retried: this one would fail again as a whole
+            log.error("batch write into generation %d failed (%r); applying it event by event", gen, exc)
+        applied: list[Applied] = []
+        failed: list[DeadLetter] = []
+        for p in projected:
+            part = ops[p.first_op : p.first_op + p.op_count]
+            try:
+                done = await retry_forever("redis write", partial(self.writer.apply, gen, part))
+            except Exception as exc:
+                if p.message.source not in unwritten:
+                    failed.append(DeadLetter(p.message, f"write failed: {type(exc).__name__}: {exc}"))
+                continue
+            applied.extend(Applied(p.first_op + a.index, a.previous) for a in done)
+        if failed:
+            await retry_forever("dead-letter produce", lambda: self.dead_letters.send(failed))
+            for letter in failed:
+                log.warning("dead-lettered %s: %s", letter.message.source, letter.reason)
+                unwritten[letter.message.source] = letter
+        await retry_forever("redis write", partial(self.writer.apply, gen, (), checkpoints))
+        return applied, unwritten

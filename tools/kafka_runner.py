@@ -133,3 +133,11 @@ class KafkaBroker:
     def stop(self) -> None:
         stop_process(self.proc, timeout=20)
         self.proc = None
+
+    def restart(self, timeout: float = 60.0) -> KafkaBroker:
+        """Stop (controlled shutdown) and start again on the same ports and data. The old log is set
+        aside so that readiness is read from the new process's own lines."""
+        self.stop()
+        if self.log.exists():
+            self.log.replace(self.log.with_name("kafka.log.previous"))
+        return self.start(timeout)

@@ -63,12 +63,9 @@ class RedisServer:
 
     def restart(self, timeout: float = 20.0) -> RedisServer:
         """Stop (SIGTERM: the append-only file is flushed) and start again on the same port and data;
-        return once the data set is loaded (PING answers PONG, not LOADING)."""
+        return once the data set is loaded (`start` waits for PONG, which LOADING is not)."""
         self.stop()
-        self.start(timeout)
-        assert self.proc is not None
-        wait_until(self._pong, proc=self.proc, timeout=timeout, what="Redis loading its data", log=self.log)
-        return self
+        return self.start(timeout)
 
     def _pong(self) -> bool:
         try:

@@ -69,9 +69,13 @@ class Stack:
     def create_topics(self, settings: Settings) -> list[str]:
         return asyncio.run(ensure_topics(settings))
 
-    def start_projector(self, settings: Settings, log: Path | None = None) -> subprocess.Popen[bytes]:
+    def start_projector(
+        self, settings: Settings, log: Path | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """`env`: extra variables for the worker (e.g. faust's own `BROKER_SESSION_TIMEOUT`)."""
         log = log or self.workdir / f"projector-{settings.consumer_group}.log"
-        proc = spawn([sys.executable, "-m", "projectors", "worker"], log, env=settings_env(settings), cwd=ROOT)
+        proc = spawn([sys.executable, "-m", "projectors", "worker"], log, env={**settings_env(settings), **(env or {})},
+                     cwd=ROOT)
         self.children.append(proc)
         return proc
 
