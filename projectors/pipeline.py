@@ -254,7 +254,11 @@ class Projector:
         return applied, list(unwritten.values())
 
     async def _apply(
-        self, gen: int, ops: Sequence[Op], checkpoints: Sequence[Checkpoint], projected: Sequence[Projected],
+        self,
+        gen: int,
+        ops: Sequence[Op],
+        checkpoints: Sequence[Checkpoint],
+        projected: Sequence[Projected],
         unwritten: dict[str, DeadLetter],
     ) -> tuple[list[Applied], dict[str, DeadLetter]]:
         """The batch in one script; if Redis refuses it (not transiently), event by event, the

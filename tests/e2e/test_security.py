@@ -44,15 +44,17 @@ ROUTES = [  # (method, path, error key)
 @pytest.fixture(scope="module")
 def pipeline(stack: Stack) -> Iterator[Pipeline]:
     p = Pipeline.create(stack).start()
-    p.produce([
-        course_published(),
-        enrollment("created", LEARNER),
-        enrollment("created", OTHER),
-        access_role("added", OTHER_ORG_STAFF, org="OtherX", course_key="", role="instructor"),
-        access_role("added", REVOKED_STAFF),
-        access_role("removed", REVOKED_STAFF, time=at(10)),
-        access_role("added", BETA_TESTER, role="beta_testers"),
-    ])
+    p.produce(
+        [
+            course_published(),
+            enrollment("created", LEARNER),
+            enrollment("created", OTHER),
+            access_role("added", OTHER_ORG_STAFF, org="OtherX", course_key="", role="instructor"),
+            access_role("added", REVOKED_STAFF),
+            access_role("removed", REVOKED_STAFF, time=at(10)),
+            access_role("added", BETA_TESTER, role="beta_testers"),
+        ]
+    )
     p.wait_applied()
     yield p
     p.stop()
@@ -64,8 +66,14 @@ def _b64(data: dict[str, Any]) -> str:
 
 def _claims(p: Pipeline, **changes: Any) -> dict[str, Any]:
     s = p.settings
-    return {"user_id": LEARNER, "preferred_username": f"learner{LEARNER}", "iss": s.jwt_issuer,
-            "aud": s.jwt_audience, "exp": int(time.time()) + 600, **changes}
+    return {
+        "user_id": LEARNER,
+        "preferred_username": f"learner{LEARNER}",
+        "iss": s.jwt_issuer,
+        "aud": s.jwt_audience,
+        "exp": int(time.time()) + 600,
+        **changes,
+    }
 
 
 def _forged(p: Pipeline, how: str) -> str:
@@ -92,8 +100,9 @@ def test_forged_token_is_401_on_every_route(pipeline: Pipeline, method: str, pat
 def _as(p: Pipeline, uid: int, **claims: Any) -> dict[str, str]:
     import jwt
 
-    token = jwt.encode(_claims(p, user_id=uid, preferred_username=f"learner{uid}", **claims), p.settings.jwt_secret,
-                       algorithm="HS256")
+    token = jwt.encode(
+        _claims(p, user_id=uid, preferred_username=f"learner{uid}", **claims), p.settings.jwt_secret, algorithm="HS256"
+    )
     return {"Authorization": f"JWT {token}"}
 
 
@@ -122,8 +131,12 @@ def test_body_over_limit_without_content_length_is_413(pipeline: Pipeline) -> No
             yield b"a" * 1024
         yield b'"}'
 
-    r = httpx.post(pipeline.api_url + ROUTES[2][1], content=chunks(), timeout=15,
-                   headers={**_as(pipeline, LEARNER), "Content-Type": "application/json"})
+    r = httpx.post(
+        pipeline.api_url + ROUTES[2][1],
+        content=chunks(),
+        timeout=15,
+        headers={**_as(pipeline, LEARNER), "Content-Type": "application/json"},
+    )
     assert r.status_code == 413 and "developer_message" in r.json()
 
 
@@ -164,8 +177,14 @@ def _command(line: str) -> str:
     return rest.split(" ", 1)[0].strip('"').upper()
 
 
-BAD_KEYS = ["lpsec+Demo*+X", "lpsec+Demo%3F+X", "lpsec+[a-z]+X", "lpsec+Demo%0A+X", "lpsec+..+X",
-            "lpsec+" + "a" * 5000 + "+X"]
+BAD_KEYS = [
+    "lpsec+Demo*+X",
+    "lpsec+Demo%3F+X",
+    "lpsec+[a-z]+X",
+    "lpsec+Demo%0A+X",
+    "lpsec+..+X",
+    "lpsec+" + "a" * 5000 + "+X",
+]
 
 
 def test_pattern_like_keys_never_reach_redis_as_a_pattern(pipeline: Pipeline, stack: Stack) -> None:
@@ -177,8 +196,7 @@ def test_pattern_like_keys_never_reach_redis_as_a_pattern(pipeline: Pipeline, st
             ("GET", f"/api/courseware/resume/course-v1:{bad}", admin, {400}),
             ("POST", f"/api/courseware/celebration/course-v1:{bad}", admin, {400}),
             ("GET", f"/api/courseware/sequence/block-v1:{bad}+type@sequential+block@s1", {}, {404}),
-            ("GET", f"/api/courseware/sequence/block-v1:edX+DemoX+Demo_Course+type@sequential+block@{bad}", {},
-             {404}),
+            ("GET", f"/api/courseware/sequence/block-v1:edX+DemoX+Demo_Course+type@sequential+block@{bad}", {}, {404}),
             ("GET", f"/api/dashboard/v1/programs/{bad}/progress_details/", admin, {404}),
             ("GET", f"/api/dashboard/v1/programs/{bad}/", admin, {404}),
         ]
@@ -199,9 +217,11 @@ def test_pattern_like_keys_never_reach_redis_as_a_pattern(pipeline: Pipeline, st
     commands = [_command(line) for line in lines if "] " in line]
     patterns = [c for c in commands if c in {"KEYS", "SCAN", "HSCAN", "SSCAN", "ZSCAN", "PSUBSCRIBE"}]
     ours = [line for line in lines if "lpsec" in line]
-    print(f"\n{len(statuses)} requests with pattern-like keys: statuses {sorted(set(statuses))}; "
-          f"Redis ran {len(commands)} commands, {len(patterns)} pattern commands; "
-          f"{len(ours)} carried one of the keys (as {sorted({_command(x) for x in ours})})")
+    print(
+        f"\n{len(statuses)} requests with pattern-like keys: statuses {sorted(set(statuses))}; "
+        f"Redis ran {len(commands)} commands, {len(patterns)} pattern commands; "
+        f"{len(ours)} carried one of the keys (as {sorted({_command(x) for x in ours})})"
+    )
     assert not patterns, patterns
     # The rejected keys never reached Redis; each username did, literally: as an argument of the
     # route's read script and, inside it, as a hash field of `unames`.

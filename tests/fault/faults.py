@@ -78,8 +78,10 @@ def assert_equals_oracle(p: Pipeline, history: Iterable[Event[Any]], label: str)
     expected = fold(history).dump()
     got = asyncio.run(_redis_models(p))
     differences = compare(expected, got)
-    print(f"compared [{label}]: {len(got)} Redis entities vs {len(expected)} oracle entities: "
-          f"mismatches = {len(differences)}")
+    print(
+        f"compared [{label}]: {len(got)} Redis entities vs {len(expected)} oracle entities: "
+        f"mismatches = {len(differences)}"
+    )
     if differences:
         print(report(differences, limit=50))
     assert not differences, f"{len(differences)} entities differ from the oracle (see the captured output)"

@@ -60,8 +60,11 @@ def test_api_with_redis_down_answers_503_with_request_id_and_recovers_by_itself(
     fault_stack.redis.stop()
     try:
         print("\ninjected: Redis stopped")
-        for path, key in ((COURSE_URL, "developer_message"), (RESUME_URL, "developer_message"),
-                          (PROGRAMS_URL, "detail")):
+        for path, key in (
+            (COURSE_URL, "developer_message"),
+            (RESUME_URL, "developer_message"),
+            (PROGRAMS_URL, "detail"),
+        ):
             r = _get(pipeline, path)
             print(f"  GET {path} -> {r.status_code} {r.text}")
             assert r.status_code == 503, r.text
@@ -85,8 +88,9 @@ def test_api_with_kafka_down_still_reads_and_answers_503_to_celebration_post(
     pipeline: Pipeline, fault_stack: Stack
 ) -> None:
     def celebrate() -> httpx.Response:
-        return httpx.post(pipeline.api_url + CELEBRATION_URL, json={"first_section": False}, headers=_auth(pipeline),
-                          timeout=60)
+        return httpx.post(
+            pipeline.api_url + CELEBRATION_URL, json={"first_section": False}, headers=_auth(pipeline), timeout=60
+        )
 
     assert celebrate().status_code == 202
     fault_stack.kafka.stop()

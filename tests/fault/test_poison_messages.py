@@ -58,16 +58,25 @@ KINDS = [
     Kind("missing ce_id", "missing header ce_id", lambda h, v: (_set(h, "ce_id", None), v)),
     Kind("missing ce_time", "missing header ce_time", lambda h, v: (_set(h, "ce_time", None), v)),
     Kind("ce_id not a UUID", "ce_id is not a UUID", lambda h, v: (_set(h, "ce_id", b"event-1"), v)),
-    Kind("ce_time not RFC 3339", "ce_time is not an RFC 3339 time",
-         lambda h, v: (_set(h, "ce_time", b"01/03/2026 12:00"), v)),
+    Kind(
+        "ce_time not RFC 3339",
+        "ce_time is not an RFC 3339 time",
+        lambda h, v: (_set(h, "ce_time", b"01/03/2026 12:00"), v),
+    ),
     Kind("ce_minorversion not a number", "ce_minorversion", lambda h, v: (_set(h, "ce_minorversion", b"x1"), v)),
     Kind("unknown type", "unknown event type", lambda h, v: (_retype(h, ".mystery.v1"), v)),
     Kind("unsupported major version", "unsupported major version v9", lambda h, v: (_retype(h, ".v9"), v)),
-    Kind("non-JSON content-type", "unsupported content-type 'application/avro'",
-         lambda h, v: (_set(h, "content-type", b"application/avro"), v)),
+    Kind(
+        "non-JSON content-type",
+        "unsupported content-type 'application/avro'",
+        lambda h, v: (_set(h, "content-type", b"application/avro"), v),
+    ),
     Kind("payload is not an object", "value is not a JSON object", lambda h, v: (h, b"[1, 2, 3]")),
-    Kind("invalid payload (field of the wrong type)", "invalid data",
-         lambda h, v: (h, _data(v, lambda d: d.update({next(iter(d)): {"unexpected": ["shape"]}})))),
+    Kind(
+        "invalid payload (field of the wrong type)",
+        "invalid data",
+        lambda h, v: (h, _data(v, lambda d: d.update({next(iter(d)): {"unexpected": ["shape"]}}))),
+    ),
 ]
 
 
@@ -96,8 +105,9 @@ def interleave(history: list[Event[Any]], prefix: str) -> list[Event[Any] | Pois
     return out
 
 
-async def produce_raw(bootstrap: str, stream: list[Event[Any] | Poison], prefix: str
-                      ) -> tuple[dict[tuple[str, int], int], dict[str, Poison]]:
+async def produce_raw(
+    bootstrap: str, stream: list[Event[Any] | Poison], prefix: str
+) -> tuple[dict[tuple[str, int], int], dict[str, Poison]]:
     """Produce in order; return the next offset per partition and the poison by `topic:partition:offset`."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_batch_size=1 << 20)
     await producer.start()
@@ -123,8 +133,9 @@ async def produce_raw(bootstrap: str, stream: list[Event[Any] | Poison], prefix:
 
 
 async def read_dead_letters(bootstrap: str, topics: list[str], count: int, wait: float = 90.0) -> list[Any]:
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                                auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         found: list[Any] = []
@@ -150,8 +161,10 @@ def test_poison_messages_all_dead_lettered_with_reasons_and_the_rest_equals_the_
         ends, poison = asyncio.run(produce_raw(p.settings.kafka_bootstrap, stream, prefix))
         p.offsets.update(ends)
         kinds = Counter(x.kind.name for x in poison.values())
-        print(f"\ninjected: {len(poison)} poison messages among {len(history)} events "
-              f"({len(poison) / len(history):.1%}), {len(kinds)} kinds:")
+        print(
+            f"\ninjected: {len(poison)} poison messages among {len(history)} events "
+            f"({len(poison) / len(history):.1%}), {len(kinds)} kinds:"
+        )
         for name, n in kinds.items():
             print(f"  {n:4d}  {name}")
         p.wait_applied(timeout=300)

@@ -41,8 +41,10 @@ def test_projector_killed_three_times_ends_equal_to_the_oracle(fault_stack: Stac
     try:
         start_projector(p)
         produced = in_background(lambda: p.produce(history))  # kills happen while events still arrive
-        print(f"\ninjected: {len(history)} events (seed {HISTORY['seed']}), kill -9 plan (seed {SEED}): "
-              + ", ".join(f"after {at} applied + {pause:.2f}s" for at, pause in plan))
+        print(
+            f"\ninjected: {len(history)} events (seed {HISTORY['seed']}), kill -9 plan (seed {SEED}): "
+            + ", ".join(f"after {at} applied + {pause:.2f}s" for at, pause in plan)
+        )
         for n, (at, pause) in enumerate(plan, 1):
             wait_progress(p, at)
             time.sleep(pause)
@@ -54,8 +56,10 @@ def test_projector_killed_three_times_ends_equal_to_the_oracle(fault_stack: Stac
             print(f"  restart {n}: new worker applying again after {resumed:.1f}s")
         produced()
         p.wait_applied(timeout=600)
-        print(f"  all {sum(p.offsets.values())} offsets applied at t={time.monotonic() - started:.1f}s; "
-              f"kills = {len(plan)}")
+        print(
+            f"  all {sum(p.offsets.values())} offsets applied at t={time.monotonic() - started:.1f}s; "
+            f"kills = {len(plan)}"
+        )
         assert_equals_oracle(p, history, f"{len(history)} events, {len(plan)} kills")
     finally:
         p.stop()

@@ -44,13 +44,17 @@ def _restart_mid_run(stack: Stack, seed: int, what: str, service: Service) -> No
         service.stop()
         time.sleep(DOWN_S)
         service.restart()
-        print(f"\ninjected: {what} stopped after 40% of {len(history)} events, started again on the same "
-              f"port and data {time.monotonic() - began:.1f}s later")
+        print(
+            f"\ninjected: {what} stopped after 40% of {len(history)} events, started again on the same "
+            f"port and data {time.monotonic() - began:.1f}s later"
+        )
         produced()
         p.wait_applied(timeout=300)
         assert p.projector is worker and worker.poll() is None, "the projector had to be restarted"
-        print(f"  the same projector (pid {worker.pid}) applied all {sum(p.offsets.values())} offsets "
-              f"({_retries(p)} retried operations in its log)")
+        print(
+            f"  the same projector (pid {worker.pid}) applied all {sum(p.offsets.values())} offsets "
+            f"({_retries(p)} retried operations in its log)"
+        )
         assert_equals_oracle(p, history, f"{len(history)} events, 1 {what} restart")
     finally:
         p.stop()

@@ -44,8 +44,15 @@ def pipeline(fault_stack: Stack) -> Iterator[Pipeline]:
 
 def test_write_refused_by_redis_dead_letters_only_that_event(pipeline: Pipeline) -> None:
     p = pipeline
-    p.produce([course_published(), enrollment("created", HEALTHY), enrollment("created", BROKEN),
-               visit(HEALTHY), visit(BROKEN)])
+    p.produce(
+        [
+            course_published(),
+            enrollment("created", HEALTHY),
+            enrollment("created", BROKEN),
+            visit(HEALTHY),
+            visit(BROKEN),
+        ]
+    )
     p.wait_applied()
     p.produce([visit(HEALTHY, course_key="course-v1:edX+Other+Run")])  # the stream goes on after it
     p.wait_applied()
@@ -61,8 +68,11 @@ def test_write_refused_by_redis_dead_letters_only_that_event(pipeline: Pipeline)
     assert reason.startswith("write failed: ResponseError") and "WRONGTYPE" in reason
 
     gen1 = keys.prefix(p.settings.redis_namespace, 1)
-    healthy_visits, broken_enrollment = asyncio.run(_redis(
-        p, ("ZCARD", gen1 + keys.activity(HEALTHY)), ("HGET", gen1 + keys.user(BROKEN), keys.f_enrollment(COURSE))))
+    healthy_visits, broken_enrollment = asyncio.run(
+        _redis(
+            p, ("ZCARD", gen1 + keys.activity(HEALTHY)), ("HGET", gen1 + keys.user(BROKEN), keys.f_enrollment(COURSE))
+        )
+    )
     assert healthy_visits == 2  # both visits of the healthy learner, the later batch included
     assert broken_enrollment is not None  # the broken learner's other event was applied
     assert p.projector is not None and p.projector.poll() is None

@@ -34,8 +34,15 @@ def request(authorization: str | None = None, cookies: dict[str, str] | None = N
 
 def claims(**changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    base: dict[str, Any] = {"user_id": 42, "preferred_username": "learner42", "administrator": False,
-                            "iss": SETTINGS.jwt_issuer, "aud": SETTINGS.jwt_audience, "iat": now, "exp": now + 600}
+    base: dict[str, Any] = {
+        "user_id": 42,
+        "preferred_username": "learner42",
+        "administrator": False,
+        "iss": SETTINGS.jwt_issuer,
+        "aud": SETTINGS.jwt_audience,
+        "iat": now,
+        "exp": now + 600,
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -113,9 +120,18 @@ def test_authenticate_good_token_and_strict_administrator_claim() -> None:
 
 
 PATTERN_KEYS = [
-    "course-v1:edX+*+X", "course-v1:edX+Demo?+X", "course-v1:edX+[a-z]+X", "course-v1:edX+Demo]+X",
-    "course-v1:edX+Demo\n+X", "course-v1:edX+Demo\r\n+X", "course-v1:edX+..+X", "edX/../X",
-    "course-v1:edX+Demo\\*+X", "course-v1:edX+Demo\x00+X", "course-v1:edX+" + "a" * 5000 + "+X", "*",
+    "course-v1:edX+*+X",
+    "course-v1:edX+Demo?+X",
+    "course-v1:edX+[a-z]+X",
+    "course-v1:edX+Demo]+X",
+    "course-v1:edX+Demo\n+X",
+    "course-v1:edX+Demo\r\n+X",
+    "course-v1:edX+..+X",
+    "edX/../X",
+    "course-v1:edX+Demo\\*+X",
+    "course-v1:edX+Demo\x00+X",
+    "course-v1:edX+" + "a" * 5000 + "+X",
+    "*",
 ]
 
 
