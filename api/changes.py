@@ -23,7 +23,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator
+from typing import Any, TypeVar
 
 import orjson
 from redis.asyncio import Redis
@@ -37,6 +38,8 @@ from readmodels.settings import Settings
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 RECHECK_S = 1.0
 MAX_WAIT_S = 30.0
 
@@ -45,13 +48,14 @@ class Watch:
     """A held long poll: whose learner data its body shows (`everything`: unknown before the read,
     e.g. a masquerade), and the event a relevant change sets."""
 
-    __slots__ = ("changed", "everything", "gone", "user")
+    __slots__ = ("changed", "everything", "gone", "needs", "user")
 
     def __init__(self, user: int | None, everything: bool) -> None:
         self.user = user
         self.everything = everything
         self.changed = asyncio.Event()
         self.gone = False  # the client disconnected: stop holding (frees its place under the cap)
+        self.needs = 0  # the feed's message count when woken: a re-read must start at or after it
 
 
 class Expect:
@@ -79,6 +83,8 @@ class ChangeFeed:
         self._everything: set[Watch] = set()
         self._expects: dict[str, set[Expect]] = {}
         self._held = 0
+        self._seen = 0  # messages dispatched so far (a re-read started after message n sees its write)
+        self._reads: dict[Hashable, tuple[int, asyncio.Future[Any]]] = {}
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -133,7 +139,22 @@ class ChangeFeed:
         True every RECHECK_S (the fallback re-check). Re-arms the watch for the next wait."""
         woken = await _wait(watch.changed, at_most_s if self.connected else min(at_most_s, RECHECK_S))
         watch.changed.clear()  # before the caller re-reads: a change during that read wakes the next wait
+        watch.needs = self._seen
         return woken or not self.connected
+
+    async def reread(self, watch: Watch, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """Run `read` for a woken watch, sharing one run among the watches of the same `key` (the
+        same request but for its ETag) as long as it started after the change that woke them: one
+        change to a popular read costs one re-run, not one per held request."""
+        shared = self._reads.get(key)
+        if shared is None or shared[0] < watch.needs:
+            future: asyncio.Future[Any] = asyncio.ensure_future(read())
+            entry = (self._seen, future)
+            self._reads[key] = entry
+            future.add_done_callback(lambda _: self._reads.pop(key, None) if self._reads.get(key) is entry else None)
+            shared = entry
+        result: T = await asyncio.shield(shared[1])
+        return result
 
     @contextlib.asynccontextmanager
     async def watching_disconnect(self, watch: Watch, receive: Receive) -> AsyncIterator[None]:
@@ -202,6 +223,7 @@ class ChangeFeed:
 
     def dispatch(self, channel: bytes | str, data: bytes | str) -> None:
         """One published message: wake whoever it concerns."""
+        self._seen += 1
         name = channel.decode() if isinstance(channel, bytes) else channel
         applied, changed, _generation = self._channels
         if name not in (applied, changed):
@@ -242,6 +264,7 @@ class ChangeFeed:
                 watch.changed.set()
 
     def _wake_all(self) -> None:
+        self._seen += 1
         self._wake_watches()
         for group in self._expects.values():
             for expect in group:
@@ -270,6 +293,19 @@ def _audience(scope: Scope, settings: Settings) -> tuple[int | None, bool]:
     except AuthError:
         return None, True
     return (caller.user_id if caller is not None else None), False
+
+
+# Headers that differ between two otherwise identical reads without changing their answer.
+PER_REQUEST_HEADERS = frozenset(
+    {b"if-none-match", b"prefer", b"x-read-model-min-token", b"x-request-id", b"connection", b"keep-alive"}
+)
+
+
+def read_key(scope: Scope) -> Hashable:
+    """What a route's answer depends on: path, query and the headers (credentials included)."""
+    raw = scope.get("headers") or ()
+    headers = tuple(sorted((k.lower(), v) for k, v in raw if k.lower() not in PER_REQUEST_HEADERS))
+    return (scope.get("method"), scope.get("path"), scope.get("query_string"), headers)
 
 
 def prefer_wait(value: str | None) -> float:

@@ -30,7 +30,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.changes import ChangeFeed, Watch, prefer_wait
+from api.changes import ChangeFeed, Watch, prefer_wait, read_key
 from api.errors import error_body
 from api.freshness import wait_fresh
 
@@ -206,11 +206,12 @@ class PlatformMiddleware:
         """Long poll: re-run the route on every relevant change until its body differs or the wait ends."""
         feed: ChangeFeed = scope["app"].state.changes
         replay = {**scope, "state": {**scope.get("state", {}), "replay": True}}
+        key = read_key(scope)
         deadline = time.monotonic() + wait_s
         while (remaining := deadline - time.monotonic()) > 0:
             if not await feed.wait(watch, remaining) or watch.gone:
                 break
-            again, again_body = await self._run(replay, _no_body, _drop)
+            again, again_body = await feed.reread(watch, key, lambda: self._run(replay, _no_body, _drop))
             if again is None:
                 break
             if not _not_modified(scope, again, again_body):

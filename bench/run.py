@@ -26,14 +26,14 @@ from typing import Any
 import orjson
 
 from bench import api as api_bench
-from bench import freshness, history, profiles, projector, rebuild
+from bench import freshness, history, longpoll, profiles, projector, rebuild
 from bench.common import RESULTS_DIR, Row, machine, not_available, used_memory
 from tools.stack import ROOT, Stack
 
 log = logging.getLogger("bench")
 
 ROW_IDS = ("projector", "api_course", "api_resume", "api_sequence", "api_programs", "api_floor", "rebuild",
-           "freshness", "memory", "profiles")
+           "freshness", "longpoll_wake", "longpoll_held", "memory", "profiles")
 
 
 @dataclass
@@ -48,11 +48,12 @@ class Config:
     keep: bool = False
     projector_timeout: float = 2400.0
     rebuild_timeout: float = 900.0
+    longpoll_held: int = 5_000
 
     @classmethod
     def quick(cls, **overrides: Any) -> Config:
         base: dict[str, Any] = {"events": 30_000, "api_seconds": 4.0, "freshness_seconds": 8.0,
-                                "projector_timeout": 300.0, "rebuild_timeout": 120.0}
+                                "projector_timeout": 300.0, "rebuild_timeout": 120.0, "longpoll_held": 300}
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
 
@@ -127,6 +128,12 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
                 raise RuntimeError("the API did not start")
             rows["freshness"] = freshness.run(settings, hist, api_url, seconds=config.freshness_seconds)
             say(f"  p50 {_fmt(rows['freshness'].p50_ms)} ms, p99 {_fmt(rows['freshness'].p99_ms)} ms")
+
+        with _row(rows, "longpoll_wake", "Long poll", "ms", say):
+            say(f"long polling: wake-up latency, then {config.longpoll_held:,} held on one worker ...")
+            for r in longpoll.run(stack, settings, hist, held=config.longpoll_held, log=workdir / "api-longpoll.log"):
+                rows[r.id] = r
+                say(f"  {r.id}: {_fmt(r.value)} {r.unit} {r.note}")
 
         with _row(rows, "rebuild", rebuild.NAME, "s", say):
             say("rebuild ...")

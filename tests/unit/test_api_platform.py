@@ -3,6 +3,7 @@ bodies per router, CORS, OPTIONS/405/413, ETag matching, masquerade rules, token
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -187,3 +188,30 @@ async def test_change_feed_wakes_a_freshness_wait_once_its_offset_is_applied() -
         assert not expect.applied.is_set()
         feed.dispatch(b"ns:applied", b'["ns:g1:", [["t:0", 42]]]')
         assert expect.applied.is_set()
+
+
+async def test_change_feed_shares_one_re_read_among_watches_woken_by_the_same_change() -> None:
+    feed = ChangeFeed("redis://127.0.0.1:1/0", "ns", max_held=10)
+    feed.connected = True
+    first, second = feed.hold(7), feed.hold(7)
+    assert first is not None and second is not None
+    reads = 0
+    release = asyncio.Event()
+
+    async def read() -> int:
+        nonlocal reads
+        reads += 1
+        mine = reads
+        await release.wait()
+        return mine
+
+    feed.dispatch(b"ns:changed", b'["ns:g1:", ["u:7"]]')
+    assert await feed.wait(first, 30) and await feed.wait(second, 30)
+    shared = [asyncio.create_task(feed.reread(w, "key", read)) for w in (first, second)]
+    await asyncio.sleep(0)
+    feed.dispatch(b"ns:changed", b'["ns:g1:", ["u:7"]]')  # lands while that read runs: it may have missed it
+    assert await feed.wait(first, 30)
+    later = asyncio.create_task(feed.reread(first, "key", read))
+    await asyncio.sleep(0)
+    release.set()
+    assert await asyncio.gather(*shared, later) == [1, 1, 2]
