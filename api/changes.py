@@ -246,7 +246,9 @@ class ChangeFeed:
                     expect.applied.set()
 
     def _on_changed(self, logical_keys: list[str]) -> None:
-        learners = {keys.changed_learner(k) for k in logical_keys}
+        # The username index only resolves masquerades (`everything` watches, woken below anyway);
+        # it is rewritten by every enrollment event, so it must not wake every held request.
+        learners = {keys.changed_learner(k) for k in logical_keys if k != keys.USERNAMES}
         if None in learners:  # reference data: any read may join it
             self._wake_watches()
             return

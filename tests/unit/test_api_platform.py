@@ -177,8 +177,19 @@ async def test_change_feed_wakes_only_watches_a_change_concerns() -> None:
     feed.dispatch(b"ns:changed", b'["ns:g1:", ["uc:7:course-v1:a+b+c", "ua:7"]]')
     assert await feed.wait(mine, 30) and await feed.wait(staff, 30)
     assert not other.changed.is_set() and not mine.changed.is_set()  # re-armed for the next wait
+    feed.dispatch(b"ns:changed", b'["ns:g1:", ["unames"]]')  # resolves masquerades only
+    assert staff.changed.is_set() and not other.changed.is_set() and not mine.changed.is_set()
     feed.dispatch(b"ns:changed", b'["ns:g1:", ["course:course-v1:a+b+c"]]')  # reference data: everyone
     assert other.changed.is_set() and mine.changed.is_set()
+
+
+async def test_change_feed_wakes_every_waiter_on_a_generation_switch() -> None:
+    feed = ChangeFeed("redis://127.0.0.1:1/0", "ns", max_held=10)
+    watch = feed.hold(7)
+    assert watch is not None
+    with feed.expecting("t:0", 10**9) as expect:
+        feed.dispatch(b"ns:generation", b"2")
+        assert expect.applied.is_set() and watch.changed.is_set()
 
 
 async def test_change_feed_wakes_a_freshness_wait_once_its_offset_is_applied() -> None:
