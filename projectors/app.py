@@ -15,7 +15,7 @@ import faust
 
 from projectors.changes import ChangeRecord, ChangeRecorder, topic_of, utcnow
 from projectors.metrics import ProjectorMonitor
-from projectors.pipeline import DeadLetter, Projector, RawMessage
+from projectors.pipeline import DeadLetter, Projector, RawMessage, retry_forever
 from projectors.redis_client import make_redis
 from readmodels.generations import current_generation, serving_generation
 from readmodels.settings import Settings
@@ -102,7 +102,7 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
         if generation is not None:  # a shadow generation: fixed, publishes nothing
             projector = Projector(writer, FaustDeadLetters(app), generation)
         else:  # live: follows the serving pointer per batch and publishes change records
-            gen = await serving_generation(redis, ns)
+            gen = await retry_forever("read serving generation", lambda: serving_generation(redis, ns))
             projector = Projector(
                 writer, FaustDeadLetters(app), gen, pointer=lambda: current_generation(redis, ns),
                 changes=ChangeRecorder(redis, ns), sink=FaustChangeSink(app, settings),

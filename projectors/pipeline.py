@@ -68,6 +68,7 @@ class DeadLetterSink(Protocol):
 class Stats:
     events: int = 0
     dead_letters: int = 0
+    change_record_failures: int = 0
     batches: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
 
@@ -217,9 +218,17 @@ class Projector:
             # Records come from the facts before the write, so they are computed, and held in the
             # outbox, before it: a crash after the write still publishes them on redelivery.
             gen = self.generation
-            facts = await retry_forever("read facts", lambda: changes.prefetch(gen, ops, batch))
-            records = changes.records(facts, projected, ops, gen)
-            await retry_forever("hold change records", lambda: changes.hold(facts, records))
+            try:
+                facts = await retry_forever("read facts", lambda: changes.prefetch(gen, ops, batch))
+                records = changes.records(facts, projected, ops, gen)
+                await retry_forever("hold change records", lambda: changes.hold(facts, records))
+            except Exception:
+                # Not transient (e.g. a key of the wrong type): the read models still get written;
+                # only this batch's change records are lost, loudly, instead of stopping the stream.
+                log.exception("change records of a batch at %s could not be made; batch applied without them",
+                              batch[0].source if batch else "?")
+                self.stats.change_record_failures += 1
+                changes = None
         applied, unwritten = await self._write(ops, checkpoints, projected)
         published = records
         if unwritten:  # dead-lettered at the write: not applied, so not counted and not published

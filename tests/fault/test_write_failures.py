@@ -76,3 +76,36 @@ def test_write_refused_by_redis_dead_letters_only_that_event(pipeline: Pipeline)
     assert healthy_visits == 2  # both visits of the healthy learner, the later batch included
     assert broken_enrollment is not None  # the broken learner's other event was applied
     assert p.projector is not None and p.projector.poll() is None
+
+
+@pytest.fixture
+def pipeline_with_broken_learner_hash(fault_stack: Stack) -> Iterator[Pipeline]:
+    p = Pipeline.create(fault_stack)
+    gen1 = keys.prefix(p.settings.redis_namespace, 1)
+    asyncio.run(_redis(p, ("SET", gen1 + keys.user(BROKEN), "not a hash")))
+    start_projector(p)
+    yield p
+    p.stop()
+
+
+def test_change_records_that_cannot_be_read_do_not_stop_the_projector(
+    pipeline_with_broken_learner_hash: Pipeline,
+) -> None:
+    """The change-record prefetch reads the learner hash before the write; WRONGTYPE there used to
+    escape `handle`. Now the batch is written without its change records, and the event Redis
+    refuses is dead-lettered as above."""
+    p = pipeline_with_broken_learner_hash
+    p.produce([course_published(), enrollment("created", HEALTHY), enrollment("created", BROKEN)])
+    p.wait_applied()
+    p.produce([visit(HEALTHY)])
+    p.wait_applied()
+
+    topic = p.settings.topic("learning-course-enrollment-lifecycle") + ".dlq"
+    letters = asyncio.run(read_dead_letters(p.settings.kafka_bootstrap, [topic], 1, wait=60))
+    print(f"\ninjected: {keys.user(BROKEN)} set to a string; dead letters: {len(letters)}")
+    assert len(letters) == 1
+    assert "WRONGTYPE" in dict(letters[0].headers)["dlq_reason"].decode()
+    gen1 = keys.prefix(p.settings.redis_namespace, 1)
+    (healthy,) = asyncio.run(_redis(p, ("HGET", gen1 + keys.user(HEALTHY), keys.f_enrollment(COURSE))))
+    assert healthy is not None
+    assert p.projector is not None and p.projector.poll() is None
