@@ -162,7 +162,7 @@ def memory_row(settings: Settings, history: History, before: int) -> Row:
     return Row(id="memory", name="Redis memory per learner-course", value=round(per_pair, 1) if per_pair else None,
                unit="bytes", target=f"<= {MEMORY_TARGET:,.0f} bytes",
                met=per_pair <= MEMORY_TARGET if per_pair else None,
-               note="INFO used_memory after minus before the history, divided by learner-course pairs",
+               note=_memory_note(breakdown, pairs),
                detail={"used_memory_before": before, "used_memory_after": after, "learner_course_pairs": pairs,
                        "learners": len(history.learners), "events": len(history.events),
                        "learner_keys_bytes_per_pair": round(learner_bytes / pairs, 1) if pairs else None,
@@ -176,3 +176,8 @@ def _note(p: dict[str, Any]) -> str:
     if p.get("profiled"):
         parts.append("py-spy attached")
     return "; ".join(parts)
+
+
+def _memory_note(breakdown: dict[str, dict[str, int]], pairs: int) -> str:
+    top = ", ".join(f"{kind} {v['bytes'] / pairs:,.0f} B" for kind, v in list(breakdown.items())[:3]) if pairs else ""
+    return f"INFO used_memory delta / learner-course pairs; per pair by key kind (MEMORY USAGE): {top}"
