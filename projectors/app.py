@@ -109,7 +109,9 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
             )
         log.info("projecting into generation %d%s", projector.generation, "" if generation is not None else " (live)")
         try:
-            async for events in stream.take_events(settings.batch_size, within=settings.batch_within_ms / 1000):
+            # take_events exists on faust-streaming streams but is missing from its StreamT stub.
+            batches = stream.take_events(settings.batch_size, within=settings.batch_within_ms / 1000)  # type: ignore[attr-defined]
+            async for events in batches:
                 await monitor.handle(projector, [raw_message(e.message) for e in events])
         finally:
             await redis.aclose()

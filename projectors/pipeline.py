@@ -217,11 +217,11 @@ class Projector:
         if changes is not None and sink is not None:
             # Records come from the facts before the write, so they are computed, and held in the
             # outbox, before it: a crash after the write still publishes them on redelivery.
-            gen = self.generation
+            gen, recorder = self.generation, changes
             try:
-                facts = await retry_forever("read facts", lambda: changes.prefetch(gen, ops, batch))
-                records = changes.records(facts, projected, ops, gen)
-                await retry_forever("hold change records", lambda: changes.hold(facts, records))
+                facts = await retry_forever("read facts", lambda: recorder.prefetch(gen, ops, batch))
+                records = recorder.records(facts, projected, ops, gen)
+                await retry_forever("hold change records", lambda: recorder.hold(facts, records))
             except Exception:
                 # Not transient (e.g. a key of the wrong type): the read models still get written;
                 # only this batch's change records are lost, loudly, instead of stopping the stream.

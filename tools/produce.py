@@ -23,7 +23,7 @@ async def produce(
     await producer.start()
     try:
         ends: dict[tuple[str, int], int] = {}
-        futures = []
+        futures: list[Any] = []
 
         async def drain() -> None:
             for f in futures:
