@@ -91,7 +91,7 @@ async def used_memory(redis_url: str) -> int:
 async def checkpoints(redis: Redis, ns: str) -> dict[str, int]:
     gen = int(await redis.get(keys.serving(ns)) or 1)
     raw = await redis.hgetall(keys.prefix(ns, gen) + keys.CHECKPOINTS)
-    return {k.decode(): int(v) for k, v in raw.items()}
+    return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
 
 
 @dataclass

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from projectors.redis_client import make_redis
+from readmodels.redis_client import make_redis
 
 
 def create_app() -> Starlette:

@@ -102,7 +102,8 @@ async def _mode(client: httpx.AsyncClient, url: str, token: str) -> str | None:
     r = await client.get(url, headers={"Authorization": f"JWT {token}"})
     if r.status_code != 200:
         return None
-    return r.json().get("enrollment", {}).get("mode")  # type: ignore[no-any-return]
+    mode = r.json().get("enrollment", {}).get("mode")
+    return str(mode) if mode is not None else None
 
 
 async def measure(settings: Settings, history: History, api_url: str, *, seconds: float,

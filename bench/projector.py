@@ -53,7 +53,8 @@ def raw_floor(settings: Settings, produced: Produced, timeout: float) -> dict[st
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"raw consumer failed: {(out.stderr or out.stdout).strip()[-300:]}")
-    return orjson.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    result: dict[str, Any] = orjson.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def run_projector(

@@ -31,12 +31,13 @@ def register(app: typer.Typer) -> None:
             sys.path.insert(0, str(ROOT))
         from bench.run import Config, relative, render, run
 
-        overrides = {"events": events, "api_seconds": api_seconds, "freshness_seconds": freshness_seconds}
-        given = {k: v for k, v in overrides.items() if v is not None}
-        extra = {"profile": profile, "seed": seed, "rebuild_args": list(rebuild_arg or []), "keep": keep}
-        if out is not None:
-            extra["out"] = out
-        config = Config.quick(**given, **extra) if quick else Config(**given, **extra)
+        config = Config.quick() if quick else Config()
+        config.events = events if events is not None else config.events
+        config.api_seconds = api_seconds if api_seconds is not None else config.api_seconds
+        config.freshness_seconds = freshness_seconds if freshness_seconds is not None else config.freshness_seconds
+        config.profile, config.seed, config.keep = profile, seed, keep
+        config.rebuild_args = list(rebuild_arg or [])
+        config.out = out or config.out
         try:
             doc = run(config, say=lambda line: typer.echo(line, err=True))
         except KeyboardInterrupt:
