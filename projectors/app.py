@@ -16,8 +16,8 @@ import faust
 from projectors.changes import ChangeRecord, ChangeRecorder, topic_of, utcnow
 from projectors.metrics import ProjectorMonitor
 from projectors.pipeline import DeadLetter, Projector, RawMessage, retry_forever
-from projectors.redis_client import make_redis
 from readmodels.generations import current_generation, serving_generation
+from readmodels.redis_client import make_redis
 from readmodels.settings import Settings
 from readmodels.writer import RedisWriter
 

@@ -22,7 +22,7 @@ import faust
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from projectors.pipeline import BatchResult, Projector, RawMessage
-from projectors.redis_client import make_redis
+from readmodels.redis_client import make_redis
 from readmodels.settings import Settings
 from readmodels.status import REPORT_INTERVAL_S, Offsets, StatusWriter, lag_of
 

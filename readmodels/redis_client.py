@@ -1,8 +1,7 @@
-"""The API's Redis client (never created at import time).
+"""The Redis client of the API, the projector and the tools (never created at import time).
 
-Same settings as projectors/redis_client.py, here so that `api` depends on `readmodels` only (the
-house rule: api never imports projectors). Bounded connect/read timeouts and retries: an
-unreachable Redis turns into a 503 within a few seconds, never a hung request.
+Bounded connect/read timeouts and retries: for the API an unreachable Redis turns into a 503
+within a few seconds, never a hung request; the projector retries around it (pipeline.py).
 """
 
 from __future__ import annotations

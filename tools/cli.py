@@ -12,7 +12,8 @@ from typing import Annotated
 
 import typer
 
-from tools.stack import ROOT, Stack, default_workdir
+from readmodels.settings import Settings
+from tools.stack import ROOT, Stack, default_workdir, wait_applied
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="learner-projector: Open edX read models.")
 
@@ -57,7 +58,8 @@ def start(
         if demo:
             events = demo_history()
             typer.echo(f"loading the demo history ({len(events)} events) ...")
-            asyncio.run(produce(settings.kafka_bootstrap, events, topic_prefix=settings.topic_prefix))
+            ends = asyncio.run(produce(settings.kafka_bootstrap, events, topic_prefix=settings.topic_prefix))
+            asyncio.run(_wait_demo_applied(settings, ends))
         token = make_token(settings, DEMO_USER_ID, DEMO_USERNAME, ttl=7 * 86400)
         env_file = run_dir / "stack.env"
         env_file.write_text(
@@ -67,6 +69,7 @@ def start(
         )
         typer.echo("")
         typer.echo(f"API:        {api_url}   (OpenAPI docs: {api_url}/docs)")
+        typer.echo(f"Status:     {api_url}/status   (health: /healthz, /readyz; Prometheus: /metrics)")
         typer.echo(f"Kafka:      {settings.kafka_bootstrap}")
         typer.echo(f"Redis:      {settings.redis_url}")
         typer.echo(f"Logs:       {run_dir}/projector.log, {run_dir}/api.log, {workdir}/kafka/kafka.log")
@@ -89,6 +92,16 @@ def start(
     finally:
         stack.stop()
         typer.echo("stopped.")
+
+
+async def _wait_demo_applied(settings: Settings, ends: dict[tuple[str, int], int]) -> None:
+    from tools.procs import ServiceStartError
+
+    try:
+        async with asyncio.timeout(120):
+            await wait_applied(settings, ends)
+    except TimeoutError:
+        raise ServiceStartError("the projector did not apply the demo history within 120s") from None
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -53,7 +53,7 @@ def rebuild(
 
 async def _rebuild(settings: Settings, *, fresh: bool, keep_old: bool) -> int:
     from projectors.rebuild import RebuildError, RebuildProgress, retire, run_rebuild, start_or_resume
-    from projectors.redis_client import make_redis
+    from readmodels.redis_client import make_redis
 
     redis = make_redis(settings.redis_url)
     try:
@@ -98,8 +98,8 @@ def verify(
 
 
 async def _verify(settings: Settings, a: int | None, b: int | None, *, oracle: bool) -> int:
-    from projectors.redis_client import make_redis
     from readmodels.generations import current_generation
+    from readmodels.redis_client import make_redis
     from tools.verify import compare_generations, compare_with_oracle
 
     redis = make_redis(settings.redis_url)
@@ -129,8 +129,8 @@ def generations_cmd() -> None:
     settings = _settings()
 
     async def run() -> tuple[int, list[int]]:
-        from projectors.redis_client import make_redis
         from readmodels.generations import current_generation, generations
+        from readmodels.redis_client import make_redis
 
         redis = make_redis(settings.redis_url)
         try:

@@ -10,8 +10,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +18,7 @@ import httpx
 
 from readmodels.settings import Settings, load_settings
 from tools.kafka_runner import KafkaBroker
-from tools.procs import ServiceStartError, free_port, spawn, stop_process, wait_until
+from tools.procs import free_port, spawn, stop_process, wait_until
 from tools.redis_runner import RedisServer
 from tools.topics import ensure_topics
 
@@ -112,13 +110,24 @@ def _http_ok(url: str) -> bool:
         return False
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise ServiceStartError(f"timed out after {timeout:.0f}s waiting for {what}")
+async def wait_applied(settings: Settings, ends: dict[tuple[str, int], int]) -> None:
+    """Wait until the serving generation's checkpoints cover `ends` (next offset per partition).
+    Callers bound it with `asyncio.timeout`."""
+    from readmodels import keys
+    from readmodels.redis_client import make_redis
+
+    redis = make_redis(settings.redis_url)
+    ns = settings.redis_namespace
+    try:
+        while True:
+            gen = int(await redis.get(keys.serving(ns)) or 1)
+            raw = await redis.hgetall(keys.prefix(ns, gen) + keys.CHECKPOINTS)
+            done = {k.decode(): int(v) for k, v in raw.items()}
+            if all(done.get(f"{t}:{p}", 0) >= off for (t, p), off in ends.items()):
+                return
+            await asyncio.sleep(0.1)
+    finally:
+        await redis.aclose()
 
 
 def default_workdir() -> Path:
