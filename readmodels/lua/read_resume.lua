@@ -3,32 +3,7 @@
 -- Returns {generation, resume field (versioned) or false, block entry (cblk) or false,
 --          caller roles (flat), effective user id, unknown (0/1)}
 local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local gen = redis.call("GET", ns .. ":serving") or "1"
-local p = ns .. ":g" .. gen .. ":"
-
--- The `role:*` fields of a learner hash (flat), from an already read hash when there is one.
-local function roles(uid, h)
-  local out = {}
-  if uid == "" then return out end
-  h = h or redis.call("HGETALL", p .. "u:" .. uid)
-  for i = 1, #h, 2 do
-    if string.sub(h[i], 1, 5) == "role:" then
-      out[#out + 1] = h[i]
-      out[#out + 1] = h[i + 1]
-    end
-  end
-  return out
-end
-
-local uid, unknown = caller, 0
-if uname ~= "" then
-  local v = redis.call("HGET", p .. "unames", uname)
-  if v then
-    uid = string.sub(v, string.find(v, "\t", 1, true) + 1)
-  else
-    uid, unknown = "", 1
-  end
-end
+-- @include learner_prelude
 
 local resume, blk = false, false
 if uid ~= "" then
