@@ -49,6 +49,11 @@ class Config:
     projector_timeout: float = 2400.0
     rebuild_timeout: float = 900.0
     longpoll_held: int = 5_000
+    # Steps to run (None: all); the projector step always runs, the others need its history and worker.
+    only: frozenset[str] | None = None
+
+    def runs(self, step: str) -> bool:
+        return self.only is None or step in self.only
 
     @classmethod
     def quick(cls, **overrides: Any) -> Config:
@@ -109,37 +114,42 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
             rows["projector"] = projector.projector_row(proj, floor, produced)
             say(f"  {rows['projector'].value or 0:,.0f} events/s")
 
-        with _row(rows, "memory", "Redis memory per learner-course", "bytes", say):
-            rows["memory"] = projector.memory_row(settings, hist, memory_before)
-            say(f"  {rows['memory'].value or 0:,.0f} bytes per learner-course")
+        if config.runs("memory"):
+            with _row(rows, "memory", "Redis memory per learner-course", "bytes", say):
+                rows["memory"] = projector.memory_row(settings, hist, memory_before)
+                say(f"  {rows['memory'].value or 0:,.0f} bytes per learner-course")
 
         api_url = ""
         with _row(rows, "api_course", "API", "req/s", say):
             say("API under wrk ...")
             api_proc, api_url = stack.start_api(settings, log=workdir / "api.log")
             for r in api_bench.run(stack, settings, hist, api_url, api_proc.pid, seconds=config.api_seconds,
-                                   workdir=workdir, profile=config.profile):
+                                   workdir=workdir, profile=config.profile) if config.runs("api") else ():
                 rows[r.id] = r
                 say(f"  {r.id}: {_fmt(r.value)} {r.unit} p99 {_fmt(r.p99_ms)} ms {r.note}")
 
-        with _row(rows, "freshness", "Freshness", "ms", say):
-            say("freshness at 1,000 events/s ...")
-            if not api_url:
-                raise RuntimeError("the API did not start")
-            rows["freshness"] = freshness.run(settings, hist, api_url, seconds=config.freshness_seconds)
-            say(f"  p50 {_fmt(rows['freshness'].p50_ms)} ms, p99 {_fmt(rows['freshness'].p99_ms)} ms")
+        if config.runs("freshness"):
+            with _row(rows, "freshness", "Freshness", "ms", say):
+                say("freshness at 1,000 events/s ...")
+                if not api_url:
+                    raise RuntimeError("the API did not start")
+                rows["freshness"] = freshness.run(settings, hist, api_url, seconds=config.freshness_seconds)
+                say(f"  p50 {_fmt(rows['freshness'].p50_ms)} ms, p99 {_fmt(rows['freshness'].p99_ms)} ms")
 
-        with _row(rows, "longpoll_wake", "Long poll", "ms", say):
-            say(f"long polling: wake-up latency, then {config.longpoll_held:,} held on one worker ...")
-            for r in longpoll.run(stack, settings, hist, held=config.longpoll_held, log=workdir / "api-longpoll.log"):
-                rows[r.id] = r
-                say(f"  {r.id}: {_fmt(r.value)} {r.unit} {r.note}")
+        if config.runs("longpoll"):
+            with _row(rows, "longpoll_wake", "Long poll", "ms", say):
+                say(f"long polling: wake-up latency, then {config.longpoll_held:,} held on one worker ...")
+                for r in longpoll.run(stack, settings, hist, held=config.longpoll_held,
+                                      log=workdir / "api-longpoll.log"):
+                    rows[r.id] = r
+                    say(f"  {r.id}: {_fmt(r.value)} {r.unit} {r.note}")
 
-        with _row(rows, "rebuild", rebuild.NAME, "s", say):
-            say("rebuild ...")
-            rows["rebuild"] = rebuild.run(settings, len(hist.events), log=workdir / "rebuild.log",
-                                          timeout=config.rebuild_timeout, extra_args=config.rebuild_args)
-            say(f"  {_fmt(rows['rebuild'].value)} s {rows['rebuild'].note}")
+        if config.runs("rebuild"):
+            with _row(rows, "rebuild", rebuild.NAME, "s", say):
+                say("rebuild ...")
+                rows["rebuild"] = rebuild.run(settings, len(hist.events), log=workdir / "rebuild.log",
+                                              timeout=config.rebuild_timeout, extra_args=config.rebuild_args)
+                say(f"  {_fmt(rows['rebuild'].value)} s {rows['rebuild'].note}")
     finally:
         signal.signal(signal.SIGTERM, previous)
         if owned:

@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         rebuild_arg: Annotated[list[str] | None, typer.Option(help="Extra argument for `lp rebuild`.")] = None,
         out: Annotated[Path | None, typer.Option(help="JSON file (default bench/results/latest.json).")] = None,
         keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after the run.")] = False,
+        only: Annotated[str, typer.Option(help="Steps besides the projector, comma-separated (default all): "
+                                           "memory, api, freshness, longpoll, rebuild.")] = "",
     ) -> None:
         """Run the benchmark suite on real Kafka and Redis; print the table, write it as JSON."""
         if str(ROOT) not in sys.path:  # bench/ is repository tooling, not an installed package
@@ -38,6 +40,7 @@ def register(app: typer.Typer) -> None:
         config.profile, config.seed, config.keep = profile, seed, keep
         config.rebuild_args = list(rebuild_arg or [])
         config.out = out or config.out
+        config.only = frozenset(s.strip() for s in only.split(",") if s.strip()) or None
         try:
             doc = run(config, say=lambda line: typer.echo(line, err=True))
         except KeyboardInterrupt:
