@@ -28,11 +28,11 @@ READY_TIMEOUT_S = 2.0
 router = APIRouter(include_in_schema=False)
 
 
-def get_status_reader(request: Request) -> StatusReader:
+async def get_status_reader(request: Request) -> StatusReader:
     return StatusReader(request.app.state.redis, request.app.state.settings.redis_namespace)
 
 
-def get_metrics(request: Request) -> ApiMetrics:
+async def get_metrics(request: Request) -> ApiMetrics:
     metrics: ApiMetrics = request.app.state.metrics
     return metrics
 

@@ -151,7 +151,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # Dependencies -----------------------------------------------------------------------------------
 
 
-def get_program_readers(request: Request) -> ProgramReaders:
+async def get_program_readers(request: Request) -> ProgramReaders:
     readers: ProgramReaders = request.app.state.program_readers
     return readers
 
