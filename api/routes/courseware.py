@@ -11,13 +11,13 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from api.bus import BusUnavailableError
 from api.deps import BusDep, CallerDep, NowDep, ReadersDep, RequiredCallerDep, ViewConfigDep
 from api.errors import ApiError, shown
 from api.keys import parse_course_key, parse_usage_key
 from api.masquerade import authorize, requested_username
+from api.responses import JSON
 from events import Event
 from events.activity import CelebrationAcknowledged, CoursewareVisited
 from readmodels import models
@@ -78,7 +78,7 @@ async def get_course_metadata(
             "browser_timezone": browser_timezone[:64] if browser_timezone else None,
         }
         bus.emit(_event(CoursewareVisited, {"visit": visit}, now))
-    return JSONResponse(body)
+    return JSON(body)
 
 
 @router.get("/resume/{course_key:key}", response_model=models.ResumePoint, responses=ERRORS)
@@ -87,7 +87,7 @@ async def get_resume(course_key: str, request: Request, readers: ReadersDep, cal
     masquerade = requested_username(request, caller)
     facts = await readers.resume(key, caller.user_id, masquerade)
     authorize(caller, masquerade, facts.who, key, parsed.org)
-    return JSONResponse({"block_id": facts.block_id, "section_id": facts.section_id, "unit_id": facts.unit_id})
+    return JSON({"block_id": facts.block_id, "section_id": facts.section_id, "unit_id": facts.unit_id})
 
 
 @router.post(
@@ -112,9 +112,9 @@ async def post_celebration(
     if not facts.course_exists or facts.enrollment is None:
         raise ApiError(404, f"No enrollment in course '{shown(key)}'.")
     if effective.masquerading:
-        return JSONResponse(flags, status_code=202)
+        return JSON(flags, status_code=202)
     if not flags:
-        return JSONResponse({}, status_code=200)
+        return JSON({}, status_code=200)
     event = _event(
         CelebrationAcknowledged, {"celebration": {"user_id": caller.user_id, "course_key": key, **flags}}, now
     )
@@ -122,7 +122,7 @@ async def post_celebration(
         position = await bus.send(event)
     except BusUnavailableError as exc:
         raise ApiError(503, f"Event bus unavailable: {exc}") from None
-    return JSONResponse(flags, status_code=202, headers={"X-Read-Model-Token": encode_token(position)})
+    return JSON(flags, status_code=202, headers={"X-Read-Model-Token": encode_token(position)})
 
 
 @router.get(
@@ -161,7 +161,7 @@ async def get_sequence_metadata(
         masquerading=effective.masquerading,
         learner_is_staff=effective.masquerading and is_course_staff(facts.user, course_key, org),
     )
-    return JSONResponse(body)
+    return JSON(body)
 
 
 def _celebration_body(raw: bytes) -> dict[str, bool]:

@@ -12,11 +12,11 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import NowDep, RequiredCallerDep, SettingsDep
 from api.errors import ApiError
+from api.responses import JSON
 from readmodels.program_readers import ProgramReaders
 from readmodels.views.programs import DetailUrls, list_entries, progress_details
 
@@ -175,15 +175,15 @@ async def get_progress_details(
         raise _not_found()
     facts = await readers.program(program_uuid, caller.user_id)
     if facts.program is None:
-        return JSONResponse({"error_code": NO_PROGRAM_DATA}, status_code=404)
+        return JSON({"error_code": NO_PROGRAM_DATA}, status_code=404)
     urls = DetailUrls(ecommerce_url=settings.ecommerce_url, credentials_url=settings.credentials_url)
-    return JSONResponse(progress_details(facts.program, facts.user, now, urls))
+    return JSON(progress_details(facts.program, facts.user, now, urls))
 
 
 async def get_programs(caller: RequiredCallerDep, now: NowDep, readers: ProgramReadersDep) -> Any:
     """The learner's programs (B2C list): a bare JSON array."""
     facts = await readers.user_programs(caller.user_id)
-    return JSONResponse(list_entries(facts.programs, facts.user, now))
+    return JSON(list_entries(facts.programs, facts.user, now))
 
 
 async def get_enterprise_programs(
@@ -195,7 +195,7 @@ async def get_enterprise_programs(
     hexed = enterprise_uuid.replace("-", "").lower()
     canonical = f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
     facts = await readers.user_programs(caller.user_id)
-    return JSONResponse(list_entries(facts.programs, facts.user, now, enterprise_uuid=canonical))
+    return JSON(list_entries(facts.programs, facts.user, now, enterprise_uuid=canonical))
 
 
 def _register() -> None:
