@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 
 from api.bus import EventBus
@@ -21,6 +22,8 @@ from readmodels.redis_client import make_redis
 from readmodels.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
+
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,7 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await bus.stop()
             await redis.aclose()
 
-    app = FastAPI(title="learner-projector", version="0.1.0", lifespan=lifespan, redirect_slashes=False)
+    app = FastAPI(
+        title="learner-projector",
+        version="0.1.0",
+        lifespan=lifespan,
+        redirect_slashes=False,
+        # No OpenTelemetry here (metrics are api/observability.py's); left on, FastAPI looks the
+        # global providers up (environment included) on every request.
+        telemetry=NO_TELEMETRY,
+    )
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(courseware.router)
