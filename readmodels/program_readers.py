@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from redis.asyncio import Redis
 
-from readmodels.facts import UserFacts, pairs, versioned
+from readmodels.facts import UserFacts, pairs
+from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import lua
 
 
@@ -40,18 +40,20 @@ class ProgramReaders:
         self._ns = namespace
         self._list = redis.register_script(lua("read_programs"))
         self._progress = redis.register_script(lua("read_programs_progress"))
+        self._docs = ParsedDocuments()
 
     async def user_programs(self, user_id: int) -> UserProgramsFacts:
         raw = await self._list(keys=[], args=[self._ns, str(user_id)])
         programs = {}
-        for uuid, doc in pairs(raw[2]).items():
-            parsed = orjson.loads(doc)
+        flat = iter(raw[2])
+        for uuid, doc in zip(flat, flat, strict=True):
+            parsed = self._docs.loads(doc)
             if isinstance(parsed, dict):
-                programs[uuid] = parsed
+                programs[_s(uuid)] = parsed
         return UserProgramsFacts(int(raw[0]), UserFacts(user_id, pairs(raw[1])), programs)
 
     async def program(self, program_uuid: str, user_id: int) -> ProgramFacts:
         raw = await self._progress(keys=[], args=[self._ns, program_uuid, str(user_id)])
-        snapshot = versioned(_s(raw[1])) if raw[1] else None
+        snapshot = self._docs.versioned(raw[1]) if raw[1] else None
         program = snapshot[1] if snapshot and isinstance(snapshot[1], dict) else None
         return ProgramFacts(int(raw[0]), program, UserFacts(user_id, pairs(raw[2])))

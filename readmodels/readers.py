@@ -14,6 +14,7 @@ import orjson
 from redis.asyncio import Redis
 
 from readmodels.facts import UserFacts, pairs, value, versioned
+from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import lua
 from readmodels.tokens import Position
 
@@ -87,22 +88,22 @@ class Readers:
         self._resume = redis.register_script(lua("read_resume"))
         self._celebration = redis.register_script(lua("read_celebration"))
         self._applied = redis.register_script(lua("read_applied"))
+        self._docs = ParsedDocuments()
 
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
         raw = await self._course(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
         who = _who(raw[6], raw[7], raw[8])
         if not raw[1]:
             return CourseFacts(int(raw[0]), None, "", None, UserFacts(who.user_id), {}, [], who)
-        course = versioned(_s(raw[1]))
-        assert course is not None
-        act = raw[5]
+        course = self._docs.versioned(raw[1])
+        act, progs = raw[5], iter(raw[4])
         return CourseFacts(
             generation=int(raw[0]),
             course=course[1],
             course_version=course[0],
             catalog=versioned(_s(raw[2])) if raw[2] else None,
             user=UserFacts(who.user_id, pairs(raw[3])),
-            run_programs={k: orjson.loads(v) for k, v in pairs(raw[4]).items()},
+            run_programs={_s(k): self._docs.loads(v) for k, v in zip(progs, progs, strict=True)},
             activity=[(_s(act[i]), int(float(act[i + 1]))) for i in range(0, len(act), 2)],
             who=who,
         )
