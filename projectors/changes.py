@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -49,6 +50,10 @@ _STATUS_FIELDS = (keys.f_enrollment(""), keys.f_grade(""), keys.f_passing(""), k
 _PROGRAM_FIELDS = (keys.f_enrollment(""), keys.f_certificate(""))
 _RESUME_FIELD = keys.f_resume("")
 _CELEBRATION_FIELDS = (keys.f_celebration("first_section", ""), keys.f_celebration("weekly_goal", ""))
+
+
+# One batch formats the same few times many times (several records per event, one send time).
+_format_time = lru_cache(maxsize=4096)(format_time)
 
 
 def topic_of(model: str) -> str:
@@ -90,14 +95,14 @@ class ChangeRecord:
             "caused_by": {"event_id": self.event_id, "event_type": self.event_type, "topic": m.topic,
                           "partition": m.partition, "offset": m.offset},
             "generation": self.generation,
-            "projected_at": format_time(projected_at),
+            "projected_at": _format_time(projected_at),
         })
 
     def headers(self) -> list[tuple[str, bytes]]:
         return [
             ("ce_type", self.type.encode()),
             ("ce_id", self.id.encode()),
-            ("ce_time", format_time(self.event_time).encode()),
+            ("ce_time", _format_time(self.event_time).encode()),
             ("ce_source", b"learner-projector"),
             ("ce_specversion", b"1.0"),
             ("content-type", b"application/json"),
@@ -140,8 +145,16 @@ def touches(op: Op) -> list[Touch]:
 # Model states from facts ------------------------------------------------------------------------
 
 
+_NO_FIELDS: dict[str, str] = {}
+
+
+def _hash(store: MemoryStore, key: str) -> dict[str, str]:
+    """A hash of the replay store, read in place (`MemoryStore.hgetall` copies it; the states only read)."""
+    return store.hashes.get(key) or _NO_FIELDS
+
+
 def _facts(store: MemoryStore, uid: int) -> UserFacts:
-    return UserFacts(uid, store.hgetall(keys.user(uid)))
+    return UserFacts(uid, _hash(store, keys.user(uid)))
 
 
 def course_status(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None:
@@ -169,7 +182,7 @@ def resume_point(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None
     block = _facts(store, uid).get(keys.f_resume(ck))
     if block is None:
         return None
-    where = store.hgetall(keys.course_blocks(ck)).get(block)
+    where = _hash(store, keys.course_blocks(ck)).get(block)
     unit, section = (where.split("\t")[1:3] if where else ("", ""))
     return {"block_id": block, "unit_id": unit or None, "section_id": section or None}
 
@@ -196,7 +209,17 @@ def program_progress(store: MemoryStore, uid: int, program: dict[str, Any], now:
 
 
 def _programs_of(store: MemoryStore, ck: str) -> dict[str, dict[str, Any]]:
-    return {uuid_: orjson.loads(doc) for uuid_, doc in store.hgetall(keys.run_programs(ck)).items()}
+    return {uuid_: _program(doc) for uuid_, doc in _hash(store, keys.run_programs(ck)).items()}
+
+
+@lru_cache(maxsize=256)
+def _program(doc: str) -> dict[str, Any]:
+    """A program document, parsed once per text (the states only read it)."""
+    program: dict[str, Any] = orjson.loads(doc)
+    return program
+
+
+_MODEL_OF = {"status": LEARNER_COURSE_STATUS, "resume": RESUME_POINT, "cel": CELEBRATIONS}
 
 
 def states(store: MemoryStore, touched: Iterable[Touch], now: datetime) -> dict[tuple[str, str], Any]:
@@ -234,50 +257,89 @@ def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str]]:
 
 async def prefetch(redis: Redis, ns: str, generation: int, ops: Sequence[Op]) -> MemoryStore:
     """One pipelined read of everything `states` needs, loaded into a MemoryStore."""
+    store, _ = await _read(redis, ns, generation, ops, ())
+    return store
+
+
+async def _read(
+    redis: Redis, ns: str, generation: int, ops: Sequence[Op], outbox_fields: Sequence[str]
+) -> tuple[MemoryStore, list[bytes | None]]:
+    """`prefetch`, and the outbox fields, in one round trip (none when there is nothing to read)."""
     users, courses, snapshots = plan(ops)
     store = MemoryStore()
-    if not users:
-        return store
+    hashes: list[str] = []
+    strings: list[str] = []
+    if users:
+        hashes = [keys.user(u) for u in sorted(users)]
+        for ck in sorted(courses):
+            hashes += [keys.course_blocks(ck), keys.run_programs(ck)]
+        strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
+        strings += [keys.snapshot_parts(s) for s in strings]
+    if not hashes and not outbox_fields:
+        return store, []
     p = keys.prefix(ns, generation)
-    hashes = [keys.user(u) for u in sorted(users)]
-    for ck in sorted(courses):
-        hashes += [keys.course_blocks(ck), keys.run_programs(ck)]
-    strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
-    strings += [keys.snapshot_parts(s) for s in strings]
     async with redis.pipeline(transaction=False) as pipe:
         for h in hashes:
             pipe.hgetall(p + h)
         for s in strings:
             pipe.get(p + s)
+        if outbox_fields:
+            pipe.hmget(keys.outbox(ns), list(outbox_fields))
         replies = await pipe.execute()
     for h, reply in zip(hashes, replies[: len(hashes)], strict=True):
         if reply:
             store.hashes[h] = {k.decode(): v.decode() for k, v in reply.items()}
-    for s, reply in zip(strings, replies[len(hashes):], strict=True):
+    for s, reply in zip(strings, replies[len(hashes) : len(hashes) + len(strings)], strict=True):
         if reply is not None:
             store.strings[s] = reply.decode()
-    return store
+    return store, (replies[-1] if outbox_fields else [])
+
+
+# The keys `states` reads (hashes u:, cblk:, runprogs:; strings course:); snapshots are replayed
+# whole since they own hash fields elsewhere. Other ops (completions per block, activity zsets)
+# cannot change a model state, so the replay skips them.
+_READ_PREFIXES = (_USER_PREFIX, keys.course_blocks(""), keys.run_programs(""), keys.course(""))
+
+
+def _replayed(op: Op) -> bool:
+    return isinstance(op, ReplaceSnapshot) or (isinstance(op, SetField) and op.key.startswith(_READ_PREFIXES))
+
+
+def _learner_fact(op: Op) -> bool:
+    """A learner field: it changes only the states of the (user, course) keys it touches."""
+    return isinstance(op, SetField) and op.key.startswith(_USER_PREFIX)
 
 
 def records(
     store: MemoryStore, projected: Sequence[Projected], ops: Sequence[Op], generation: int
 ) -> list[ChangeRecord]:
-    """Replay the batch per event on `store` (mutated) and return the records of real changes."""
+    """Replay the batch per event on `store` (mutated) and return the records of real changes.
+
+    A state computed after one event is the state before the next event that touches the same
+    key, as long as only learner fields changed in between (a course, its blocks or its programs
+    change other inputs, and program progress depends on the event's time): those are reused."""
     out: list[ChangeRecord] = []
+    known: dict[tuple[str, str], Any] = {}  # states of status, resume and celebrations keys, current
     for p in projected:
-        event_ops = ops[p.first_op : p.first_op + p.op_count]
+        event_ops = [op for op in ops[p.first_op : p.first_op + p.op_count] if _replayed(op)]
         touched = [t for op in event_ops for t in touches(op)]
-        now = p.event.time
-        before = states(store, touched, now) if touched else {}
-        store.apply(event_ops)
+        if not all(_learner_fact(op) for op in event_ops):
+            known.clear()
         if not touched:
+            store.apply(event_ops)
             continue
+        now = p.event.time
+        missing = [t for t in touched if t[0] == "prog" or (_MODEL_OF[t[0]], f"{t[1]}:{t[2]}") not in known]
+        before = {**known, **states(store, missing, now)} if missing else known
+        store.apply(event_ops)
         after = states(store, touched, now)
         for (model, key), state in after.items():
             previous = before.get((model, key))
             if state != previous:
                 out.append(ChangeRecord(model, key, state, previous, p.message, p.event.id, p.event.type,
                                         p.event.time, generation))
+            if model != PROGRAM_PROGRESS:
+                known[(model, key)] = state
     return out
 
 
@@ -285,7 +347,7 @@ def _to_json(r: ChangeRecord) -> dict[str, Any]:
     m = r.message
     return {"model": r.model, "key": r.key, "state": r.state, "previous": r.previous,
             "topic": m.topic, "partition": m.partition, "offset": m.offset, "event_id": r.event_id,
-            "event_type": r.event_type, "event_time": format_time(r.event_time), "generation": r.generation}
+            "event_type": r.event_type, "event_time": _format_time(r.event_time), "generation": r.generation}
 
 
 def _from_json(d: dict[str, Any]) -> ChangeRecord:
@@ -325,8 +387,7 @@ class ChangeRecorder:
             f = f"{m.topic}:{m.partition}"
             ends[f] = max(ends.get(f, 0), m.offset + 1)
         fields = sorted(ends)
-        store = await prefetch(self._redis, self._ns, generation, ops)
-        raw = await self._redis.hmget(keys.outbox(self._ns), fields) if fields else []
+        store, raw = await _read(self._redis, self._ns, generation, ops, fields)
         held = {f: [_from_json(d) for d in orjson.loads(v)] for f, v in zip(fields, raw, strict=True) if v}
         return BatchFacts(store, ends, held)
 
@@ -339,6 +400,8 @@ class ChangeRecorder:
             end = facts.ends[f]
             out += [r for r in held if r.message.offset < end]
             facts.later[f] = [r for r in held if r.message.offset >= end]
+        if not out:  # nothing held for these offsets (the usual case): no ids to compare
+            return fresh
         seen = {r.id for r in out}
         return out + [r for r in fresh if r.id not in seen]
 
