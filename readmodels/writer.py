@@ -22,6 +22,7 @@ import orjson
 from redis.asyncio import Redis
 
 from readmodels import keys
+from readmodels.generations import FIRST_GENERATION
 from readmodels.ops import Checkpoint, Op
 from readmodels.scripts import lua
 
@@ -38,39 +39,52 @@ class Applied:
 
 class RedisWriter:
     def __init__(
-        self, redis: Redis, namespace: str, *, announce: bool = True, max_script_bytes: int = MAX_SCRIPT_BYTES
+        self, redis: Redis, namespace: str, *, announce: bool = True, max_script_bytes: int = MAX_SCRIPT_BYTES,
+        track_serving: bool = False,
     ) -> None:
         self._redis = redis
         self._ns = namespace
         self._script = redis.register_script(lua("writer"))
         self._announce = announce
         self._max_bytes = max_script_bytes
+        self._track_serving = track_serving
+        # With `track_serving`: the serving generation as the last script call saw it, read inside
+        # the script (atomic with that write), so the live projector needs no extra round trip.
+        self.serving: int | None = None
 
     async def apply(self, generation: int, ops: Sequence[Op], checkpoints: Sequence[Checkpoint] = ()) -> list[Applied]:
         """Apply `ops` in order, then the checkpoints; return the ops that took effect."""
+        self.serving = None  # until this call's script reports it
         if not ops and not checkpoints:
             return []
+        whole = orjson.dumps([op.encode() for op in ops])
+        if len(whole) <= self._max_bytes:  # the usual case: one call, the ops encoded in one go
+            return await self._apply_chunk(generation, 0, whole, checkpoints)
         encoded = [orjson.dumps(op.encode()) for op in ops]
         chunks = _chunks(encoded, self._max_bytes)
         out: list[Applied] = []
         for n, (start, end) in enumerate(chunks):
             last = n == len(chunks) - 1
-            out.extend(await self._apply_chunk(generation, start, encoded[start:end], checkpoints if last else ()))
+            chunk = b"[" + b",".join(encoded[start:end]) + b"]"
+            out.extend(await self._apply_chunk(generation, start, chunk, checkpoints if last else ()))
         return out
 
     async def _apply_chunk(
-        self, generation: int, start: int, encoded: Sequence[bytes], checkpoints: Sequence[Checkpoint]
+        self, generation: int, start: int, ops_json: bytes, checkpoints: Sequence[Checkpoint]
     ) -> list[Applied]:
         args: list[bytes | str] = [
             keys.prefix(self._ns, generation),
-            b"[" + b",".join(encoded) + b"]",
+            ops_json,
             orjson.dumps([[c.field, c.offset] for c in checkpoints]),
             keys.applied_channel(self._ns) if self._announce else "",
             keys.changed_channel(self._ns) if self._announce else "",
+            keys.serving(self._ns) if self._track_serving else "",
         ]
         raw = await self._script(keys=[], args=args)
+        if self._track_serving:
+            self.serving = int(raw[0]) if raw[0] else FIRST_GENERATION  # as current_generation reads it
         out: list[Applied] = []
-        for i in range(0, len(raw), 2):
+        for i in range(1, len(raw), 2):
             prev = raw[i + 1]
             out.append(Applied(start + int(raw[i]) - 1, prev.decode() if isinstance(prev, bytes) else prev or None))
         return out

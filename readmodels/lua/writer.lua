@@ -2,8 +2,11 @@
 -- KEYS: none (keys derive from the generation prefix; single-node Redis)
 -- ARGV[1] prefix "<ns>:g<gen>:"   ARGV[2] ops JSON   ARGV[3] checkpoints JSON [[field, offset], ...]
 -- ARGV[4] channel for applied checkpoints ("" = none)   ARGV[5] channel for changed keys ("" = none)
--- Returns a flat array: for every op that took effect, its 1-based index and the previous raw
--- value (false when none), so the caller can tell real changes and build change records.
+-- ARGV[6] the serving pointer key ("" = none)
+-- Returns a flat array: first the serving pointer's value as of this write (false when unset or
+-- not asked for; it saves the live projector a round trip to check for a switch), then for every
+-- op that took effect, its 1-based index and the previous raw value (false when none), so the
+-- caller can tell real changes and build change records.
 --
 -- Ops (see readmodels/ops.py):
 --   {"H", key, field, version, json}                    last-writer-wins hash field
@@ -66,7 +69,7 @@ local function newer(a, b)
   return la > lb
 end
 
-local out = {}
+local out = {ARGV[6] ~= nil and ARGV[6] ~= "" and redis.call("GET", ARGV[6]) or false}
 local changed = {}
 local changed_list = {}
 local function mark(key)
