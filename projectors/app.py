@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import faust
+from faust.sensors import Monitor
+from faust.types import TP, EventT, Message, StreamT
 
 from projectors.changes import ChangeRecord, ChangeRecorder, topic_of, utcnow
 from projectors.metrics import ProjectorMonitor
@@ -56,6 +58,26 @@ class FaustChangeSink:
             await f
 
 
+class QuietMonitor(Monitor):
+    """faust's Monitor without its per-message statistics (four sensor calls, dict updates and clock
+    reads for every message: ~10-30 us per event of the projector's CPU). Nothing reads them: faust's
+    web views are off, and the projector's own metrics (projectors/metrics.py) count per batch."""
+
+    def on_message_in(self, tp: TP, offset: int, message: Message) -> None:
+        pass
+
+    def on_stream_event_in(self, tp: TP, offset: int, stream: StreamT, event: EventT) -> dict[str, Any] | None:
+        return None
+
+    def on_stream_event_out(
+        self, tp: TP, offset: int, stream: StreamT, event: EventT, state: dict[str, Any] | None = None
+    ) -> None:
+        pass
+
+    def on_message_out(self, tp: TP, offset: int, message: Message) -> None:
+        pass
+
+
 def raw_message(message: Any) -> RawMessage:
     headers = message.headers or ()
     if isinstance(headers, dict):
@@ -66,7 +88,7 @@ def raw_message(message: Any) -> RawMessage:
         offset=message.offset,
         key=message.key,
         value=message.value,
-        headers=tuple((k, v) for k, v in headers),
+        headers=tuple(headers),  # aiokafka's (key, value) pairs
     )
 
 
@@ -87,6 +109,7 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
         broker_commit_interval=1.0,
         stream_buffer_maxsize=max(4096, settings.batch_size * 4),
         worker_redirect_stdouts=False,
+        Monitor=QuietMonitor,
         datadir=f"/tmp/learner-projector-{group or settings.consumer_group}",
     )
     source = app.topic(*settings.source_topics, value_serializer="raw", key_serializer="raw")
@@ -98,7 +121,8 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
     async def project(stream: faust.StreamT) -> None:
         redis = make_redis(settings.redis_url)
         ns = settings.redis_namespace
-        writer = RedisWriter(redis, ns, announce=generation is None)  # shadow writes wake no API waiter
+        # Shadow writes wake no API waiter; the live writer reports the serving pointer with each write.
+        writer = RedisWriter(redis, ns, announce=generation is None, track_serving=generation is None)
         if generation is not None:  # a shadow generation: fixed, publishes nothing
             projector = Projector(writer, FaustDeadLetters(app), generation)
         else:  # live: follows the serving pointer per batch and publishes change records
