@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,10 +45,27 @@ def zone(name: Any) -> tzinfo | None:
     """A valid IANA zone (legacy ICU aliases such as Europe/Kiev included), else None."""
     if not isinstance(name, str) or not name or len(name) > 64 or ".." in name or name.startswith("/"):
         return None
+    return _zone(name)
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> tzinfo | None:
+    """Zones are immutable; an unknown name costs a search of the tz path, so misses are kept too."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return None
+
+
+def api_time(value: Any) -> str | None:
+    """A stored RFC 3339 time in the API's format (None when absent or unparseable)."""
+    return _api_time(value) if value and isinstance(value, str) else None
+
+
+@lru_cache(maxsize=4096)
+def _api_time(text: str) -> str | None:
+    """Course documents repeat the same few times on every read: parse and format each text once."""
+    return fmt(time_or_none(text))
 
 
 def effective_course(

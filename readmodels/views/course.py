@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 from readmodels import keys
 from readmodels.facts import UserFacts
 from readmodels.views.celebrations import celebrations
-from readmodels.views.common import VERIFIED_TYPE_MODES, ViewConfig, fmt, time_or_none, zone
+from readmodels.views.common import VERIFIED_TYPE_MODES, ViewConfig, api_time, fmt, time_or_none, zone
 
 INTEGRITY_MODES = frozenset({"verified", "professional", "no-id-professional", "credit", "executive-education"})
 CERT_STATUSES = frozenset({"downloadable", "generating", "unverified", "unavailable"})
@@ -255,10 +255,10 @@ def course_metadata(
         "effort": course.get("effort"),
         "language": course.get("language"),
         "license": course.get("license"),
-        "start": fmt(time_or_none(course.get("start"))),
-        "end": fmt(time_or_none(course.get("end"))),
-        "enrollment_start": fmt(time_or_none(course.get("enrollment_start"))),
-        "enrollment_end": fmt(time_or_none(course.get("enrollment_end"))),
+        "start": api_time(course.get("start")),
+        "end": api_time(course.get("end")),
+        "enrollment_start": api_time(course.get("enrollment_start")),
+        "enrollment_end": api_time(course.get("enrollment_end")),
         "pacing": course.get("pacing"),
         "marketing_url": course.get("marketing_url"),
         "show_calculator": bool(course.get("show_calculator")),
