@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -22,6 +23,7 @@ from readmodels.tokens import Position
 log = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT_VISITS = 1000
+EMIT_LINGER_S = 0.005  # visits queued within this window go out together
 SEND_TIMEOUT_S = 10.0
 
 
@@ -34,7 +36,9 @@ class EventBus:
         self._settings = settings
         self._producer: AIOKafkaProducer | None = None
         self._starter: asyncio.Task[None] | None = None
-        self._in_flight: set[asyncio.Task[Any]] = set()
+        self._queued: deque[Event[Any]] = deque()
+        self._flusher: asyncio.Task[None] | None = None
+        self._unacked = 0
         self.dropped = 0
 
     @property
@@ -70,8 +74,10 @@ class EventBus:
             self._starter.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._starter
-        for task in list(self._in_flight):
-            task.cancel()
+        if self._flusher is not None and not self._flusher.done():
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
         if self._producer is not None:
             with contextlib.suppress(Exception):
                 await self._producer.stop()
@@ -94,17 +100,43 @@ class EventBus:
         return Position(meta.topic, meta.partition, meta.offset)
 
     def emit(self, event: Event[Any]) -> None:
-        """Fire and forget: never waits, never raises; drops (and counts) when Kafka is unavailable."""
-        if self._producer is None or len(self._in_flight) >= MAX_IN_FLIGHT_VISITS:
+        """Fire and forget: never waits, never raises; drops (and counts) when Kafka is unavailable.
+
+        The request only queues the event; one flusher task hands everything queued to the producer
+        a few milliseconds later (so a burst of visits shares one produce request), and the
+        delivery callbacks count what Kafka did not acknowledge."""
+        if self._producer is None or len(self._queued) + self._unacked >= MAX_IN_FLIGHT_VISITS:
             self.dropped += 1
             return
-        task = asyncio.create_task(self._emit(event))
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
+        self._queued.append(event)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name="kafka-visits-flush")
 
-    async def _emit(self, event: Event[Any]) -> None:
-        try:
-            await self.send(event)
-        except BusUnavailableError as exc:
-            self.dropped += 1
-            log.warning("dropped %s event %s: %s", event.type, event.id, exc)
+    async def _flush(self) -> None:
+        await asyncio.sleep(EMIT_LINGER_S)
+        while self._queued:
+            event = self._queued.popleft()
+            producer = self._producer
+            if producer is None:
+                self._drop(event, "Kafka producer is not connected")
+                continue
+            headers, value = encode(event)
+            topic = self._settings.topic(type(event.data).TOPIC)
+            key = event.data.partition_key().encode() or None
+            try:
+                delivery = await asyncio.wait_for(producer.send(topic, value, key=key, headers=headers), SEND_TIMEOUT_S)
+            except (KafkaError, OSError, TimeoutError) as exc:
+                self._drop(event, repr(exc))
+                continue
+            self._unacked += 1
+            delivery.add_done_callback(lambda f, e=event: self._delivered(f, e))
+
+    def _delivered(self, delivery: asyncio.Future[Any], event: Event[Any]) -> None:
+        self._unacked -= 1
+        exc = None if delivery.cancelled() else delivery.exception()
+        if delivery.cancelled() or exc is not None:
+            self._drop(event, f"Kafka did not acknowledge: {exc!r}")
+
+    def _drop(self, event: Event[Any], reason: str) -> None:
+        self.dropped += 1
+        log.warning("dropped %s event %s: %s", event.type, event.id, reason)

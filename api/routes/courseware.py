@@ -13,7 +13,17 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from api.bus import BusUnavailableError
-from api.deps import BusDep, CallerDep, NowDep, ReadersDep, RequiredCallerDep, ViewConfigDep
+from api.deps import (
+    BusDep,
+    CallerDep,
+    NowDep,
+    ReadersDep,
+    RequiredCallerDep,
+    bus_of,
+    now_of,
+    readers_of,
+    view_config_of,
+)
 from api.errors import ApiError, shown
 from api.keys import parse_course_key, parse_usage_key
 from api.masquerade import authorize, requested_username
@@ -40,17 +50,14 @@ EVENT_SOURCE = "learner-projector/api"
 async def get_course_metadata(
     course_key: str,
     request: Request,
-    readers: ReadersDep,
     caller: CallerDep,
-    bus: BusDep,
-    now: NowDep,
-    config: ViewConfigDep,
     requested_fields: str | None = None,
     browser_timezone: str | None = None,
 ) -> Response:
     key, parsed = parse_course_key(course_key)
     masquerade = requested_username(request, caller)
-    facts = await readers.course(key, caller.user_id if caller else None, masquerade)
+    now, config = now_of(request), view_config_of(request)
+    facts = await readers_of(request).course(key, caller.user_id if caller else None, masquerade)
     effective = authorize(caller, masquerade, facts.who, key, parsed.org)
     if facts.course is None:
         raise ApiError(404, f"Course not found: '{shown(key)}'.")
@@ -77,15 +84,15 @@ async def get_course_metadata(
             "visited_at": now,
             "browser_timezone": browser_timezone[:64] if browser_timezone else None,
         }
-        bus.emit(_event(CoursewareVisited, {"visit": visit}, now))
+        bus_of(request).emit(_event(CoursewareVisited, {"visit": visit}, now))
     return JSON(body)
 
 
 @router.get("/resume/{course_key:key}", response_model=models.ResumePoint, responses=ERRORS)
-async def get_resume(course_key: str, request: Request, readers: ReadersDep, caller: RequiredCallerDep) -> Response:
+async def get_resume(course_key: str, request: Request, caller: RequiredCallerDep) -> Response:
     key, parsed = parse_course_key(course_key)
     masquerade = requested_username(request, caller)
-    facts = await readers.resume(key, caller.user_id, masquerade)
+    facts = await readers_of(request).resume(key, caller.user_id, masquerade)
     authorize(caller, masquerade, facts.who, key, parsed.org)
     return JSON({"block_id": facts.block_id, "section_id": facts.section_id, "unit_id": facts.unit_id})
 
@@ -130,18 +137,12 @@ async def post_celebration(
     response_model=models.SequenceMetadata,
     responses={**ERRORS, 422: {"description": "The block is not a sequence (empty body)"}},
 )
-async def get_sequence_metadata(
-    usage_key: str,
-    request: Request,
-    readers: ReadersDep,
-    caller: CallerDep,
-    now: NowDep,
-    config: ViewConfigDep,
-) -> Response:
+async def get_sequence_metadata(usage_key: str, request: Request, caller: CallerDep) -> Response:
     key, parsed = parse_usage_key(usage_key)
     course_key, org = str(parsed.course_key), parsed.course_key.org or ""
     masquerade = requested_username(request, caller)
-    facts = await readers.sequence(course_key, key, caller.user_id if caller else None, masquerade)
+    now, config = now_of(request), view_config_of(request)
+    facts = await readers_of(request).sequence(course_key, key, caller.user_id if caller else None, masquerade)
     effective = authorize(caller, masquerade, facts.who, course_key, org)
     if facts.course is None or facts.block_type is None:
         raise ApiError(404, f"Block not found: '{shown(key)}'.")

@@ -9,12 +9,12 @@ value outside the pattern is a route miss (404 `{"detail": "Not found."}`), neve
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import NowDep, RequiredCallerDep, SettingsDep
+from api.deps import RequiredCallerDep, now_of, settings_of
 from api.errors import ApiError
 from api.responses import JSON
 from readmodels.program_readers import ProgramReaders
@@ -151,12 +151,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 # Dependencies -----------------------------------------------------------------------------------
 
 
-async def get_program_readers(request: Request) -> ProgramReaders:
+def program_readers_of(request: Request) -> ProgramReaders:
+    """Called directly by the handlers (a FastAPI dependency costs more than this per request)."""
     readers: ProgramReaders = request.app.state.program_readers
     return readers
-
-
-ProgramReadersDep = Annotated[ProgramReaders, Depends(get_program_readers)]
 
 
 def _not_found() -> ApiError:
@@ -167,35 +165,32 @@ def _not_found() -> ApiError:
 # Handlers ---------------------------------------------------------------------------------------
 
 
-async def get_progress_details(
-    program_uuid: str, caller: RequiredCallerDep, now: NowDep, readers: ProgramReadersDep, settings: SettingsDep
-) -> Any:
+async def get_progress_details(program_uuid: str, request: Request, caller: RequiredCallerDep) -> Any:
     """A learner's progress in one program (any authenticated user may read any program)."""
     if not PROGRAM_UUID.fullmatch(program_uuid):
         raise _not_found()
-    facts = await readers.program(program_uuid, caller.user_id)
+    now, settings = now_of(request), settings_of(request)
+    facts = await program_readers_of(request).program(program_uuid, caller.user_id)
     if facts.program is None:
         return JSON({"error_code": NO_PROGRAM_DATA}, status_code=404)
     urls = DetailUrls(ecommerce_url=settings.ecommerce_url, credentials_url=settings.credentials_url)
     return JSON(progress_details(facts.program, facts.user, now, urls))
 
 
-async def get_programs(caller: RequiredCallerDep, now: NowDep, readers: ProgramReadersDep) -> Any:
+async def get_programs(request: Request, caller: RequiredCallerDep) -> Any:
     """The learner's programs (B2C list): a bare JSON array."""
-    facts = await readers.user_programs(caller.user_id)
-    return JSON(list_entries(facts.programs, facts.user, now))
+    facts = await program_readers_of(request).user_programs(caller.user_id)
+    return JSON(list_entries(facts.programs, facts.user, now_of(request)))
 
 
-async def get_enterprise_programs(
-    enterprise_uuid: str, caller: RequiredCallerDep, now: NowDep, readers: ProgramReadersDep
-) -> Any:
+async def get_enterprise_programs(enterprise_uuid: str, request: Request, caller: RequiredCallerDep) -> Any:
     """The learner's programs counting only enrollments linked to the enterprise customer."""
     if not ENTERPRISE_UUID.fullmatch(enterprise_uuid):
         raise _not_found()
     hexed = enterprise_uuid.replace("-", "").lower()
     canonical = f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
-    facts = await readers.user_programs(caller.user_id)
-    return JSON(list_entries(facts.programs, facts.user, now, enterprise_uuid=canonical))
+    facts = await program_readers_of(request).user_programs(caller.user_id)
+    return JSON(list_entries(facts.programs, facts.user, now_of(request), enterprise_uuid=canonical))
 
 
 def _register() -> None:
