@@ -330,11 +330,11 @@ def records(
             continue
         now = p.event.time
         missing = [t for t in touched if t[0] == "prog" or (_MODEL_OF[t[0]], f"{t[1]}:{t[2]}") not in known]
-        before = {**known, **states(store, missing, now)} if missing else known
+        before = states(store, missing, now) if missing else {}
         store.apply(event_ops)
         after = states(store, touched, now)
         for (model, key), state in after.items():
-            previous = before.get((model, key))
+            previous = before[(model, key)] if (model, key) in before else known.get((model, key))
             if state != previous:
                 out.append(ChangeRecord(model, key, state, previous, p.message, p.event.id, p.event.type,
                                         p.event.time, generation))
