@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -63,12 +64,54 @@ def to_micros(t: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def lww_version(*parts: int | str) -> str:
-    """A text key whose byte order is the tuple order: integers fixed-width, then the id.
+# Digits of the version text, in ASCII order (so byte order = numeric order digit by digit).
+_DIGITS = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_MID = 32  # length marker of the integer encoding: _DIGITS[_MID + k] (k >= 0), _DIGITS[_MID - k] (k < 0)
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", re.ASCII)
+# A UUID's 32 digits, each ranked among the 22 characters a UUID may use in ASCII order
+# (0-9 < A-F < a-f), read as one base-22 number: text order of UUIDs of any case = numeric order.
+_HEX_RANK = str.maketrans("0123456789ABCDEFabcdef", "0123456789abcdefghijkl", "-")
+_B64_STD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_B64_ORDERED = bytes.maketrans(_B64_STD, _DIGITS.encode())
 
-    Integers are microseconds since 1970 (times up to the year 2286 fit in 16 digits).
+
+def _int_text(n: int) -> str:
+    """Order-preserving, prefix-free text of any integer: a length marker, then base-64 digits.
+
+    Longer positives sort after shorter ones (marker above the middle, growing with the length);
+    a negative is written as 64**k + n under a marker below the middle (shrinking with k), so more
+    digits mean smaller. 0..63 take 2 characters; microseconds of today, 10.
     """
-    return "|".join(f"{p:016d}" if isinstance(p, int) else p for p in parts)
+    magnitude = -n if n < 0 else n
+    k = max(1, (magnitude.bit_length() + 5) // 6)
+    if k >= _MID:
+        raise ValueError(f"integer too large for a version: {n}")
+    rest = n + 64**k if n < 0 else n
+    # k base-64 digits through the C base64 codec: whole groups of 4 digits (3 bytes), then the
+    # leading zero digits cut off.
+    text = base64.b64encode(rest.to_bytes((k + 3) // 4 * 3, "big")).translate(_B64_ORDERED)
+    return (_DIGITS[_MID - k] if n < 0 else _DIGITS[_MID + k]) + text[-k:].decode()
+
+
+def _id_text(text: str) -> str:
+    """A canonical UUID (either case) in 24 characters, order-preserving; any other id as it is."""
+    if len(text) != 36 or _UUID.fullmatch(text) is None:
+        return text
+    packed = int(text.translate(_HEX_RANK), 22).to_bytes(18, "big")  # 22**32 < 2**144
+    return base64.b64encode(packed).translate(_B64_ORDERED).decode()
+
+
+def lww_version(*parts: int | str) -> str:
+    """A compact text whose byte order is the tuple order of `parts` (the last-writer-wins key).
+
+    Integers (microseconds since 1970, or differences of them) are order-preserving and
+    prefix-free (`_int_text`), so the next part always starts at a position where both texts
+    still agree. A string part is an event id: a canonical UUID is packed into 24 characters in
+    its text order (`_id_text`), which is fixed-width, so it is also prefix-free; any other string
+    is kept as it is and must be the last part or have a fixed width among the versions compared
+    (the course snapshot's digest suffix). Versions never contain a byte below `-` (none is a tab).
+    """
+    return "".join(_int_text(p) if isinstance(p, int) else _id_text(p) for p in parts)
 
 
 # RFC 3339 `date-time`: full date, `T`, full time with seconds, optional fraction, `Z` or offset.

@@ -235,9 +235,13 @@ def on_block_completion_changed(event: Event[BlockCompletionChanged]) -> list[Op
     c = event.data.completion
     modified = to_micros(c.modified)
     # Per block, and for the resume point, the newest record by (modified, ce_time, ce_id) wins.
-    version = lww_version(modified, event.micros, event.id)
+    # ce_time is written as its difference from modified (usually 0 or small: a few characters
+    # instead of ten); with modified first, the order of (modified, ce_time - modified, ce_id) is
+    # that of (modified, ce_time, ce_id).
+    version = lww_version(modified, event.micros - modified, event.id)
+    field = keys.completion_field(c.course_key, c.block_key)
     return [
-        SetField(keys.completions(c.user_id, c.course_key), c.block_key, version, _json(c.completion)),
+        SetField(keys.completions(c.user_id, c.course_key), field, version, _json(c.completion)),
         SetField(keys.user(c.user_id), keys.f_resume(c.course_key), version, _json(c.block_key)),
         _activity(c.user_id, "c", c.course_key, modified),
     ]

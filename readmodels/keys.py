@@ -19,11 +19,12 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <p>parts:prog:<uuid>              str   which hash fields the snapshot owns (JSON)
     <p>runprogs:<course_key>          hash  program uuid -> program document (from program snapshots)
     <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below)
-    <p>uc:<user_id>:<course_key>      hash  block key -> completion (LWW per block)
+    <p>uc:<user_id>:<course_key>      hash  completion_field(course, block) -> completion (LWW per block)
     <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions)
     <p>unames                         hash  username -> user id (LWW)
 
-Hash values written by LWW operations are `<version>\t<json>`; `version` sorts as bytes.
+Hash values written by LWW operations are `<version>\t<json>`; `version` (events.base.lww_version,
+compact) sorts as bytes.
 Keys are built from strings that came through validated events (opaque keys, ints, UUIDs);
 they are never used as patterns.
 """
@@ -96,6 +97,35 @@ def user(user_id: int) -> str:
 
 def completions(user_id: int, course_key: str) -> str:
     return f"uc:{user_id}:{course_key}"
+
+
+def completion_field(course_key: str, block_key: str) -> str:
+    """The field of a block in `completions(user, course_key)`: short when the block is one of the
+    course's own `block-v1:<org>+<course>+<run>+type@<type>+block@<id>` keys, `<type>@<id>`;
+    otherwise the full key. Every usage key has a `:` (after its scheme) and a short field never
+    has one, and a short field is used only when `completion_block` gives the key back exactly,
+    so the two functions are inverse."""
+    head = _block_head(course_key)
+    if head and block_key.startswith(head):
+        block_type, sep, block_id = block_key[len(head) :].partition("+block@")
+        short = f"{block_type}@{block_id}"
+        if sep and ":" not in short and completion_block(course_key, short) == block_key:
+            return short
+    return block_key
+
+
+def completion_block(course_key: str, field: str) -> str:
+    """The block key of a `completions` field (inverse of `completion_field`)."""
+    if ":" in field:
+        return field
+    block_type, _, block_id = field.partition("@")
+    return f"{_block_head(course_key)}{block_type}+block@{block_id}"
+
+
+def _block_head(course_key: str) -> str:
+    """`block-v1:<org>+<course>+<run>+type@` of a `course-v1:` key; "" for other key forms."""
+    scheme, sep, rest = course_key.partition(":")
+    return f"block-v1:{rest}+type@" if sep and scheme == "course-v1" else ""
 
 
 def activity(user_id: int) -> str:

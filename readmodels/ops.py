@@ -10,7 +10,8 @@
 "Last writer" compares the raw stored text `<version>\t<json>` byte-wise: the version decides,
 and two different values under one version (a producer reusing an event id) are ordered by their
 JSON, so even then the outcome does not depend on arrival order. Versions never contain a byte
-below the tab (digits, `|`, UUID text), so this is exactly the order of (version, json).
+below the tab (events.base.lww_version: `-`, digits, letters, `_`), so this is exactly the order
+of (version, json).
 
 The Redis writer (writer.lua) and the in-memory store (memory.py) implement exactly these
 semantics; the contract tests run both on the same operations.

@@ -14,6 +14,7 @@ import orjson
 from redis.asyncio import Redis
 
 from readmodels.facts import UserFacts, pairs, value, versioned
+from readmodels.keys import completion_block
 from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import lua
 from readmodels.tokens import Position
@@ -122,7 +123,7 @@ class Readers:
             block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
             sequence=orjson.loads(raw[3]) if raw[3] else None,
             user=UserFacts(who.user_id, pairs(raw[4])),
-            completions={k: float(value(v, 0.0)) for k, v in pairs(raw[5]).items()},
+            completions={completion_block(course_key, k): float(value(v, 0.0)) for k, v in pairs(raw[5]).items()},
             who=who,
         )
 

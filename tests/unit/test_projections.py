@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from events import Event
+from events.base import lww_version
 from projectors.projections import PROJECTIONS, project
 from readmodels import keys
 from readmodels.memory import MemoryStore
@@ -99,7 +100,7 @@ def test_enrollment_created_arms_both_celebrations() -> None:
 def test_enrollment_created_arms_celebrations_at_its_own_ce_time() -> None:
     op = next(o for o in project(enrollment("created", 7, time=at(5))) if "cel:" in getattr(o, "field", ""))
     assert isinstance(op, SetField)
-    assert op.version.startswith(f"{at(5).timestamp() * 1_000_000:016.0f}|")
+    assert op.version.startswith(lww_version(int(at(5).timestamp()) * 1_000_000))
 
 
 def test_enrollment_created_teaches_the_username() -> None:
@@ -279,7 +280,14 @@ def test_completion_is_stored_per_block_with_the_newest_modified_winning() -> No
     newest = completion(7, VIDEO, 0.5, modified=at(10), time=at(0))
     older = completion(7, VIDEO, 1.0, modified=at(5), time=at(20))  # later event, older record
     store = in_every_order(newest, older)
-    assert value(store, keys.completions(7, COURSE), VIDEO) == 0.5
+    assert value(store, keys.completions(7, COURSE), keys.completion_field(COURSE, VIDEO)) == 0.5
+
+
+def test_completion_field_is_the_block_relative_to_its_course() -> None:
+    op = project(completion(7, VIDEO))[0]
+    assert isinstance(op, SetField)
+    assert not op.field.startswith("block-v1:") and len(op.field) < len(VIDEO)
+    assert keys.completion_block(COURSE, op.field) == VIDEO
 
 
 def test_completion_version_is_modified_then_ce_time_then_ce_id() -> None:
@@ -287,7 +295,7 @@ def test_completion_version_is_modified_then_ce_time_then_ce_id() -> None:
     op = project(e)[0]
     assert isinstance(op, SetField)
     micros = lambda t: int(t.timestamp()) * 1_000_000  # noqa: E731
-    assert op.version == f"{micros(at(3)):016d}|{micros(at(9)):016d}|{e.id}"
+    assert op.version == lww_version(micros(at(3)), micros(at(9)) - micros(at(3)), e.id)
 
 
 def test_resume_point_is_the_block_of_the_newest_completion_record_in_the_course() -> None:

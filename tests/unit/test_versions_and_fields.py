@@ -1,0 +1,95 @@
+"""The compact last-writer-wins version keeps the tuple order byte for byte, and the short
+completion field maps back to the exact block key."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from events.base import lww_version, to_micros
+from readmodels import keys
+
+MICROS = st.integers(
+    min_value=to_micros(datetime(1, 1, 1, tzinfo=UTC)),
+    max_value=to_micros(datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)),
+)
+# Small differences as well, since completions store ce_time - modified (often 0 or a few seconds).
+DELTA = st.one_of(st.integers(min_value=-(64**3), max_value=64**3), MICROS)
+HEX = "0123456789abcdefABCDEF"
+
+
+@st.composite
+def ce_ids(draw: st.DrawFn) -> str:
+    """Canonical UUID text in any case, with many shared prefixes (ties on the first digits)."""
+    digits = draw(st.text(alphabet=st.sampled_from("0aAfF9" if draw(st.booleans()) else HEX), min_size=32, max_size=32))
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
+
+def _b(version: str) -> bytes:
+    return version.encode()
+
+
+def _sign(a: object, b: object) -> int:
+    return (a > b) - (a < b)  # type: ignore[operator]
+
+
+@settings(max_examples=2000)
+@given(MICROS, ce_ids(), MICROS, ce_ids())
+def test_version_byte_order_is_the_order_of_time_then_ce_id_as_text(t1: int, i1: str, t2: int, i2: str) -> None:
+    assert _sign(_b(lww_version(t1, i1)), _b(lww_version(t2, i2))) == _sign((t1, i1), (t2, i2))
+
+
+@settings(max_examples=2000)
+@given(MICROS, DELTA, ce_ids(), MICROS, DELTA, ce_ids())
+def test_completion_version_byte_order_is_the_order_of_modified_ce_time_ce_id(
+    m1: int, d1: int, i1: str, m2: int, d2: int, i2: str
+) -> None:
+    v1, v2 = lww_version(m1, d1, i1), lww_version(m2, d2, i2)
+    assert _sign(_b(v1), _b(v2)) == _sign((m1, m1 + d1, i1), (m2, m2 + d2, i2))
+
+
+@settings(max_examples=1000)
+@given(MICROS, ce_ids(), st.text(alphabet="0123456789abcdef", min_size=16, max_size=16), MICROS, ce_ids())
+def test_catalog_version_compares_with_course_snapshot_version_by_time_then_ce_id(
+    t1: int, i1: str, digest: str, t2: int, i2: str
+) -> None:
+    course, catalog = lww_version(t1, i1, digest), lww_version(t2, i2)
+    # The catalog info applies when its (ce_time, ce_id) is newer than the snapshot's (views.common).
+    assert (catalog > course) == ((t2, i2) > (t1, i1))
+
+
+@given(st.integers(min_value=-(2**150), max_value=2**150), st.integers(min_value=-(2**150), max_value=2**150))
+def test_integer_encoding_keeps_order_for_any_sign_and_size(a: int, b: int) -> None:
+    assert _sign(_b(lww_version(a)), _b(lww_version(b))) == _sign(a, b)
+
+
+def test_version_of_today_is_compact_and_never_contains_a_tab() -> None:
+    now = to_micros(datetime(2026, 11, 23, tzinfo=UTC))
+    version = lww_version(now, 0, str(uuid.uuid4()))
+    assert len(version) == 10 + 2 + 24
+    assert all(c > "\t" for c in version)
+
+
+BLOCK_PART = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789_-.~:@+", min_size=1, max_size=12)
+
+
+@given(BLOCK_PART, BLOCK_PART)
+def test_completion_field_maps_back_to_the_exact_block_key(block_type: str, block_id: str) -> None:
+    course = "course-v1:edX+DemoX+Demo_Course"
+    for block in (
+        f"block-v1:edX+DemoX+Demo_Course+type@{block_type}+block@{block_id}",
+        f"block-v1:edX+Other+Run+type@{block_type}+block@{block_id}",
+        f"i4x://edX/DemoX/{block_type}/{block_id}",
+    ):
+        field = keys.completion_field(course, block)
+        assert keys.completion_block(course, field) == block
+
+
+def test_completion_field_of_a_course_block_is_type_at_id() -> None:
+    course = "course-v1:edX+DemoX+Demo_Course"
+    block = "block-v1:edX+DemoX+Demo_Course+type@problem+block@32fe1f3642a55162bcf1fcb54109d8d6"
+    assert keys.completion_field(course, block) == "problem@32fe1f3642a55162bcf1fcb54109d8d6"
+    assert keys.completion_field("edX/DemoX/2025", block) == block
