@@ -30,11 +30,24 @@ def ensure_redis_server() -> str:
     return found
 
 
+# Small hashes and sorted sets stay listpacks (compact arrays) instead of hashtables: a learner's
+# completions of one course (up to a few hundred blocks), the learner hash (every course's facts;
+# a certificate or enrollment value with its version is 100-200 bytes) and the activity zset.
+# Redis' defaults are 128 entries / 64-byte values for both; a listpack read or write is
+# O(entries), still microseconds at 512.
+# docker-compose.yml passes the same settings (README: deployment).
+LISTPACK_CONFIG = (
+    "--hash-max-listpack-entries", "512", "--hash-max-listpack-value", "256",
+    "--zset-max-listpack-entries", "256", "--zset-max-listpack-value", "64",
+)
+
+
 @dataclass
 class RedisServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    config: tuple[str, ...] = LISTPACK_CONFIG  # () : Redis' defaults
 
     @property
     def url(self) -> str:
@@ -50,7 +63,7 @@ class RedisServer:
         cmd = [
             binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
-            "--databases", "64", "--protected-mode", "yes",
+            "--databases", "64", "--protected-mode", "yes", *self.config,
         ]
         self.proc = spawn(cmd, self.log)
         # PING, not just an open port: another program may hold the port (then our server exits).
