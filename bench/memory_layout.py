@@ -1,0 +1,85 @@
+"""Redis memory per learner-course of the read models' final state, under Redis' default listpack
+thresholds and under ours (tools/redis_runner.LISTPACK_CONFIG), without Kafka or the projector.
+
+    .venv/bin/python -m bench.memory_layout [--events 30000] [--seed 7]
+
+The synthetic history is folded by the oracle (readmodels/oracle.py: the same state the projector
+writes), loaded into two private redis-servers, and measured per key kind with MEMORY USAGE, plus
+the INFO used_memory delta. `lp bench` measures the live projector's result on our config only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from bench import history
+from readmodels.memory import MemoryStore
+from readmodels.oracle import fold
+from tools.redis_runner import LISTPACK_CONFIG, RedisServer
+
+LEARNER_KINDS = ("uc", "u", "ua", "unames")
+
+
+def load(client: redis.Redis, store: MemoryStore) -> None:
+    pipe = client.pipeline(transaction=False)
+    for key, value in store.strings.items():
+        pipe.set(key, value)
+    for key, fields in store.hashes.items():
+        pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
+    for key, members in store.zsets.items():
+        pipe.zadd(key, members)
+    pipe.execute()
+
+
+def measure(store: MemoryStore, config: tuple[str, ...], workdir: Path) -> dict[str, Any]:
+    server = RedisServer(workdir, config=config).start()
+    try:
+        client = redis.Redis.from_url(server.url)
+        before = int(client.info("memory")["used_memory"])
+        load(client, store)
+        after = int(client.info("memory")["used_memory"])
+        by_kind: dict[str, int] = defaultdict(int)
+        encodings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        pipe = client.pipeline(transaction=False)
+        names = [*store.strings, *store.hashes, *store.zsets]
+        for k in names:
+            pipe.memory_usage(k, samples=0)
+            pipe.object("encoding", k)
+        answers = pipe.execute()
+        for i, k in enumerate(names):
+            kind = k.split(":", 1)[0]
+            by_kind[kind] += int(answers[2 * i] or 0)
+            encodings[kind][answers[2 * i + 1].decode()] += 1
+        return {"used_memory_delta": after - before, "by_kind": dict(by_kind),
+                "encodings": {k: dict(v) for k, v in encodings.items()}}
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=30_000)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    hist = history.build(args.events, args.seed)
+    pairs = len(hist.enrollments)
+    store = fold(hist.events)
+    print(f"{len(hist.events):,} events, {pairs:,} learner-course pairs")
+    with tempfile.TemporaryDirectory(prefix="lp-memory-") as tmp:
+        for name, config in (("Redis defaults", ()), ("LISTPACK_CONFIG", LISTPACK_CONFIG)):
+            m = measure(store, config, Path(tmp) / name.replace(" ", "-"))
+            kinds = ", ".join(f"{k} {m['by_kind'].get(k, 0) / pairs:,.0f} B" for k in LEARNER_KINDS)
+            learner = sum(m["by_kind"].get(k, 0) for k in LEARNER_KINDS) / pairs
+            print(f"{name}: used_memory delta {m['used_memory_delta'] / pairs:,.0f} B per pair; learner keys "
+                  f"{learner:,.0f} B per pair ({kinds}); encodings "
+                  + "; ".join(f"{k} {v}" for k, v in m["encodings"].items() if k in LEARNER_KINDS))
+
+
+if __name__ == "__main__":
+    main()
