@@ -37,6 +37,7 @@ from api.freshness import wait_fresh
 log = logging.getLogger(__name__)
 
 EXPOSE_HEADERS = ("Date", "ETag", "X-Read-Model-Token", "X-Read-Model-Fresh", "X-Request-ID")
+EXPOSE_LINE = ", ".join(EXPOSE_HEADERS).encode()
 ALLOW_HEADERS = (
     "USE-JWT-COOKIE",
     "X-CSRFToken",
@@ -98,7 +99,8 @@ class PlatformMiddleware:
             await self.app(scope, receive, send)
             return
         state = scope.setdefault("state", {})
-        request_id = state.setdefault("request_id", uuid.uuid4().hex)  # api/observability.py sets it first
+        # api/observability.py sets it first (setdefault alone would draw a uuid4 on every request)
+        request_id = state.get("request_id") or state.setdefault("request_id", uuid.uuid4().hex)
         path: str = scope.get("path", "")
         method: str = scope.get("method", "GET")
         started = False
@@ -109,7 +111,7 @@ class PlatformMiddleware:
                 *headers,
                 *extra_headers,
                 (b"x-request-id", request_id.encode()),
-                (b"access-control-expose-headers", ", ".join(EXPOSE_HEADERS).encode()),
+                (b"access-control-expose-headers", EXPOSE_LINE),
             ]
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
