@@ -106,11 +106,14 @@ async def _wait_demo_applied(settings: Settings, ends: dict[tuple[str, int], int
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def test(ctx: typer.Context) -> None:
-    """Run the whole test suite (unit, integration, end-to-end) against real Kafka and Redis."""
+    """Run the whole test suite (unit, integration, end-to-end) against real Kafka and Redis.
+
+    Extra arguments go to pytest; paths among them replace the default `tests`."""
     from tools.kafka_runner import kafka_libs
 
     kafka_libs()  # fetch the broker jars before pytest starts, so a failure reads clearly
-    cmd = [sys.executable, "-m", "pytest", "tests", *ctx.args]
+    paths = [a for a in ctx.args if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
+    cmd = [sys.executable, "-m", "pytest", *([] if paths else ["tests"]), *ctx.args]
     raise typer.Exit(subprocess.call(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}))
 
 

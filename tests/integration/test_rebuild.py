@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from readmodels import keys
+from readmodels.settings import Settings
 from tests.builders import COURSE, at, course_published, enrollment
 from tests.integration.lp import generation_keys, lp, lp_background, read_topics, redis, serving
 from tests.pipeline import Pipeline
@@ -64,9 +65,19 @@ class Switches(threading.Thread):
                 self.seen.append(m["data"])
 
 
+def wait_outbox_empty(settings: Settings, timeout: float = 30.0) -> None:
+    """Checkpoints are written before the change records are published: wait until the live
+    projector has published (and released) every held record, so the topics can be counted."""
+    deadline = time.monotonic() + timeout
+    with redis(settings) as r:
+        while r.hlen(keys.outbox(settings.redis_namespace)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
 def test_rebuild_while_reading_serves_every_read_and_switches_once(pipeline: Pipeline) -> None:
     settings = pipeline.settings
     before = serving(settings)
+    wait_outbox_empty(settings)
     projected_before = len(read_topics(settings, list(settings.projected_topics)))
     reader, switches = Reader(pipeline), Switches(pipeline)
     switches.start()
