@@ -6,6 +6,7 @@ import base64
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -101,6 +102,7 @@ def _id_text(text: str) -> str:
     return base64.b64encode(packed).translate(_B64_ORDERED).decode()
 
 
+@lru_cache(maxsize=16384)  # one event asks for its version once per operation it produces
 def lww_version(*parts: int | str) -> str:
     """A compact text whose byte order is the tuple order of `parts` (the last-writer-wins key).
 
