@@ -122,7 +122,7 @@ async def wait_applied(settings: Settings, ends: dict[tuple[str, int], int]) -> 
         while True:
             gen = int(await redis.get(keys.serving(ns)) or 1)
             raw = await redis.hgetall(keys.prefix(ns, gen) + keys.CHECKPOINTS)
-            done = {k.decode(): int(v) for k, v in raw.items()}
+            done = {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
             if all(done.get(f"{t}:{p}", 0) >= off for (t, p), off in ends.items()):
                 return
             await asyncio.sleep(0.1)
