@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import pytest
 
 from tools.stack import Stack
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # SIGTERM (e.g. `timeout`, a CI cancel) would end pytest without fixture teardown, leaving our
+    # Kafka and Redis children running; as KeyboardInterrupt, teardown stops them like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 @pytest.fixture(scope="session")
