@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from api.auth import make_token
 from events import Event
 from readmodels import keys
+from readmodels.memory import dump_redis
 from readmodels.settings import Settings
 from tools.produce import produce
 from tools.stack import Stack
@@ -74,6 +75,19 @@ class Pipeline:
             gen = int(await redis.get(keys.serving(self.settings.redis_namespace)) or 1)
             raw = await redis.hgetall(keys.prefix(self.settings.redis_namespace, gen) + keys.CHECKPOINTS)
             return {k.decode(): int(v) for k, v in raw.items()}
+        finally:
+            await redis.aclose()
+
+    def read_models(self) -> dict[str, Any]:
+        """The serving generation's read models in the canonical form of `dump_redis`."""
+        return asyncio.run(self._read_models())
+
+    async def _read_models(self) -> dict[str, Any]:
+        redis = Redis.from_url(self.settings.redis_url)
+        try:
+            ns = self.settings.redis_namespace
+            gen = int(await redis.get(keys.serving(ns)) or 1)
+            return await dump_redis(redis, keys.prefix(ns, gen))
         finally:
             await redis.aclose()
 

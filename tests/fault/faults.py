@@ -10,13 +10,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from events import Event
-from readmodels import keys
-from readmodels.memory import dump_redis
 from readmodels.oracle import compare, fold, report
 from tests.pipeline import Pipeline
 
@@ -63,20 +60,10 @@ def wait_progress(p: Pipeline, at_least: int, timeout: float = 300.0) -> float:
     return time.monotonic() - started
 
 
-async def _redis_models(p: Pipeline) -> dict[str, Any]:
-    redis = Redis.from_url(p.settings.redis_url)
-    try:
-        ns = p.settings.redis_namespace
-        generation = int(await redis.get(keys.serving(ns)) or 1)
-        return await dump_redis(redis, keys.prefix(ns, generation))
-    finally:
-        await redis.aclose()
-
-
 def assert_equals_oracle(p: Pipeline, history: Iterable[Event[Any]], label: str) -> None:
     """Redis (serving generation) against the oracle fold of `history`, entity by entity."""
     expected = fold(history).dump()
-    got = asyncio.run(_redis_models(p))
+    got = p.read_models()
     differences = compare(expected, got)
     print(
         f"compared [{label}]: {len(got)} Redis entities vs {len(expected)} oracle entities: "

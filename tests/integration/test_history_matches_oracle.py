@@ -6,16 +6,12 @@ projector sees cross-partition reordering, within-partition reordering and redel
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from events import Event
-from readmodels import keys
-from readmodels.memory import dump_redis
 from readmodels.oracle import compare, fold, report
 from tests.pipeline import Pipeline
 from tools.stack import Stack
@@ -48,21 +44,11 @@ def delivery_order(history: list[Event[Any]]) -> list[Event[Any]]:
     return [e for chunk in reversed(chunks) for e in chunk] + history[:REPEATED]
 
 
-async def redis_models(p: Pipeline) -> dict[str, Any]:
-    redis = Redis.from_url(p.settings.redis_url)
-    try:
-        ns = p.settings.redis_namespace
-        generation = int(await redis.get(keys.serving(ns)) or 1)
-        return await dump_redis(redis, keys.prefix(ns, generation))
-    finally:
-        await redis.aclose()
-
-
 def test_projected_history_equals_the_oracle_fold(pipeline: Pipeline, history: list[Event[Any]]) -> None:
     pipeline.produce(delivery_order(history))
     pipeline.wait_applied(timeout=240)
     expected = fold(history).dump()
-    got = asyncio.run(redis_models(pipeline))
+    got = pipeline.read_models()
     differences = compare(expected, got)
     if differences:
         print(report(differences, limit=100))  # the entity-by-entity differences, in the test output
