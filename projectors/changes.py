@@ -32,6 +32,7 @@ from events.base import format_time, parse_time
 from projectors.pipeline import Projected, RawMessage
 from readmodels import keys
 from readmodels.facts import UserFacts, value
+from readmodels.generations import FIRST_GENERATION
 from readmodels.memory import MemoryStore
 from readmodels.ops import Op, ReplaceSnapshot, SetField
 from readmodels.views.programs import progress
@@ -255,44 +256,151 @@ def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str]]:
     return users, courses, snapshots
 
 
+def _needed_fields(ops: Sequence[Op]) -> dict[int, list[str] | None]:
+    """Per user, the learner fields the states of the touched keys read; None: the whole hash
+    (program progress reads the enrollments and certificates of every run of a program)."""
+    wanted: dict[int, set[str] | None] = {}
+    for op in ops:
+        for kind, uid, ck in touches(op):
+            if kind == "prog":
+                wanted[uid] = None
+                continue
+            fields = wanted.setdefault(uid, set())
+            if fields is not None:
+                fields.update(_state_fields(ck))
+    return {uid: sorted(f) if f is not None else None for uid, f in wanted.items()}
+
+
+@lru_cache(maxsize=4096)
+def _state_fields(ck: str) -> tuple[str, ...]:
+    """The learner fields the status, resume and celebration states of one course read."""
+    return (keys.f_enrollment(ck), keys.f_grade(ck), keys.f_passing(ck), keys.f_certificate(ck), keys.f_resume(ck),
+            keys.f_celebration("first_section", ck), keys.f_celebration("weekly_goal", ck))
+
+
+class BlockCache:
+    """`cblk:<course>` hashes, parsed, per generation, valid while the course snapshot is unchanged
+    (the snapshot owns every field of that hash, so equal snapshot text means equal fields). Saves
+    reading and decoding a whole course outline on every batch."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._entries: dict[tuple[int, str], tuple[str | None, dict[str, str]]] = {}
+
+    def get(self, generation: int, ck: str, snapshot: str | None) -> dict[str, str] | None:
+        entry = self._entries.get((generation, ck))
+        return entry[1] if entry is not None and entry[0] == snapshot else None
+
+    def known(self, generation: int, ck: str) -> bool:
+        return (generation, ck) in self._entries
+
+    def put(self, generation: int, ck: str, snapshot: str | None, blocks: dict[str, str]) -> None:
+        if len(self._entries) >= self._size:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[(generation, ck)] = (snapshot, blocks)
+
+
 async def prefetch(redis: Redis, ns: str, generation: int, ops: Sequence[Op]) -> MemoryStore:
     """One pipelined read of everything `states` needs, loaded into a MemoryStore."""
-    store, _ = await _read(redis, ns, generation, ops, ())
-    return store
+    return (await _read(redis, ns, generation, ops, ())).store
+
+
+@dataclass
+class _Read:
+    store: MemoryStore
+    outbox: list[bytes | None]
+    serving: int | None = None
+
+
+def _text(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
 
 
 async def _read(
-    redis: Redis, ns: str, generation: int, ops: Sequence[Op], outbox_fields: Sequence[str]
-) -> tuple[MemoryStore, list[bytes | None]]:
-    """`prefetch`, and the outbox fields, in one round trip (none when there is nothing to read)."""
+    redis: Redis, ns: str, generation: int, ops: Sequence[Op], outbox_fields: Sequence[str], *,
+    release: Sequence[str] = (), serving: bool = False, blocks: BlockCache | None = None,
+) -> _Read:
+    """`prefetch`, the outbox fields and the serving pointer, in one round trip (none when there
+    is nothing to read). `release`: outbox fields to delete first (published by the last batch)."""
     users, courses, snapshots = plan(ops)
     store = MemoryStore()
-    hashes: list[str] = []
-    strings: list[str] = []
-    if users:
-        hashes = [keys.user(u) for u in sorted(users)]
-        for ck in sorted(courses):
-            hashes += [keys.course_blocks(ck), keys.run_programs(ck)]
-        strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
-        strings += [keys.snapshot_parts(s) for s in strings]
-    if not hashes and not outbox_fields:
-        return store, []
+    fields = _needed_fields(ops)
+    cache = blocks or BlockCache(0)
+    user_keys = [keys.user(u) for u in sorted(users)]
+    block_reads = [ck for ck in sorted(courses) if not cache.known(generation, ck)]
+    hashes = [keys.run_programs(ck) for ck in sorted(courses)] + [keys.course_blocks(ck) for ck in block_reads]
+    strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
+    strings += [keys.snapshot_parts(s) for s in strings]
+    if not user_keys and not outbox_fields and not release and not serving:
+        return _Read(store, [])
     p = keys.prefix(ns, generation)
-    async with redis.pipeline(transaction=False) as pipe:
+    # MULTI/EXEC: a course snapshot and its outline are read at one instant (they are cached together).
+    async with redis.pipeline(transaction=True) as pipe:
+        if release:
+            pipe.hdel(keys.outbox(ns), *release)
+        if serving:
+            pipe.get(keys.serving(ns))
+        for uid, key in zip(sorted(users), user_keys, strict=True):
+            wanted = fields.get(uid)
+            if wanted is None:
+                pipe.hgetall(p + key)
+            else:
+                pipe.hmget(p + key, wanted)
         for h in hashes:
             pipe.hgetall(p + h)
         for s in strings:
             pipe.get(p + s)
         if outbox_fields:
             pipe.hmget(keys.outbox(ns), list(outbox_fields))
-        replies = await pipe.execute()
-    for h, reply in zip(hashes, replies[: len(hashes)], strict=True):
+        replies = iter(await pipe.execute())
+    if release:
+        next(replies)
+    pointer = next(replies) if serving else None
+    for uid, key in zip(sorted(users), user_keys, strict=True):
+        reply = next(replies)
+        wanted = fields.get(uid)
+        if wanted is None:
+            got = {_text(k): _text(v) for k, v in reply.items()}
+        else:
+            got = {f: _text(v) for f, v in zip(wanted, reply, strict=True) if v is not None}
+        if got:
+            store.hashes[key] = got
+    for h in hashes:
+        reply = next(replies)
         if reply:
-            store.hashes[h] = {k.decode(): v.decode() for k, v in reply.items()}
-    for s, reply in zip(strings, replies[len(hashes) : len(hashes) + len(strings)], strict=True):
+            store.hashes[h] = {_text(k): _text(v) for k, v in reply.items()}
+    for s in strings:
+        reply = next(replies)
         if reply is not None:
-            store.strings[s] = reply.decode()
-    return store, (replies[-1] if outbox_fields else [])
+            store.strings[s] = _text(reply)
+    held = next(replies) if outbox_fields else []
+    # Course outlines: from the cache while their snapshot is unchanged, else read (rare: a
+    # republish, or a course first seen), and remembered.
+    stale = []
+    for ck in sorted(courses):
+        snapshot = store.strings.get(keys.course(ck))
+        if ck in block_reads:
+            cache.put(generation, ck, snapshot, store.hashes.get(keys.course_blocks(ck), {}))
+            continue
+        cached = cache.get(generation, ck, snapshot)
+        if cached is None:
+            stale.append(ck)
+        elif cached:
+            # The replay of a snapshot rewrites the hash in place: it gets a copy then.
+            store.hashes[keys.course_blocks(ck)] = dict(cached) if snapshots else cached
+    if stale:
+        async with redis.pipeline(transaction=True) as pipe:
+            for ck in stale:
+                pipe.get(p + keys.course(ck))
+                pipe.hgetall(p + keys.course_blocks(ck))
+            stale_replies = iter(await pipe.execute())
+            for ck in stale:
+                snapshot, reply = next(stale_replies), next(stale_replies)
+                got = {_text(k): _text(v) for k, v in reply.items()}
+                cache.put(generation, ck, _text(snapshot) if snapshot is not None else None, got)
+                if got:
+                    store.hashes[keys.course_blocks(ck)] = dict(got) if snapshots else got
+    return _Read(store, held, int(pointer) if pointer is not None else None)
 
 
 # The keys `states` reads (hashes u:, cblk:, runprogs:; strings course:); snapshots are replayed
@@ -365,6 +473,7 @@ class BatchFacts:
     ends: dict[str, int]  # "<topic>:<partition>" -> next offset after this batch
     held: dict[str, list[ChangeRecord]]  # outbox field -> records held there
     later: dict[str, list[ChangeRecord]] = field(default_factory=dict)  # held, beyond this batch
+    serving: int = 0  # the serving generation, read in the same round trip as the facts
 
 
 class ChangeRecorder:
@@ -372,14 +481,21 @@ class ChangeRecorder:
 
     At-least-once across a crash between the Redis write and the publish: the records are computed
     before the write (they only need the pre-batch facts) and held in `<ns>:outbox` (one field per
-    source partition) before the write; they are released after the publish. A redelivered batch
+    source partition) atomically with the write (`held`, passed to RedisWriter.apply); after the
+    publish they are released by the next batch's prefetch (same round trip). A redelivered batch
     finds its effects already applied (so the replay yields nothing new) but publishes what the
-    outbox still holds for its offsets, with the same ids.
+    outbox still holds for its offsets, with the same ids (the release of published records comes
+    first in that round trip, so they are not published twice by a running projector).
+
+    Round trips per live batch: one read (facts, outbox, serving pointer, the last release), the
+    write (with the hold), the publish.
     """
 
     def __init__(self, redis: Redis, ns: str) -> None:
         self._redis = redis
         self._ns = ns
+        self._blocks = BlockCache()
+        self._unreleased: dict[str, set[str]] = {}  # outbox field -> ids published, not yet released
 
     async def prefetch(self, generation: int, ops: Sequence[Op], batch: Sequence[RawMessage] = ()) -> BatchFacts:
         ends: dict[str, int] = {}
@@ -387,9 +503,13 @@ class ChangeRecorder:
             f = f"{m.topic}:{m.partition}"
             ends[f] = max(ends.get(f, 0), m.offset + 1)
         fields = sorted(ends)
-        store, raw = await _read(self._redis, self._ns, generation, ops, fields)
-        held = {f: [_from_json(d) for d in orjson.loads(v)] for f, v in zip(fields, raw, strict=True) if v}
-        return BatchFacts(store, ends, held)
+        release = sorted(self._unreleased)
+        read = await _read(self._redis, self._ns, generation, ops, fields, release=release, serving=True,
+                           blocks=self._blocks)
+        self._unreleased.clear()
+        held = {f: [_from_json(d) for d in orjson.loads(v)] for f, v in zip(fields, read.outbox, strict=True) if v}
+        serving = read.serving if read.serving is not None else FIRST_GENERATION
+        return BatchFacts(read.store, ends, held, serving=serving)
 
     def records(self, facts: BatchFacts, projected: Sequence[Projected], ops: Sequence[Op],
                 generation: int) -> list[ChangeRecord]:
@@ -405,25 +525,21 @@ class ChangeRecorder:
         seen = {r.id for r in out}
         return out + [r for r in fresh if r.id not in seen]
 
-    async def hold(self, facts: BatchFacts, pending: Sequence[ChangeRecord]) -> None:
+    def held(self, facts: BatchFacts, pending: Sequence[ChangeRecord]) -> dict[str, bytes]:
+        """The outbox fields to write with the batch: its records, and held ones beyond it."""
         by_field: dict[str, list[dict[str, Any]]] = {}
         for r in pending:
             by_field.setdefault(f"{r.message.topic}:{r.message.partition}", []).append(_to_json(r))
         for f, later in facts.later.items():
             by_field.setdefault(f, []).extend(_to_json(r) for r in later)
-        if by_field:
-            await self._redis.hset(keys.outbox(self._ns), mapping={f: orjson.dumps(v) for f, v in by_field.items()})
+        return {f: orjson.dumps(v) for f, v in by_field.items()}
 
-    async def release(self, facts: BatchFacts, published: Sequence[ChangeRecord]) -> None:
-        fields = {f"{r.message.topic}:{r.message.partition}" for r in published} - {
-            f for f, later in facts.later.items() if later}
-        async with self._redis.pipeline(transaction=True) as pipe:
-            if fields:
-                pipe.hdel(keys.outbox(self._ns), *sorted(fields))
-            for f, later in facts.later.items():
-                if later:
-                    pipe.hset(keys.outbox(self._ns), f, orjson.dumps([_to_json(r) for r in later]))
-            await pipe.execute()
+    def published(self, facts: BatchFacts, records: Sequence[ChangeRecord]) -> None:
+        """The records are out: their outbox fields are released with the next prefetch (or `release`)."""
+        for r in records:
+            f = f"{r.message.topic}:{r.message.partition}"
+            if not facts.later.get(f):
+                self._unreleased.setdefault(f, set())
 
 
 def utcnow() -> datetime:

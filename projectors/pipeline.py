@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -93,23 +93,31 @@ class BatchResult:
     changes: list[Any] = field(default_factory=list)  # projectors.changes.ChangeRecord, when published
 
 
-class ChangeRecorder(Protocol):
-    """Computes change records (projectors/changes.py): facts read before the write, replay after."""
+class BatchFacts(Protocol):
+    serving: int  # the serving generation, read in the same round trip as the facts
 
-    async def prefetch(self, generation: int, ops: Sequence[Op], batch: Sequence[RawMessage]) -> Any: ...
+
+class ChangeRecorder(Protocol):
+    """Computes change records (projectors/changes.py): facts read before the write, replay after,
+    held in the outbox with the write, released once published."""
+
+    async def prefetch(self, generation: int, ops: Sequence[Op], batch: Sequence[RawMessage]) -> BatchFacts: ...
 
     def records(self, facts: Any, projected: Sequence[Projected], ops: Sequence[Op], generation: int) -> list[Any]: ...
 
-    async def hold(self, facts: Any, records: Sequence[Any]) -> None: ...
+    def held(self, facts: Any, records: Sequence[Any]) -> Mapping[str, bytes]: ...
 
-    async def release(self, facts: Any, records: Sequence[Any]) -> None: ...
+    def published(self, facts: Any, records: Sequence[Any]) -> None: ...
 
 
 class ChangeSink(Protocol):
     async def send(self, records: Sequence[Any]) -> None: ...
 
 
-def prepare(batch: Sequence[RawMessage]) -> tuple[list[Projected], list[Op], list[DeadLetter], list[Checkpoint]]:
+Prepared = tuple[list[Projected], list[Op], list[DeadLetter], list[Checkpoint]]
+
+
+def prepare(batch: Sequence[RawMessage]) -> Prepared:
     """Pure part: decode and project every message of the batch."""
     projected: list[Projected] = []
     ops: list[Op] = []
@@ -205,31 +213,43 @@ class Projector:
         self.stats = Stats()
 
     async def handle(self, batch: Sequence[RawMessage]) -> BatchResult:
-        projected, ops, letters, checkpoints = prepare(batch)
+        return await self.handle_prepared(batch, prepare(batch))
+
+    async def handle_prepared(self, batch: Sequence[RawMessage], prepared: Prepared) -> BatchResult:
+        """`handle` with the pure part done by the caller (`prepare(batch)`), e.g. while the
+        previous batch was being written (the rebuild overlaps the two)."""
+        projected, ops, letters, checkpoints = prepared
         if letters:
             await retry_forever("dead-letter produce", lambda: self.dead_letters.send(letters))
             for letter in letters:
                 log.warning("dead-lettered %s: %s", letter.message.source, letter.reason)
-        if self.pointer is not None:
-            self.generation = await retry_forever("read serving generation", self.pointer)
         changes, sink = self.changes, self.sink
         records: list[Any] = []
+        held: Mapping[str, bytes] = {}
         if changes is not None and sink is not None:
-            # Records come from the facts before the write, so they are computed, and held in the
-            # outbox, before it: a crash after the write still publishes them on redelivery.
-            gen, recorder = self.generation, changes
+            # Records come from the facts before the write, so they are computed before it and held
+            # in the outbox with it: a crash after the write still publishes them on redelivery. The
+            # read also names the serving generation (no separate pointer read).
+            recorder = changes
             try:
-                facts = await retry_forever("read facts", lambda: recorder.prefetch(gen, ops, batch))
+                while True:
+                    gen = self.generation
+                    facts = await retry_forever("read facts", partial(recorder.prefetch, gen, ops, batch))
+                    if facts.serving == gen:
+                        break
+                    self.generation = facts.serving
                 records = recorder.records(facts, projected, ops, gen)
-                await retry_forever("hold change records", lambda: recorder.hold(facts, records))
+                held = recorder.held(facts, records)
             except Exception:
                 # Not transient (e.g. a key of the wrong type): the read models still get written;
                 # only this batch's change records are lost, loudly, instead of stopping the stream.
                 log.exception("change records of a batch at %s could not be made; batch applied without them",
                               batch[0].source if batch else "?")
                 self.stats.change_record_failures += 1
-                changes = None
-        applied, unwritten = await self._write(ops, checkpoints, projected)
+                changes, records = None, []
+        elif self.pointer is not None:
+            self.generation = await retry_forever("read serving generation", self.pointer)
+        applied, unwritten = await self._write(ops, checkpoints, projected, held)
         published = records
         if unwritten:  # dead-lettered at the write: not applied, so not counted and not published
             letters = [*letters, *unwritten]
@@ -239,7 +259,7 @@ class Projector:
         if changes is not None and sink is not None and records:
             if published:
                 await retry_forever("change records produce", lambda: sink.send(published))
-            await retry_forever("release change records", lambda: changes.release(facts, records))
+            changes.published(facts, records)  # released by the next batch's read
         self.stats.batches += 1
         self.stats.events += len(projected)
         self.stats.dead_letters += len(letters)
@@ -248,10 +268,11 @@ class Projector:
         return BatchResult(projected, ops, applied, letters, self.generation, records)
 
     async def _write(
-        self, ops: Sequence[Op], checkpoints: Sequence[Checkpoint], projected: Sequence[Projected]
+        self, ops: Sequence[Op], checkpoints: Sequence[Checkpoint], projected: Sequence[Projected],
+        held: Mapping[str, bytes],
     ) -> tuple[list[Applied], list[DeadLetter]]:
         gen = self.generation
-        applied, unwritten = await self._apply(gen, ops, checkpoints, projected, {})
+        applied, unwritten = await self._apply(gen, ops, checkpoints, projected, {}, held)
         if self.pointer is None:
             return applied, list(unwritten.values())
         while (now_serving := await self._serving_after_write()) != gen:
@@ -277,11 +298,14 @@ class Projector:
         checkpoints: Sequence[Checkpoint],
         projected: Sequence[Projected],
         unwritten: dict[str, DeadLetter],
+        held: Mapping[str, bytes] | None = None,
     ) -> tuple[list[Applied], dict[str, DeadLetter]]:
-        """The batch in one script; if Redis refuses it (not transiently), event by event, the
-        events it refuses dead-lettered (sent before the checkpoints are written, so never lost)."""
+        """The batch in one script (with the held change records); if Redis refuses it (not
+        transiently), event by event, the events it refuses dead-lettered (sent before the
+        checkpoints are written, so never lost)."""
         try:
-            return await retry_forever("redis write", partial(self.writer.apply, gen, ops, checkpoints)), unwritten
+            write = partial(self.writer.apply, gen, ops, checkpoints, **({"held": held} if held else {}))
+            return await retry_forever("redis write", write), unwritten
         except Exception as exc:  # transient errors were retried: this one would fail again as a whole
             log.error("batch write into generation %d failed (%r); applying it event by event", gen, exc)
         applied: list[Applied] = []

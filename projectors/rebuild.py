@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from redis.asyncio import Redis
 
-from projectors.pipeline import DeadLetter, Projector, RawMessage
+from projectors.pipeline import BatchResult, DeadLetter, Projector, RawMessage, prepare
 from readmodels import keys
 from readmodels.generations import (
     allocate_generation,
@@ -158,6 +158,17 @@ async def run_rebuild(
         progress = RebuildProgress()
         applied_events = 0
         last_commit = time.monotonic()
+        # The write of one batch runs in Redis while the next one is fetched and prepared here;
+        # writes stay one at a time and in order (each carries its checkpoints).
+        writing: asyncio.Task[BatchResult] | None = None
+
+        async def written() -> int:
+            nonlocal writing
+            if writing is None:
+                return 0
+            task, writing = writing, None
+            return len((await task).projected)
+
         while True:
             source = await writer.checkpoints(plan.source)
             target = {tp: source.get(_field(tp), 0) for tp in tps}
@@ -167,6 +178,7 @@ async def run_rebuild(
             on_progress(progress)
             active = [tp for tp in tps if pos[tp] < target[tp]]
             if not active:
+                applied_events += await written()
                 if not switch:
                     return RebuildOutcome(plan, applied_events, switched=False)
                 result = await switch_generation(redis, ns, expected=plan.source, new=plan.generation)
@@ -188,14 +200,18 @@ async def run_rebuild(
                     batch.append(_raw(r))
                     pos[tp] = r.offset + 1
             if batch:
-                result_ = await projector.handle(batch)
-                applied_events += len(result_.projected)
+                prepared = prepare(batch)
+                applied_events += await written()
+                writing = asyncio.create_task(projector.handle_prepared(batch, prepared))
             if time.monotonic() - last_commit > 2.0:
+                applied_events += await written()  # commit only what Redis holds
                 await consumer.commit({tp: OffsetAndMetadata(pos[tp], "") for tp in tps if pos[tp] > begin[tp]})
                 last_commit = time.monotonic()
             if not fetched:
                 await asyncio.sleep(0)
     finally:
+        if writing is not None:  # an error or Ctrl-C: let the write in flight finish or fail
+            await asyncio.gather(writing, return_exceptions=True)
         await consumer.stop()
 
 

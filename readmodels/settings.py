@@ -65,7 +65,7 @@ class Settings(BaseSettings):
     fake_now: AwareDatetime | None = None
 
     batch_size: int = Field(default=1000, ge=1)
-    batch_within_ms: int = Field(default=20, ge=1)
+    batch_within_ms: int = Field(default=5, ge=1)
     ready_max_lag: int = Field(default=10000, ge=0)
     # Prometheus metrics of the projector on this port (all interfaces); 0: not served.
     projector_metrics_port: int = Field(default=0, ge=0, le=65535)

@@ -15,11 +15,13 @@ does not block the server for long.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from readmodels import keys
 from readmodels.generations import FIRST_GENERATION
@@ -52,25 +54,33 @@ class RedisWriter:
         # the script (atomic with that write), so the live projector needs no extra round trip.
         self.serving: int | None = None
 
-    async def apply(self, generation: int, ops: Sequence[Op], checkpoints: Sequence[Checkpoint] = ()) -> list[Applied]:
-        """Apply `ops` in order, then the checkpoints; return the ops that took effect."""
+    async def apply(
+        self, generation: int, ops: Sequence[Op], checkpoints: Sequence[Checkpoint] = (), *,
+        held: Mapping[str, bytes] | None = None,
+    ) -> list[Applied]:
+        """Apply `ops` in order, then the checkpoints; return the ops that took effect.
+
+        `held`: change-record outbox fields (`keys.outbox`) to write in the same MULTI/EXEC as the
+        write (projectors/changes.py), so records are never lost between the write and the publish."""
         self.serving = None  # until this call's script reports it
-        if not ops and not checkpoints:
+        if not ops and not checkpoints and not held:
             return []
         whole = orjson.dumps([op.encode() for op in ops])
         if len(whole) <= self._max_bytes:  # the usual case: one call, the ops encoded in one go
-            return await self._apply_chunk(generation, 0, whole, checkpoints)
+            return await self._apply_chunk(generation, 0, whole, checkpoints, held)
         encoded = [orjson.dumps(op.encode()) for op in ops]
         chunks = _chunks(encoded, self._max_bytes)
         out: list[Applied] = []
         for n, (start, end) in enumerate(chunks):
             last = n == len(chunks) - 1
             chunk = b"[" + b",".join(encoded[start:end]) + b"]"
-            out.extend(await self._apply_chunk(generation, start, chunk, checkpoints if last else ()))
+            out.extend(await self._apply_chunk(generation, start, chunk, checkpoints if last else (),
+                                               held if n == 0 else None))
         return out
 
     async def _apply_chunk(
-        self, generation: int, start: int, ops_json: bytes, checkpoints: Sequence[Checkpoint]
+        self, generation: int, start: int, ops_json: bytes, checkpoints: Sequence[Checkpoint],
+        held: Mapping[str, bytes] | None = None,
     ) -> list[Applied]:
         args: list[bytes | str] = [
             keys.prefix(self._ns, generation),
@@ -80,7 +90,10 @@ class RedisWriter:
             keys.changed_channel(self._ns) if self._announce else "",
             keys.serving(self._ns) if self._track_serving else "",
         ]
-        raw = await self._script(keys=[], args=args)
+        if held:
+            raw = await self._with_outbox(held, args)
+        else:
+            raw = await self._script(keys=[], args=args)
         if self._track_serving:
             self.serving = int(raw[0]) if raw[0] else FIRST_GENERATION  # as current_generation reads it
         out: list[Applied] = []
@@ -88,6 +101,23 @@ class RedisWriter:
             prev = raw[i + 1]
             out.append(Applied(start + int(raw[i]) - 1, prev.decode() if isinstance(prev, bytes) else prev or None))
         return out
+
+    async def _with_outbox(self, held: Mapping[str, bytes], args: list[bytes | str]) -> list[Any]:
+        """HSET of the outbox fields and the script in one MULTI/EXEC (one round trip, atomic)."""
+        for attempt in (1, 2):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(keys.outbox(self._ns), mapping=held)  # type: ignore[arg-type]
+                pipe.execute_command("EVALSHA", self._script.sha, 0, *args)
+                try:
+                    replies = await pipe.execute()
+                except NoScriptError:  # a restarted or flushed Redis: load it, run both again
+                    if attempt == 2:
+                        raise
+                    await self._redis.script_load(self._script.script)
+                    continue
+            result: list[Any] = replies[1]
+            return result
+        raise AssertionError("unreachable")
 
     async def checkpoints(self, generation: int) -> dict[str, int]:
         raw = await self._redis.hgetall(keys.prefix(self._ns, generation) + keys.CHECKPOINTS)

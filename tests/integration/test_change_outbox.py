@@ -14,7 +14,16 @@ from projectors.pipeline import DeadLetter, Projector
 from readmodels import keys
 from readmodels.generations import current_generation, serving_generation
 from readmodels.writer import RedisWriter
-from tests.builders import course_published, enrollment, grade_changed
+from tests.builders import (
+    COURSE,
+    SEQUENCE_FLAGS,
+    at,
+    block,
+    completion,
+    course_published,
+    enrollment,
+    grade_changed,
+)
 from tests.unit.test_change_records import raw
 from tools.stack import Stack
 
@@ -64,9 +73,53 @@ async def test_redelivery_after_a_crash_before_publish_publishes_the_same_record
             ("celebrations", "6:course-v1:edX+DemoX+Demo_Course"),
         }
         assert len(sink.sent) == 5  # status of learner 5 changed twice (enrolled, then graded)
-        assert not await redis.exists(keys.outbox(ns))
 
-        again = await projector.handle(batch)  # published and released: a further redelivery is a no-op
+        again = await projector.handle(batch)  # published, released by this read: a further redelivery is a no-op
         assert again.changes == []
+        assert len(sink.sent) == 5  # nothing published twice
+        assert not await redis.exists(keys.outbox(ns))
+    finally:
+        await redis.aclose()
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.sent: list[ChangeRecord] = []
+
+    async def send(self, records: Sequence[ChangeRecord]) -> None:
+        self.sent.extend(records)
+
+
+async def test_resume_records_follow_a_republished_outline(stack: Stack) -> None:
+    """The recorder keeps course outlines between batches; a republish that moves a block to
+    another unit must show in the next resume-point record (the cache follows the snapshot)."""
+    redis = Redis.from_url(stack.redis.url)
+    ns = f"t{uuid.uuid4().hex[:8]}"
+    try:
+        gen = await serving_generation(redis, ns)
+        sink = Collect()
+        projector = Projector(RedisWriter(redis, ns), NoDeadLetters(), gen,
+                              pointer=lambda: current_generation(redis, ns),
+                              changes=ChangeRecorder(redis, ns), sink=sink)
+        video = block(COURSE, "video", "v1")
+        await projector.handle(raw([course_published(), enrollment("created", 9)]))
+        await projector.handle(raw([completion(9, video, modified=at(1))], first_offset=10))
+        resume = [r for r in sink.sent if r.model == "resume-point"]
+        assert resume[-1].state == {"block_id": video, "unit_id": block(COURSE, "vertical", "u1"),
+                                    "section_id": block(COURSE, "sequential", "s1")}
+
+        # The same video, now in unit u9 of section ch9; then a later completion of it.
+        moved = course_published(time=at(2), outline=[
+            {"block_key": block(COURSE, "chapter", "ch9"), "display_name": "Moved", "sequences": [
+                {"block_key": block(COURSE, "sequential", "s9"), "display_name": "Moved", **SEQUENCE_FLAGS,
+                 "units": [{"block_key": block(COURSE, "vertical", "u9"), "display_name": "Moved", "icon": "video",
+                            "graded": False, "contains_gated_content": False,
+                            "blocks": [{"block_key": video, "block_type": "video", "completable": True}]}]}]}])
+        await projector.handle(raw([moved], first_offset=20))
+        await projector.handle(raw([completion(9, block(COURSE, "html", "h1"), modified=at(3))], first_offset=30))
+        await projector.handle(raw([completion(9, video, modified=at(4))], first_offset=40))
+        resume = [r for r in sink.sent if r.model == "resume-point"]
+        assert resume[-1].state == {"block_id": video, "unit_id": block(COURSE, "vertical", "u9"),
+                                    "section_id": block(COURSE, "sequential", "s9")}
     finally:
         await redis.aclose()
