@@ -122,25 +122,35 @@ def _user_id(key: str) -> int | None:
     return int(rest) if rest.isdigit() else None
 
 
+# The learner field kinds (text before the first ':') that feed a model state.
+_FIELD_KINDS: dict[str, tuple[str, ...]] = {
+    keys.f_enrollment("").rstrip(":"): ("status", "prog"),
+    keys.f_certificate("").rstrip(":"): ("status", "prog"),
+    keys.f_grade("").rstrip(":"): ("status",),
+    keys.f_passing("").rstrip(":"): ("status",),
+    keys.f_resume("").rstrip(":"): ("resume",),
+}
+_CELEBRATION_KIND = keys.f_celebration("", "").split(":")[0]
+_NO_TOUCH: list[Touch] = []
+
+
 def touches(op: Op) -> list[Touch]:
-    if not isinstance(op, SetField):
-        return []
+    """The model keys an operation can change (called for every op of every live batch: a dict
+    lookup on the field's kind instead of a scan of prefixes)."""
+    if not isinstance(op, SetField) or not op.key.startswith(_USER_PREFIX):
+        return _NO_TOUCH
     uid = _user_id(op.key)
     if uid is None:
-        return []
-    out: list[Touch] = []
-    for prefix in _STATUS_FIELDS:
-        if op.field.startswith(prefix):
-            ck = op.field[len(prefix):]
-            out.append(("status", uid, ck))
-            if prefix in _PROGRAM_FIELDS:
-                out.append(("prog", uid, ck))
-    if op.field.startswith(_RESUME_FIELD):
-        out.append(("resume", uid, op.field[len(_RESUME_FIELD):]))
-    for prefix in _CELEBRATION_FIELDS:
-        if op.field.startswith(prefix):
-            out.append(("cel", uid, op.field[len(prefix):]))
-    return out
+        return _NO_TOUCH
+    kind, _, rest = op.field.partition(":")
+    models = _FIELD_KINDS.get(kind)
+    if models is not None:
+        return [(m, uid, rest) for m in models]
+    if kind == _CELEBRATION_KIND:
+        for prefix in _CELEBRATION_FIELDS:
+            if op.field.startswith(prefix):
+                return [("cel", uid, op.field[len(prefix):])]
+    return _NO_TOUCH
 
 
 # Model states from facts ------------------------------------------------------------------------
@@ -242,33 +252,27 @@ def states(store: MemoryStore, touched: Iterable[Touch], now: datetime) -> dict[
 # Prefetch and replay ----------------------------------------------------------------------------
 
 
-def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str]]:
-    """(user ids, course keys, snapshot keys) whose current facts the replay needs."""
-    users: set[int] = set()
+def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str], dict[int, list[str] | None]]:
+    """(user ids, course keys, snapshot keys) whose current facts the replay needs, and per user
+    the learner fields the states of the touched keys read (None: the whole hash, as program
+    progress reads the enrollments and certificates of every run of a program)."""
     courses: set[str] = set()
     snapshots: set[str] = set()
-    for op in ops:
-        for _, uid, ck in touches(op):
-            users.add(uid)
-            courses.add(ck)
-        if isinstance(op, ReplaceSnapshot):
-            snapshots.add(op.key)
-    return users, courses, snapshots
-
-
-def _needed_fields(ops: Sequence[Op]) -> dict[int, list[str] | None]:
-    """Per user, the learner fields the states of the touched keys read; None: the whole hash
-    (program progress reads the enrollments and certificates of every run of a program)."""
     wanted: dict[int, set[str] | None] = {}
     for op in ops:
+        if isinstance(op, ReplaceSnapshot):
+            snapshots.add(op.key)
+            continue
         for kind, uid, ck in touches(op):
+            courses.add(ck)
             if kind == "prog":
                 wanted[uid] = None
                 continue
             fields = wanted.setdefault(uid, set())
             if fields is not None:
                 fields.update(_state_fields(ck))
-    return {uid: sorted(f) if f is not None else None for uid, f in wanted.items()}
+    fields_of = {uid: sorted(f) if f is not None else None for uid, f in wanted.items()}
+    return set(wanted), courses, snapshots, fields_of
 
 
 @lru_cache(maxsize=4096)
@@ -322,9 +326,8 @@ async def _read(
 ) -> _Read:
     """`prefetch`, the outbox fields and the serving pointer, in one round trip (none when there
     is nothing to read). `release`: outbox fields to delete first (published by the last batch)."""
-    users, courses, snapshots = plan(ops)
+    users, courses, snapshots, fields = plan(ops)
     store = MemoryStore()
-    fields = _needed_fields(ops)
     cache = blocks or BlockCache(0)
     user_keys = [keys.user(u) for u in sorted(users)]
     block_reads = [ck for ck in sorted(courses) if not cache.known(generation, ck)]
