@@ -162,8 +162,9 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
             shutil.rmtree(workdir, ignore_errors=True)
 
     rows["profiles"] = _profiles_row(rows)
+    why = "not selected (--only)" if config.only is not None else "not run (an earlier step failed)"
     for rid in ROW_IDS:
-        rows.setdefault(rid, not_available(rid, rid, "", "", "not run (an earlier step failed)"))
+        rows.setdefault(rid, not_available(rid, rid, "", "", why))
     doc["machine"]["loadavg_end"] = os.getloadavg()[0]
     doc["seconds"] = round(time.monotonic() - started, 1)
     doc["rows"] = [rows[rid].as_dict() for rid in ROW_IDS]
