@@ -18,6 +18,7 @@ once; they produce records only for the learner facts they carry, none.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -485,20 +486,27 @@ class ChangeRecorder:
     At-least-once across a crash between the Redis write and the publish: the records are computed
     before the write (they only need the pre-batch facts) and held in `<ns>:outbox` (one field per
     source partition) atomically with the write (`held`, passed to RedisWriter.apply); after the
-    publish they are released by the next batch's prefetch (same round trip). A redelivered batch
+    publish they are released in the background (before the next batch's read). A redelivered batch
     finds its effects already applied (so the replay yields nothing new) but publishes what the
-    outbox still holds for its offsets, with the same ids (the release of published records comes
-    first in that round trip, so they are not published twice by a running projector).
+    outbox still holds for its offsets, with the same ids (a running projector has released what
+    it published before it reads the outbox again, so it does not publish anything twice).
 
-    Round trips per live batch: one read (facts, outbox, serving pointer, the last release), the
-    write (with the hold), the publish.
+    Round trips per live batch: one read (facts, outbox, serving pointer), the write (with the
+    hold), the publish; the release follows in the background.
     """
 
     def __init__(self, redis: Redis, ns: str) -> None:
         self._redis = redis
         self._ns = ns
         self._blocks = BlockCache()
-        self._unreleased: dict[str, set[str]] = {}  # outbox field -> ids published, not yet released
+        self._unreleased: set[str] = set()  # outbox fields whose records are published, not yet released
+        self._releasing: asyncio.Task[None] | None = None
+
+    async def settle(self) -> None:
+        """Wait for the release in flight (a failed one is folded into the next read)."""
+        if self._releasing is not None:
+            task, self._releasing = self._releasing, None
+            await asyncio.gather(task, return_exceptions=True)
 
     async def prefetch(self, generation: int, ops: Sequence[Op], batch: Sequence[RawMessage] = ()) -> BatchFacts:
         ends: dict[str, int] = {}
@@ -506,6 +514,7 @@ class ChangeRecorder:
             f = f"{m.topic}:{m.partition}"
             ends[f] = max(ends.get(f, 0), m.offset + 1)
         fields = sorted(ends)
+        await self.settle()
         release = sorted(self._unreleased)
         read = await _read(self._redis, self._ns, generation, ops, fields, release=release, serving=True,
                            blocks=self._blocks)
@@ -538,11 +547,19 @@ class ChangeRecorder:
         return {f: orjson.dumps(v) for f, v in by_field.items()}
 
     def published(self, facts: BatchFacts, records: Sequence[ChangeRecord]) -> None:
-        """The records are out: their outbox fields are released with the next prefetch (or `release`)."""
+        """The records are out: release their outbox fields in the background (off the batch's
+        path; the next prefetch waits for it, and re-does it in its own round trip if it failed)."""
         for r in records:
             f = f"{r.message.topic}:{r.message.partition}"
             if not facts.later.get(f):
-                self._unreleased.setdefault(f, set())
+                self._unreleased.add(f)
+        if self._unreleased and self._releasing is None:
+            self._releasing = asyncio.create_task(self._release())
+
+    async def _release(self) -> None:
+        fields = sorted(self._unreleased)
+        await self._redis.hdel(keys.outbox(self._ns), *fields)
+        self._unreleased.difference_update(fields)
 
 
 def utcnow() -> datetime:

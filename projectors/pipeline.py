@@ -259,7 +259,7 @@ class Projector:
         if changes is not None and sink is not None and records:
             if published:
                 await retry_forever("change records produce", lambda: sink.send(published))
-            changes.published(facts, records)  # released by the next batch's read
+            changes.published(facts, records)  # released in the background
         self.stats.batches += 1
         self.stats.events += len(projected)
         self.stats.dead_letters += len(letters)

@@ -27,10 +27,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from redis.asyncio import Redis
@@ -85,6 +91,83 @@ class ReplayDeadLetters:
 
     async def send(self, letters: Sequence[DeadLetter]) -> None:
         self.count += len(letters)
+
+
+_RENEW = """if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0"""
+_RELEASE = """if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"""
+_TAKE_OVER = """if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end return false"""
+
+
+def _dead_here(holder: dict[str, object]) -> bool:
+    """The holder ran on this machine and its process is gone (killed with -9, say)."""
+    pid = holder.get("pid")
+    if holder.get("host") != socket.gethostname() or not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+@asynccontextmanager
+async def rebuild_lock(redis: Redis, ns: str, *, ttl: float = 30.0) -> AsyncIterator[None]:
+    """One rebuild per namespace at a time: a Redis key set only if absent, with an expiry that a
+    background task renews (every ttl/3) while the rebuild runs, deleted by its owner at the end.
+    A second `lp rebuild` fails at once, naming the holder; the lock of a holder that died without
+    releasing it is taken over at once on the same machine (its pid is gone), else after `ttl`.
+    If the lock is lost anyway (the process stalled past the expiry and another
+    rebuild took it), the rebuild is stopped before it can switch the pointer."""
+    key = keys.rebuild_lock(ns)
+    holder = orjson.dumps({"token": uuid.uuid4().hex, "pid": os.getpid(), "host": socket.gethostname(),
+                           "since": datetime.now(UTC).isoformat(timespec="seconds")})
+    ms = int(ttl * 1000)
+    while not await redis.set(key, holder, nx=True, px=ms):
+        raw = await redis.get(key)
+        if raw is None:  # expired in between
+            continue
+        other = orjson.loads(raw)
+        if _dead_here(other) and await redis.eval(_TAKE_OVER, 1, key, raw, holder, ms):
+            log.warning("took over the rebuild lock of pid %s, which is gone", other.get("pid"))
+            break
+        raise RebuildError(f"another rebuild is running (pid {other.get('pid', '?')} on {other.get('host', '?')} "
+                           f"since {other.get('since', '?')}); it holds {key} (freed {ttl:.0f} s after it dies)")
+    main = asyncio.current_task()
+    lost = False
+
+    async def renew() -> None:
+        nonlocal lost
+        while True:
+            await asyncio.sleep(ttl / 3)
+            try:
+                renewed = await redis.eval(_RENEW, 1, key, holder, ms)
+            except Exception as exc:  # a Redis blip: the next tick retries, the expiry leaves margin
+                log.warning("could not renew the rebuild lock: %r", exc)
+                continue
+            if not renewed:
+                lost = True
+                log.error("the rebuild lock %s was lost; stopping this rebuild", key)
+                if main is not None:
+                    main.cancel()
+                return
+
+    renewer = asyncio.create_task(renew())
+    try:
+        yield
+    except asyncio.CancelledError:
+        if lost:
+            raise RebuildError(f"lost the rebuild lock {key} (stalled longer than {ttl:.0f} s?)") from None
+        raise
+    finally:
+        renewer.cancel()
+        await asyncio.gather(renewer, return_exceptions=True)
+        try:
+            await redis.eval(_RELEASE, 1, key, holder)
+        except Exception as exc:  # it expires by itself
+            log.warning("could not release the rebuild lock: %r", exc)
 
 
 async def start_or_resume(redis: Redis, settings: Settings, *, fresh: bool = False) -> RebuildPlan:

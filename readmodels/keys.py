@@ -229,6 +229,11 @@ def rebuild_state(ns: str) -> str:
     return f"{ns}:rebuild"
 
 
+def rebuild_lock(ns: str) -> str:
+    """string, with an expiry: the running rebuild's holder (JSON: token, pid, host, since)."""
+    return f"{ns}:rebuild:lock"
+
+
 def outbox(ns: str) -> str:
     """hash "<topic>:<partition>" -> change records computed for a live batch, not yet published."""
     return f"{ns}:outbox"

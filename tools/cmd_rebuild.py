@@ -15,6 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from readmodels.settings import Settings
 
 console = Console()
@@ -52,38 +54,44 @@ def rebuild(
 
 
 async def _rebuild(settings: Settings, *, fresh: bool, keep_old: bool) -> int:
-    from projectors.rebuild import RebuildError, RebuildProgress, retire, run_rebuild, start_or_resume
+    from projectors.rebuild import RebuildError, rebuild_lock
     from readmodels.redis_client import make_redis
 
     redis = make_redis(settings.redis_url)
     try:
-        plan = await start_or_resume(redis, settings, fresh=fresh)
-        verb = "resuming" if plan.resumed else "building"
-        console.print(f"{verb} generation {plan.generation} (serving: {plan.source}, group {plan.group})")
-        columns = [TextColumn("[bold]rebuild g{task.fields[gen]}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("events"), RateColumn(), TimeRemainingColumn()]
-        with Progress(*columns, console=console, transient=False) as bar:
-            task = bar.add_task("rebuild", total=None, gen=plan.generation)
-
-            def show(p: RebuildProgress) -> None:
-                bar.update(task, completed=p.done, total=max(p.total, 1))
-
-            try:
-                outcome = await run_rebuild(redis, settings, plan, on_progress=show)
-            except RebuildError as exc:
-                console.print(f"[red]error:[/] {exc}")
-                return 1
-        console.print(f"switched: generation {plan.generation} serves (was {plan.source}); "
-                      f"{outcome.events} events replayed")
-        if keep_old:
-            console.print(f"kept generation {plan.source}; `lp verify {plan.source} {plan.generation}` compares them")
-        else:
-            with console.status(f"deleting generation {plan.source} in the background (SCAN + UNLINK) ..."):
-                n = await retire(redis, settings, plan.source)
-            console.print(f"deleted generation {plan.source} ({n} keys)")
-        return 0
+        async with rebuild_lock(redis, settings.redis_namespace):
+            return await _rebuild_locked(redis, settings, fresh=fresh, keep_old=keep_old)
+    except RebuildError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 1
     finally:
         await redis.aclose()
+
+
+async def _rebuild_locked(redis: Redis, settings: Settings, *, fresh: bool, keep_old: bool) -> int:
+    from projectors.rebuild import RebuildProgress, retire, run_rebuild, start_or_resume
+
+    plan = await start_or_resume(redis, settings, fresh=fresh)
+    verb = "resuming" if plan.resumed else "building"
+    console.print(f"{verb} generation {plan.generation} (serving: {plan.source}, group {plan.group})")
+    columns = [TextColumn("[bold]rebuild g{task.fields[gen]}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("events"), RateColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("rebuild", total=None, gen=plan.generation)
+
+        def show(p: RebuildProgress) -> None:
+            bar.update(task, completed=p.done, total=max(p.total, 1))
+
+        outcome = await run_rebuild(redis, settings, plan, on_progress=show)
+    console.print(f"switched: generation {plan.generation} serves (was {plan.source}); "
+                  f"{outcome.events} events replayed")
+    if keep_old:
+        console.print(f"kept generation {plan.source}; `lp verify {plan.source} {plan.generation}` compares them")
+    else:
+        with console.status(f"deleting generation {plan.source} in the background (SCAN + UNLINK) ..."):
+            n = await retire(redis, settings, plan.source)
+        console.print(f"deleted generation {plan.source} ({n} keys)")
+    return 0
 
 
 def verify(

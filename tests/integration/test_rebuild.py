@@ -128,7 +128,10 @@ def test_rebuild_killed_midway_leaves_serving_untouched_then_completes(pipeline:
                 shadow = int(state["generation"])
                 break
             time.sleep(0.02)
-        proc.kill()  # SIGKILL: no cleanup at all
+        second = lp(settings, "rebuild")  # while the first one runs
+        assert second.returncode == 1, second.stdout + second.stderr
+        assert "another rebuild is running" in second.stdout
+        proc.kill()  # SIGKILL: no cleanup at all (its lock is taken over by the next run: its pid is gone)
         proc.wait()
         assert shadow is not None, "the rebuild never wrote a checkpoint"
         partial = r.hgetall(keys.prefix(ns, shadow) + keys.CHECKPOINTS)
