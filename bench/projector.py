@@ -10,6 +10,7 @@ apart as `startup_s`).
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ from bench.history import History
 from readmodels import keys
 from readmodels.settings import Settings
 from tools.produce import produce
-from tools.stack import ROOT, Stack
+from tools.stack import ROOT, Stack, settings_env
 
 PROJECTOR_TARGET = 20_000.0
 MEMORY_TARGET = 2048.0
@@ -55,6 +56,30 @@ def raw_floor(settings: Settings, produced: Produced, timeout: float) -> dict[st
         raise RuntimeError(f"raw consumer failed: {(out.stderr or out.stdout).strip()[-300:]}")
     result: dict[str, Any] = orjson.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def faust_floor(settings: Settings, produced: Produced, timeout: float) -> dict[str, Any]:
+    """faust alone over the same topics (bench/faust_consume.py), in its own process and group."""
+    group = f"{settings.consumer_group}-faust-floor"
+    cmd = [sys.executable, "-m", "bench.faust_consume", str(produced.events), group]
+    out = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **settings_env(settings)}, capture_output=True, text=True,
+                         timeout=timeout, check=False)
+    # faust's worker may route stdout through its logging: take the JSON wherever it is on the line
+    lines = [ln[ln.index('{"events"'):] for ln in (out.stdout + out.stderr).splitlines() if '{"events"' in ln]
+    if out.returncode != 0 or not lines:
+        raise RuntimeError(f"faust consumer failed: {(out.stderr or out.stdout).strip()[-300:]}")
+    result: dict[str, Any] = orjson.loads(lines[-1].strip())
+    return result
+
+
+def faust_floor_row(result: dict[str, Any], raw: dict[str, Any]) -> Row:
+    rate = result["rate"]
+    return Row(id="projector_faust", name="Floor: faust agent consume-and-discard (the projector's app)",
+               value=round(rate, 1), unit="events/s", target="(floor)", met=None,
+               floor=round(raw["rate"], 1) if raw.get("rate") else None, floor_name="raw aiokafka consume-and-discard",
+               ratio=round(rate / raw["rate"], 3) if raw.get("rate") else None,
+               note=f"CPU/event: {result['cpu_us']:.0f} us in the faust worker (no decoding, projection or write); "
+               f"{result['events']:,} events in {result['seconds']:.1f} s", detail=result)
 
 
 def run_projector(

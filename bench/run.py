@@ -32,8 +32,8 @@ from tools.stack import ROOT, Stack
 
 log = logging.getLogger("bench")
 
-ROW_IDS = ("projector", "api_course", "api_resume", "api_sequence", "api_programs", "api_floor", "rebuild",
-           "freshness", "longpoll_wake", "longpoll_held", "memory", "profiles")
+ROW_IDS = ("projector", "projector_faust", "api_course", "api_resume", "api_sequence", "api_programs", "api_floor",
+           "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory", "profiles")
 
 
 @dataclass
@@ -108,6 +108,14 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
             say("raw aiokafka consume-and-discard floor ...")
             floor = projector.raw_floor(settings, produced, timeout)
             say(f"  {floor['rate']:,.0f} events/s")
+            say("faust agent consume-and-discard floor ...")
+            try:
+                rows["projector_faust"] = projector.faust_floor_row(projector.faust_floor(settings, produced, timeout),
+                                                                    floor)
+                say(f"  {rows['projector_faust'].value or 0:,.0f} events/s")
+            except Exception as exc:  # the floor is context: the projector's own row still runs
+                rows["projector_faust"] = not_available("projector_faust", "Floor: faust agent consume-and-discard",
+                                                        "events/s", "(floor)", f"failed: {exc}")
             say("projector worker through the history ...")
             _, proj = projector.run_projector(stack, settings, produced, log=workdir / "projector.log",
                                               timeout=timeout, profile=config.profile)

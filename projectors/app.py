@@ -92,9 +92,10 @@ def raw_message(message: Any) -> RawMessage:
     )
 
 
-def create_app(settings: Settings, *, generation: int | None = None, group: str | None = None) -> faust.App:
-    """Build the faust app. `generation`/`group` override the serving generation (rebuilds)."""
-    app = faust.App(
+def faust_app(settings: Settings, group: str | None = None) -> faust.App:
+    """The faust app with the projector's settings, no agent yet (bench/faust_consume.py measures
+    it alone, as the floor of what one worker can consume)."""
+    return faust.App(
         group or settings.consumer_group,
         broker=f"kafka://{settings.kafka_bootstrap}",
         value_serializer="raw",
@@ -112,6 +113,11 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
         Monitor=QuietMonitor,
         datadir=f"/tmp/learner-projector-{group or settings.consumer_group}",
     )
+
+
+def create_app(settings: Settings, *, generation: int | None = None, group: str | None = None) -> faust.App:
+    """Build the faust app. `generation`/`group` override the serving generation (rebuilds)."""
+    app = faust_app(settings, group)
     source = app.topic(*settings.source_topics, value_serializer="raw", key_serializer="raw")
     monitor = ProjectorMonitor()
     if generation is None:  # only the live projector serves metrics and reports its lag

@@ -1,0 +1,53 @@
+"""The projector's second floor: faust alone. The projector's own faust app (projectors/app.py
+`faust_app`: same settings, same `take_events` batches) with an agent that only counts, over the
+same topics, in its own process: what one faust worker can consume before any decoding,
+projection or Redis write. `python -m bench.faust_consume EXPECTED GROUP` with the LP_* environment
+of the run; prints one JSON line (events, seconds, rate, cpu_us per event) and exits.
+Counting starts at the first batch, as the projector's does.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import faust
+import orjson
+
+from projectors.app import faust_app
+from readmodels.settings import Settings
+
+
+def main(argv: list[str]) -> None:
+    expected, group = int(argv[0]), argv[1]
+    settings = Settings()
+    app = faust_app(settings, group)
+    source = app.topic(*settings.source_topics, value_serializer="raw", key_serializer="raw")
+    state: dict[str, float] = {"count": 0.0}
+
+    @app.agent(source, concurrency=1, name="consume")
+    async def consume(stream: faust.StreamT) -> None:
+        batches = stream.take_events(settings.batch_size, within=settings.batch_within_ms / 1000)  # type: ignore[attr-defined]
+        async for events in batches:
+            if "first" not in state:
+                cpu = os.times()
+                state.update(first=time.monotonic(), cpu=cpu.user + cpu.system, first_count=len(events))
+            state["count"] += len(events)
+            if state["count"] >= expected:
+                seconds = time.monotonic() - state["first"]
+                cpu = os.times()
+                n = state["count"] - state["first_count"]
+                sys.stdout.write(orjson.dumps({
+                    "events": int(state["count"]), "seconds": seconds, "rate": n / seconds if seconds > 0 else 0.0,
+                    "cpu_us": (cpu.user + cpu.system - state["cpu"]) / n * 1e6 if n else None,
+                }).decode() + "\n")
+                sys.stdout.flush()
+                os._exit(0)  # measured; faust's orderly shutdown would only add seconds
+
+    sys.argv = [sys.argv[0], "worker", "-l", "warn", "--without-web"]
+    app.main()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
