@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from fastapi import Request
 
-from readmodels.settings import Settings
+from readmodels.settings import Settings, public_keys
 
 COOKIE_HEADER_PAYLOAD = "edx-jwt-cookie-header-payload"
 COOKIE_SIGNATURE = "edx-jwt-cookie-signature"
@@ -59,7 +60,7 @@ def authenticate(request: Request, settings: Settings) -> Caller | None:
     token = _token(request)
     if token is None:
         return None
-    cache_key = (token, settings.jwt_secret, settings.jwt_audience, settings.jwt_issuer)
+    cache_key = (token, settings.jwt_secret + settings.jwt_public_keys, settings.jwt_audience, settings.jwt_issuer)
     hit = _VERIFIED.get(cache_key)
     if hit is not None:
         now = time.time()
@@ -72,16 +73,36 @@ def authenticate(request: Request, settings: Settings) -> Caller | None:
     return caller
 
 
+def _decode(token: str, settings: Settings) -> dict[str, Any]:
+    """Verify the signature (HS256 with the secret; RS256 with the configured public keys, the
+    token's `kid` choosing among them when it names one) and the issuer, audience and expiry."""
+    header = jwt.get_unverified_header(token)
+
+    def decode(key: Any, algorithm: str) -> dict[str, Any]:
+        claims: dict[str, Any] = jwt.decode(token, key, algorithms=[algorithm], audience=settings.jwt_audience,
+                                            issuer=settings.jwt_issuer, options={"require": ["exp", "iss", "aud"]})
+        return claims
+
+    if header.get("alg") != "RS256":  # HS256, or an error naming the algorithm that is not allowed
+        return decode(settings.jwt_secret, "HS256")
+    keys = public_keys(settings.jwt_public_keys)
+    if not keys:
+        raise jwt.InvalidAlgorithmError("RS256 tokens are not accepted here (no LP_JWT_PUBLIC_KEYS configured)")
+    kid = header.get("kid")
+    candidates = [key for key_id, key in keys if kid is None or key_id in (None, kid)]
+    if not candidates:
+        raise jwt.InvalidKeyError(f"no configured public key has kid {str(kid)[:40]!r}")
+    for key in candidates[:-1]:
+        try:
+            return decode(key, "RS256")
+        except jwt.InvalidSignatureError:
+            continue  # the next key (keys rotate: old and new are configured together)
+    return decode(candidates[-1], "RS256")
+
+
 def _verify(token: str, settings: Settings) -> tuple[Caller, _Verified]:
     try:
-        claims = jwt.decode(
-            token,
-            settings.jwt_secret,
-            algorithms=["HS256"],
-            audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iss", "aud"]},
-        )
+        claims = _decode(token, settings)
     except jwt.PyJWTError as exc:
         raise AuthError(f"invalid token: {exc}") from None
     user_id = claims.get("user_id")

@@ -6,8 +6,8 @@ A bad value fails at start with an error naming the variable (pydantic-settings 
 
 from __future__ import annotations
 
-from functools import cached_property
-from typing import Annotated
+from functools import cached_property, lru_cache
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     jwt_secret: str = "dev-only-secret-for-local-use-change-me"
     jwt_issuer: str = "http://localhost:18000/oauth2"
     jwt_audience: str = "lms-key"
-    jwt_public_keys: str = ""  # PEM-encoded RS256 keys, separated by blank lines; optional
+    # RS256 verification keys, optional: a JWK set (Open edX's JWT_PUBLIC_SIGNING_JWK_SET) or PEM
+    # public keys separated by blank lines.
+    jwt_public_keys: str = ""
 
     lms_base_url: str = "http://localhost:18000"
     account_mfe_url: str = "http://localhost:1997"
@@ -92,6 +94,12 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return v
 
+    @field_validator("jwt_public_keys")
+    @classmethod
+    def _readable_keys(cls, v: str) -> str:
+        public_keys(v)  # raises ValueError with the reason
+        return v
+
     @field_validator("redis_namespace")
     @classmethod
     def _plain_namespace(cls, v: str) -> str:
@@ -109,6 +117,30 @@ class Settings(BaseSettings):
     @cached_property
     def projected_topics(self) -> tuple[str, ...]:
         return tuple(self.topic(t) for t in PROJECTED_TOPICS)
+
+
+def public_keys(text: str) -> tuple[tuple[str | None, Any], ...]:
+    """(kid, key) pairs of `LP_JWT_PUBLIC_KEYS`: a JWK set as Open edX publishes it
+    (`JWT_PUBLIC_SIGNING_JWK_SET`, `{"keys": [...]}`) or PEM public keys separated by blank lines.
+    Raises ValueError for anything else (validated at start-up; api/auth.py uses the keys)."""
+    return _public_keys(text.strip())
+
+
+@lru_cache(maxsize=4)
+def _public_keys(text: str) -> tuple[tuple[str | None, Any], ...]:
+    if not text:
+        return ()
+    import jwt
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    try:
+        if text.startswith("{"):
+            jwks = jwt.PyJWKSet.from_json(text)
+            return tuple((k.key_id, k.key) for k in jwks.keys if k.key_type == "RSA")
+        blocks = [b.strip() for b in text.replace("\r", "").split("\n\n") if b.strip()]
+        return tuple((None, load_pem_public_key(b.encode())) for b in blocks)
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise ValueError(f"not a JWK set or PEM public keys: {exc}") from None
 
 
 def load_settings(**overrides: object) -> Settings:
