@@ -144,6 +144,8 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
             async for events in batches:
                 await monitor.handle(projector, [raw_message(e.message) for e in events])
         finally:
+            if isinstance(projector.changes, ChangeRecorder):
+                await projector.changes.settle()  # the last release, before the connection goes
             await redis.aclose()
 
     return app

@@ -11,14 +11,18 @@ How a batch yields its records, without a second source of truth:
 Clock-dependent values (program counts) are computed as of the causing event's `ce_time`, so a
 replay of the same history gives the same records; `ce_id` is a UUIDv5 of (event id, model, key).
 
-Not fanned out (documented limitation): reference-data events (a course republish that changes
-`lowest_passing_grade` or the outline, a program change) change derived states of many learners at
-once; they produce records only for the learner facts they carry, none.
+Reference data fans out: a course republish (a new passing bar, a new outline) can change the
+status and resume point of every learner of the course, a program change (or deletion) the
+progress of every learner of its runs, old and new. The projections keep an index of the
+learners of each course (`keys.course_learners`, an intset); a batch with such a snapshot reads
+it (and those learners' facts) in two more round trips, and the replay computes every reached
+key before and after the snapshot, so only real changes become records, in apply order.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,8 +39,10 @@ from readmodels import keys
 from readmodels.facts import UserFacts, value
 from readmodels.generations import FIRST_GENERATION
 from readmodels.memory import MemoryStore
-from readmodels.ops import Op, ReplaceSnapshot, SetField
+from readmodels.ops import AddMember, Op, ReplaceSnapshot, SetField
 from readmodels.views.programs import progress
+
+log = logging.getLogger(__name__)
 
 # Fixed namespace for the record ids: never change it, subscribers deduplicate by these ids.
 RECORD_NAMESPACE = uuid.UUID("5b0e7c2e-8d0f-4a52-9a55-3c1f0b6f7a21")
@@ -404,22 +410,117 @@ async def _read(
                 cache.put(generation, ck, _text(snapshot) if snapshot is not None else None, got)
                 if got:
                     store.hashes[keys.course_blocks(ck)] = dict(got) if snapshots else got
+    if snapshots:
+        await _read_fanout(redis, p, store, ops, fields)
     return _Read(store, held, int(pointer) if pointer is not None else None)
 
 
+async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[Op],
+                       fields: dict[int, list[str] | None]) -> None:
+    """For a batch with a course republish or a program change: the learners of the courses it
+    reaches (`keys.course_learners`), then their facts and those courses' outlines and programs,
+    into `store` (two more round trips, only for such batches)."""
+    courses: dict[str, bool] = {}  # course -> whether program progress is reached (else status, resume)
+    for op in ops:
+        if isinstance(op, ReplaceSnapshot):
+            for ck, program in _reached(op, store):
+                courses[ck] = courses.get(ck, False) or program
+    if not courses:
+        return
+    ordered = sorted(courses)
+    async with redis.pipeline(transaction=True) as pipe:
+        for ck in ordered:
+            pipe.smembers(p + keys.course_learners(ck))
+        members = await pipe.execute()
+    wanted: dict[int, set[str] | None] = {}
+    for ck, reply in zip(ordered, members, strict=True):
+        learners = {_text(m) for m in reply}
+        store.sets[keys.course_learners(ck)] = learners
+        for uid in map(int, learners):
+            if courses[ck] or fields.get(uid, []) is None:
+                wanted[uid] = None
+            elif (have := wanted.setdefault(uid, set())) is not None:
+                have.update(_state_fields(ck))
+    users = sorted(wanted)
+    hashes = [h for ck in ordered for h in (keys.course_blocks(ck), keys.run_programs(ck))]
+    strings = [s for ck in ordered for s in (keys.course(ck), keys.snapshot_parts(keys.course(ck)))
+               if s not in store.strings]
+    async with redis.pipeline(transaction=True) as pipe:
+        for uid in users:
+            want = wanted[uid]
+            if want is None:
+                pipe.hgetall(p + keys.user(uid))
+            else:
+                pipe.hmget(p + keys.user(uid), sorted(want))
+        for h in hashes:
+            pipe.hgetall(p + h)
+        for s in strings:
+            pipe.get(p + s)
+        replies = iter(await pipe.execute())
+    for uid in users:
+        reply, want = next(replies), wanted[uid]
+        got = ({_text(k): _text(v) for k, v in reply.items()} if want is None
+               else {f: _text(v) for f, v in zip(sorted(want), reply, strict=True) if v is not None})
+        # Ops of this batch replayed on the learner are applied on top: keep what is already here.
+        store.hashes[keys.user(uid)] = {**got, **store.hashes.get(keys.user(uid), {})}
+    for h in hashes:
+        reply = next(replies)
+        if reply:
+            store.hashes[h] = {_text(k): _text(v) for k, v in reply.items()}
+    for s in strings:
+        reply = next(replies)
+        if reply is not None:
+            store.strings[s] = _text(reply)
+
+
 # The keys `states` reads (hashes u:, cblk:, runprogs:; strings course:); snapshots are replayed
-# whole since they own hash fields elsewhere. Other ops (completions per block, activity zsets)
-# cannot change a model state, so the replay skips them.
+# whole since they own hash fields elsewhere; learner-course index members for the fan-out. Other
+# ops (completions per block, activity zsets) cannot change a model state: the replay skips them.
 _READ_PREFIXES = (_USER_PREFIX, keys.course_blocks(""), keys.run_programs(""), keys.course(""))
 
 
 def _replayed(op: Op) -> bool:
-    return isinstance(op, ReplaceSnapshot) or (isinstance(op, SetField) and op.key.startswith(_READ_PREFIXES))
+    """Learner-course index members are replayed too: a republish later in the batch reaches them."""
+    return (isinstance(op, ReplaceSnapshot | AddMember)
+            or (isinstance(op, SetField) and op.key.startswith(_READ_PREFIXES)))
+
+
+_COURSE_PREFIX = keys.course("")
+_PROGRAM_PREFIX = keys.program("")
+
+
+def _reached(op: ReplaceSnapshot, store: MemoryStore) -> list[tuple[str, bool]]:
+    """The courses whose learners' states a reference snapshot can change, before it is applied to
+    `store`: (course key, False) for a course republish (the passing bar, the outline: status and
+    resume point), (run, True) for every run of a program, as it was and as it becomes (progress)."""
+    if op.key.startswith(_COURSE_PREFIX):
+        return [(op.key[len(_COURSE_PREFIX):], False)]
+    if op.key.startswith(_PROGRAM_PREFIX):
+        runs: set[str] = set()
+        for doc in (value(store.strings.get(op.key)), orjson.loads(op.value)):
+            if isinstance(doc, dict):
+                runs |= _program_runs(doc)
+        return [(ck, True) for ck in sorted(runs)]
+    return []
+
+
+def fanout(op: Op, store: MemoryStore) -> list[Touch]:
+    """The model keys of every learner a reference snapshot reaches (`keys.course_learners`)."""
+    if not isinstance(op, ReplaceSnapshot):
+        return []
+    out: list[Touch] = []
+    for ck, program in _reached(op, store):
+        for uid in sorted(map(int, store.sets.get(keys.course_learners(ck), ()))):
+            if program:
+                out.append(("prog", uid, ck))
+            else:
+                out += [("status", uid, ck), ("resume", uid, ck)]
+    return out
 
 
 def _learner_fact(op: Op) -> bool:
-    """A learner field: it changes only the states of the (user, course) keys it touches."""
-    return isinstance(op, SetField) and op.key.startswith(_USER_PREFIX)
+    """A learner field (or index member): it changes only the states of the (user, course) keys it touches."""
+    return isinstance(op, AddMember) or (isinstance(op, SetField) and op.key.startswith(_USER_PREFIX))
 
 
 def records(
@@ -429,12 +530,14 @@ def records(
 
     A state computed after one event is the state before the next event that touches the same
     key, as long as only learner fields changed in between (a course, its blocks or its programs
-    change other inputs, and program progress depends on the event's time): those are reused."""
+    change other inputs, and program progress depends on the event's time): those are reused.
+    A course republish or a program change reaches every learner of the courses concerned
+    (`fanout`, over the `keys.course_learners` sets in `store`)."""
     out: list[ChangeRecord] = []
     known: dict[tuple[str, str], Any] = {}  # states of status, resume and celebrations keys, current
     for p in projected:
         event_ops = [op for op in ops[p.first_op : p.first_op + p.op_count] if _replayed(op)]
-        touched = [t for op in event_ops for t in touches(op)]
+        touched = [t for op in event_ops for t in (*touches(op), *fanout(op, store))]
         if not all(_learner_fact(op) for op in event_ops):
             known.clear()
         if not touched:
@@ -452,6 +555,10 @@ def records(
                                         p.event.time, generation))
             if model != PROGRAM_PROGRESS:
                 known[(model, key)] = state
+        for (model, key), previous in before.items():  # a program deleted, or no longer of that run
+            if model == PROGRAM_PROGRESS and (model, key) not in after and previous is not None:
+                out.append(ChangeRecord(model, key, None, previous, p.message, p.event.id, p.event.type,
+                                        p.event.time, generation))
     return out
 
 
@@ -558,7 +665,11 @@ class ChangeRecorder:
 
     async def _release(self) -> None:
         fields = sorted(self._unreleased)
-        await self._redis.hdel(keys.outbox(self._ns), *fields)
+        try:
+            await self._redis.hdel(keys.outbox(self._ns), *fields)
+        except Exception as exc:  # kept: the next batch's read releases them in its round trip
+            log.warning("releasing published change records failed (retried with the next read): %r", exc)
+            return
         self._unreleased.difference_update(fields)
 
 

@@ -61,7 +61,7 @@ from events.enrollment import (
 from events.grades import CoursePassingStatusUpdated, PersistentGradeSummaryChanged, SubsectionGradeChanged
 from readmodels import keys
 from readmodels.documents import course_document, program_document, sequence_documents
-from readmodels.ops import AddActivity, Op, ReplaceSnapshot, SetField
+from readmodels.ops import AddActivity, AddMember, Op, ReplaceSnapshot, SetField
 
 Projection = Callable[[Event[Any]], list[Op]]
 
@@ -72,6 +72,12 @@ def _json(value: Any) -> str:
 
 def _set(event: Event[Any], key: str, field: str, value: Any) -> SetField:
     return SetField(key, field, event.version, _json(value))
+
+
+def _learner_of(user_id: int, course_key: str) -> AddMember:
+    """The learner has facts in the course: the index change records of a course republish or a
+    program change fan out over (projectors/changes.py)."""
+    return AddMember(keys.course_learners(course_key), str(user_id))
 
 
 def _identity(event: Event[Any], user: UserData) -> list[Op]:
@@ -109,7 +115,8 @@ def on_enrollment_changed(event: Event[CourseEnrollmentChanged]) -> list[Op]:
     e = event.data.enrollment
     is_active = e.is_active and not isinstance(event.data, CourseUnenrollmentCompleted)
     value = {"mode": e.mode, "is_active": is_active, "created": format_time(e.creation_date)}
-    return [_set(event, keys.user(e.user.id), keys.f_enrollment(e.course.course_key), value), *_identity(event, e.user)]
+    return [_set(event, keys.user(e.user.id), keys.f_enrollment(e.course.course_key), value),
+            _learner_of(e.user.id, e.course.course_key), *_identity(event, e.user)]
 
 
 def on_enterprise_link(event: Event[EnterpriseEnrollmentLinked]) -> list[Op]:
@@ -124,13 +131,14 @@ def on_enterprise_link(event: Event[EnterpriseEnrollmentLinked]) -> list[Op]:
 
 def on_grade_summary_changed(event: Event[PersistentGradeSummaryChanged]) -> list[Op]:
     g = event.data.grade
-    return [_set(event, keys.user(g.user_id), keys.f_grade(g.course.course_key), g.percent_grade)]
+    return [_set(event, keys.user(g.user_id), keys.f_grade(g.course.course_key), g.percent_grade),
+            _learner_of(g.user_id, g.course.course_key)]
 
 
 def on_passing_status_updated(event: Event[CoursePassingStatusUpdated]) -> list[Op]:
     s = event.data.course_passing_status
     op = _set(event, keys.user(s.user.id), keys.f_passing(s.course.course_key), s.is_passing)
-    return [op, *_identity(event, s.user)]
+    return [op, _learner_of(s.user.id, s.course.course_key), *_identity(event, s.user)]
 
 
 def on_subsection_grade_changed(event: Event[SubsectionGradeChanged]) -> list[Op]:
@@ -146,7 +154,7 @@ def on_certificate_changed(event: Event[CertificateChanged]) -> list[Op]:
     status = "unavailable" if isinstance(event.data, CertificateRevoked) else c.current_status
     value = {"status": status, "mode": c.mode, "download_url": c.download_url or None, "grade": c.grade}
     op = _set(event, keys.user(c.user.id), keys.f_certificate(c.course.course_key), value)
-    return [op, *_identity(event, c.user)]
+    return [op, _learner_of(c.user.id, c.course.course_key), *_identity(event, c.user)]
 
 
 def on_program_certificate(event: Event[ProgramCertificateAwarded]) -> list[Op]:
@@ -244,6 +252,7 @@ def on_block_completion_changed(event: Event[BlockCompletionChanged]) -> list[Op
         SetField(keys.completions(c.user_id, c.course_key), field, version, _json(c.completion)),
         SetField(keys.user(c.user_id), keys.f_resume(c.course_key), version, _json(c.block_key)),
         _activity(c.user_id, "c", c.course_key, modified),
+        _learner_of(c.user_id, c.course_key),
     ]
 
 

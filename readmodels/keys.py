@@ -22,6 +22,9 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <p>uc:<user_id>:<course_key>      hash  completion_field(course, block) -> completion (LWW per block)
     <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions)
     <p>unames                         hash  username -> user id (LWW)
+    <p>cl:<course_key>                set   ids of the learners with facts in the course (enrollment,
+                                            grade, certificate, completion): the change records of
+                                            a course republish or program change fan out over it
 
 Hash values written by LWW operations are `<version>\t<json>`; `version` (events.base.lww_version,
 compact) sorts as bytes.
@@ -126,6 +129,11 @@ def _block_head(course_key: str) -> str:
     """`block-v1:<org>+<course>+<run>+type@` of a `course-v1:` key; "" for other key forms."""
     scheme, sep, rest = course_key.partition(":")
     return f"block-v1:{rest}+type@" if sep and scheme == "course-v1" else ""
+
+
+def course_learners(course_key: str) -> str:
+    """set of user ids (integers: an intset) with any learner-course fact in the course."""
+    return f"cl:{course_key}"
 
 
 def activity(user_id: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from readmodels import keys
-from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetField, newer, raw_value
+from readmodels.ops import AddActivity, AddMember, Checkpoint, Op, ReplaceSnapshot, SetField, newer, raw_value
 
 
 class MemoryStore:
@@ -20,11 +20,12 @@ class MemoryStore:
         self.strings: dict[str, str] = {}
         self.hashes: dict[str, dict[str, str]] = {}
         self.zsets: dict[str, dict[str, int]] = {}
+        self.sets: dict[str, set[str]] = {}
 
     def apply(self, ops: Sequence[Op], checkpoints: Iterable[Checkpoint] = ()) -> list[tuple[int, str | None]]:
         """Apply in order; return (index, previous raw value) for every op that took effect."""
         for op in ops:
-            if not isinstance(op, SetField | ReplaceSnapshot | AddActivity):
+            if not isinstance(op, SetField | ReplaceSnapshot | AddActivity | AddMember):
                 raise TypeError(f"unknown op {op!r}")  # checked first: like writer.lua, all or nothing
         out: list[tuple[int, str | None]] = []
         for i, op in enumerate(ops):
@@ -41,6 +42,8 @@ class MemoryStore:
                 if newer(raw, old):
                     self._replace(op, raw)
                     out.append((i, old))
+            elif isinstance(op, AddMember):
+                self.sets.setdefault(op.key, set()).add(op.member)  # not reported, as writer.lua
             elif self._add_activity(op):
                 out.append((i, None))
         for c in checkpoints:
@@ -92,7 +95,7 @@ class MemoryStore:
         return self.strings.get(key)
 
     def dump(self, *, include_checkpoints: bool = False) -> dict[str, Any]:
-        """Canonical form: {key: str | {field: value} | {member: score}}, sorted."""
+        """Canonical form: {key: str | {field: value} | {member: score} | {member: ""}}, sorted."""
         out: dict[str, Any] = {}
         for k, v in self.strings.items():
             out[k] = v
@@ -102,6 +105,9 @@ class MemoryStore:
         for k, z in self.zsets.items():
             if z:
                 out[k] = dict(sorted(z.items()))
+        for k, members in self.sets.items():
+            if members:
+                out[k] = dict.fromkeys(sorted(members), "")
         return dict(sorted(out.items()))
 
 
@@ -120,4 +126,6 @@ async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = Fal
             out[key] = {f.decode(): v.decode() for f, v in sorted((await redis.hgetall(raw_key)).items())}
         elif kind == "zset":
             out[key] = {m.decode(): int(s) for m, s in sorted(await redis.zrange(raw_key, 0, -1, withscores=True))}
+        elif kind == "set":
+            out[key] = dict.fromkeys(sorted(m.decode() for m in await redis.smembers(raw_key)), "")
     return dict(sorted(out.items()))

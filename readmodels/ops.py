@@ -3,6 +3,7 @@
 - SetField: last-writer-wins on one hash field, by `version` (bytes order).
 - ReplaceSnapshot: last-writer-wins on a whole document plus the hash fields derived from it
   (the fields of the older snapshot are removed, the new ones written).
+- AddMember: add a member to a set (an index: never removed, so order never matters).
 - AddActivity: add a member to a time-window sorted set, keeping what lies within `window`
   of the newest member (so the result does not depend on arrival order); a member keeps the
   largest score it was given.
@@ -62,7 +63,16 @@ class AddActivity:
         return ["Z", self.key, self.member, self.score, self.window]
 
 
-Op = SetField | ReplaceSnapshot | AddActivity
+@dataclass(frozen=True, slots=True)
+class AddMember:
+    key: str
+    member: str
+
+    def encode(self) -> list[object]:
+        return ["M", self.key, self.member]
+
+
+Op = SetField | ReplaceSnapshot | AddActivity | AddMember
 
 
 @dataclass(frozen=True, slots=True)

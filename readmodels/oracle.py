@@ -24,7 +24,7 @@ from typing import Any
 from events import Event
 from readmodels import keys
 from readmodels.memory import MemoryStore
-from readmodels.ops import AddActivity, Op, ReplaceSnapshot, SetField, newer, raw_value
+from readmodels.ops import AddActivity, AddMember, Op, ReplaceSnapshot, SetField, newer, raw_value
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ def fold(events: Iterable[Event[Any]], project: Callable[[Event[Any]], Sequence[
     fields: dict[tuple[str, str], str] = {}
     snapshots: dict[str, tuple[str, ReplaceSnapshot]] = {}
     activity: dict[str, dict[str, tuple[int, int]]] = {}  # key -> member -> (score, window)
+    sets: dict[str, set[str]] = {}
     for event in events:
         try:
             ops = project(event)
@@ -56,20 +57,24 @@ def fold(events: Iterable[Event[Any]], project: Callable[[Event[Any]], Sequence[
                 current = snapshots.get(op.key)
                 if newer(raw, None if current is None else current[0]):
                     snapshots[op.key] = (raw, op)
+            elif isinstance(op, AddMember):
+                sets.setdefault(op.key, set()).add(op.member)
             else:
                 assert isinstance(op, AddActivity)
                 members = activity.setdefault(op.key, {})
                 score, _ = members.get(op.member, (op.score, op.window))
                 members[op.member] = (max(score, op.score), op.window)
-    return _materialize(fields, snapshots, activity)
+    return _materialize(fields, snapshots, activity, sets)
 
 
 def _materialize(
     fields: Mapping[tuple[str, str], str],
     snapshots: Mapping[str, tuple[str, ReplaceSnapshot]],
     activity: Mapping[str, Mapping[str, tuple[int, int]]],
+    sets: Mapping[str, set[str]],
 ) -> MemoryStore:
     store = MemoryStore()
+    store.sets = {k: set(v) for k, v in sets.items()}
     for key, (raw, snap) in snapshots.items():
         store.strings[key] = raw
         if snap.parts:

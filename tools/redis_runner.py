@@ -39,6 +39,9 @@ def ensure_redis_server() -> str:
 LISTPACK_CONFIG = (
     "--hash-max-listpack-entries", "512", "--hash-max-listpack-value", "256",
     "--zset-max-listpack-entries", "256", "--zset-max-listpack-value", "64",
+    # learner-course index sets (keys.course_learners) of integer user ids stay intsets (4 bytes
+    # per learner) up to a million learners per course, instead of hashtables above 512
+    "--set-max-intset-entries", "1000000",
 )
 
 

@@ -12,6 +12,8 @@
 --   {"H", key, field, version, json}                    last-writer-wins hash field
 --   {"S", key, version, json, {{hkey, field, value}..}, parts_index_json}   LWW snapshot + owned fields
 --   {"Z", key, member, score, window}                   time-window sorted set member (max score)
+--   {"M", key, member}                                  set member (an index; not reported, not
+--                                                       announced: no reader waits on it)
 -- A value wins when `<version>\t<json>` is larger byte-wise than the stored raw value: the version
 -- decides, and two different values under the same version (a reused event id) are ordered by
 -- their JSON, so the result never depends on arrival order.
@@ -46,6 +48,8 @@ for i, op in ipairs(ops) do
     end
   elseif kind == "Z" then
     valid = is_str(op[2]) and is_str(op[3]) and type(op[4]) == "number" and type(op[5]) == "number"
+  elseif kind == "M" then
+    valid = is_str(op[2]) and is_str(op[3])
   end
   if not valid then
     return redis.error_reply("ERR writer: malformed op #" .. i .. " (kind " .. tostring(kind) .. ")")
@@ -122,6 +126,8 @@ for i, op in ipairs(ops) do
       out[#out + 1] = old
       mark(op[2])
     end
+  elseif kind == "M" then
+    redis.call("SADD", prefix .. op[2], op[3])
   else -- "Z"
     local key = prefix .. op[2]
     local score, window = op[4], op[5]

@@ -23,6 +23,8 @@ from tests.builders import (
     course_published,
     enrollment,
     grade_changed,
+    program_changed,
+    program_deleted,
 )
 from tests.unit.test_change_records import raw
 from tools.stack import Stack
@@ -131,8 +133,17 @@ async def test_live_records_over_redis_equal_the_pure_fold_per_key(stack: Stack)
     from bench.history import build
     from tests.unit.test_change_records import fold
 
-    events = build(6_000, seed=3).events
+    history = build(6_000, seed=3)
+    # Reference data changes halfway and at the end, so the fan-out over the learner-course index
+    # (its extra reads in the live path) is compared too: republishes with another passing bar,
+    # a program over every course, then its deletion.
+    courses = sorted({ck for _, ck in history.enrollments})
+    late = [course_published(ck, time=at(100_000), lowest_passing_grade=0.2) for ck in courses]
+    program = [program_changed(runs=tuple(courses), time=at(100_001)), program_deleted(time=at(100_002))]
+    events = [*history.events[:3_000], *late, program[0], *history.events[3_000:], program[1]]
     expected = fold(events, batch_size=97)
+    assert any(r.event_type == "ext.content.course.published.v1" and r.model == "learner-course-status"
+               for r in expected), "the republishes should change some learner's status"
     redis = Redis.from_url(stack.redis.url)
     ns = f"t{uuid.uuid4().hex[:8]}"
     try:

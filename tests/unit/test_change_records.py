@@ -9,7 +9,20 @@ from events import Event, encode
 from projectors.changes import ChangeRecord, records
 from projectors.pipeline import RawMessage, prepare
 from readmodels.memory import MemoryStore
-from tests.builders import COURSE, block, certificate, completion, course_published, enrollment, grade_changed
+from tests.builders import (
+    COURSE,
+    PROGRAM,
+    SEQUENCE_FLAGS,
+    at,
+    block,
+    certificate,
+    completion,
+    course_published,
+    enrollment,
+    grade_changed,
+    program_changed,
+    program_deleted,
+)
 from tools.synthetic import generate
 
 
@@ -74,3 +87,52 @@ def test_records_of_a_synthetic_history_do_not_depend_on_batch_size() -> None:
         assert state != previous
         assert last.get((model, key)) == previous
         last[(model, key)] = state
+
+
+def test_course_republish_with_a_new_passing_bar_records_every_learner_whose_status_changes() -> None:
+    history = [course_published(time=at(0)), enrollment("created", 1), enrollment("created", 2),
+               enrollment("created", 3), grade_changed(1, 0.8), grade_changed(2, 0.4)]
+    store = MemoryStore()
+    fold(history, 50, store)
+    out = fold([course_published(time=at(5), lowest_passing_grade=0.35)], 1, store)
+    status = [r for r in out if r.model == "learner-course-status"]
+    assert [(r.key, r.previous["is_passing"], r.state["is_passing"]) for r in status] == [(f"2:{COURSE}", False, True)]
+    assert all(r.event_type == "ext.content.course.published.v1" for r in out)
+
+
+def test_course_republish_that_moves_a_block_records_the_new_resume_unit() -> None:
+    video = block(COURSE, "video", "v1")
+    history = [course_published(time=at(0)), enrollment("created", 4), completion(4, video, modified=at(1)),
+               enrollment("created", 5)]
+    moved = course_published(time=at(5), outline=[
+        {"block_key": block(COURSE, "chapter", "ch9"), "display_name": "Moved", "sequences": [
+            {"block_key": block(COURSE, "sequential", "s9"), "display_name": "Moved", **SEQUENCE_FLAGS,
+             "units": [{"block_key": block(COURSE, "vertical", "u9"), "display_name": "Moved", "icon": "video",
+                        "graded": False, "contains_gated_content": False,
+                        "blocks": [{"block_key": video, "block_type": "video", "completable": True}]}]}]}])
+    for size in (1, 100):  # the republish alone, or in the same batch as the facts it reaches
+        out = fold([*history, moved], size)
+        resume = [r for r in out if r.model == "resume-point"]
+        assert resume[-1].key == f"4:{COURSE}" and resume[-1].event_type == "ext.content.course.published.v1"
+        assert resume[-1].state == {"block_id": video, "unit_id": block(COURSE, "vertical", "u9"),
+                                    "section_id": block(COURSE, "sequential", "s9")}
+        assert not [r for r in out if r.key == f"5:{COURSE}" and r.model == "resume-point"]  # no resume point
+
+
+def test_program_change_records_the_progress_of_the_learners_of_its_runs() -> None:
+    other = "course-v1:edX+Other+2026"
+    history = [course_published(time=at(0)), course_published(other, time=at(0)), enrollment("created", 6),
+               enrollment("created", 7, course_key=other), program_changed(runs=(COURSE,), time=at(1))]
+    store = MemoryStore()
+    before = fold(history, 50, store)
+    assert {r.key for r in before if r.model == "program-progress"} == {f"6:{PROGRAM}"}
+
+    out = fold([program_changed(runs=(COURSE, other), time=at(2))], 1, store)  # a run added
+    progress = {r.key: r for r in out if r.model == "program-progress"}
+    assert set(progress) == {f"6:{PROGRAM}", f"7:{PROGRAM}"}
+    assert progress[f"7:{PROGRAM}"].previous is None and progress[f"7:{PROGRAM}"].state["in_progress"] == 1
+    assert progress[f"6:{PROGRAM}"].state["not_started"] == 1  # the new run counts for learner 6 too
+
+    gone = fold([program_deleted(time=at(3))], 1, store)
+    assert {(r.key, r.state) for r in gone if r.model == "program-progress"} == {
+        (f"6:{PROGRAM}", None), (f"7:{PROGRAM}", None)}
