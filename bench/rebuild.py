@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import resource
 import subprocess
 import sys
 import time
@@ -39,6 +40,8 @@ def run(settings: Settings, events: int, *, log: Path, timeout: float, extra_arg
         return not_available("rebuild", NAME, "s", target, "not available: `lp rebuild` does not exist yet")
     cmd = [sys.executable, "-m", "tools.cli", "rebuild", *extra_args]
     started = time.monotonic()
+    # CPU of the command: what the children reaped while it runs used (the others keep running).
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = spawn(cmd, log, env=settings_env(settings), cwd=ROOT)
     try:
         code = proc.wait(timeout=timeout)
@@ -49,14 +52,17 @@ def run(settings: Settings, events: int, *, log: Path, timeout: float, extra_arg
         return not_available("rebuild", NAME, "s", target,
                              f"did not finish within {timeout:.0f} s: {last_line(log)}{where}")
     seconds = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if code != 0:
         return not_available("rebuild", NAME, "s", target, f"failed: `lp rebuild` exited {code}: {last_line(log)}")
     scaled = seconds * 1_000_000 / events if events else None
     return Row(id="rebuild", name=NAME, value=round(seconds, 1), unit="s", target=target,
                met=scaled < TARGET_S if scaled is not None and events >= MIN_EVENTS_TO_JUDGE else None,
-               note=_note(events, scaled, seconds),
+               note=f"{_note(events, scaled, seconds)}; CPU/event of the command: {cpu / events * 1e6:.0f} us"
+               if events else _note(events, scaled, seconds),
                detail={"events": events, "seconds_per_million": round(scaled, 1) if scaled else None,
-                       "args": extra_args})
+                       "cpu_seconds": round(cpu, 2), "args": extra_args})
 
 
 
