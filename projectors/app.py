@@ -7,6 +7,8 @@ and concurrency above 1 could commit offsets past unfinished messages.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -144,8 +146,10 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
             async for events in batches:
                 await monitor.handle(projector, [raw_message(e.message) for e in events])
         finally:
-            if isinstance(projector.changes, ChangeRecorder):
-                await projector.changes.settle()  # the last release, before the connection goes
+            # The last publish and release, before the connection goes; bounded, as the broker may be
+            # what is going away (unpublished records stay held in the outbox for the next run).
+            with contextlib.suppress(Exception, asyncio.TimeoutError):
+                await asyncio.wait_for(projector.flush(), timeout=5.0)
             await redis.aclose()
 
     return app

@@ -599,7 +599,7 @@ class ChangeRecorder:
     it published before it reads the outbox again, so it does not publish anything twice).
 
     Round trips per live batch: one read (facts, outbox, serving pointer), the write (with the
-    hold), the publish; the release follows in the background.
+    hold); the publish (projectors/pipeline.py) and the release follow in the background.
     """
 
     def __init__(self, redis: Redis, ns: str) -> None:

@@ -109,6 +109,8 @@ class ChangeRecorder(Protocol):
 
     def published(self, facts: Any, records: Sequence[Any]) -> None: ...
 
+    async def settle(self) -> None: ...
+
 
 class ChangeSink(Protocol):
     async def send(self, records: Sequence[Any]) -> None: ...
@@ -211,14 +213,38 @@ class Projector:
         self.changes = changes if sink is not None else None
         self.sink = sink
         self.stats = Stats()
+        self._publishing: asyncio.Task[None] | None = None
 
     async def handle(self, batch: Sequence[RawMessage]) -> BatchResult:
         return await self.handle_prepared(batch, prepare(batch))
+
+    async def flush(self) -> None:
+        """Wait for the change records of the last batch to be published (or to fail), and released."""
+        if self._publishing is not None:
+            task, self._publishing = self._publishing, None
+            await task
+        if self.changes is not None:
+            await self.changes.settle()
+
+    async def _publish(self, changes: ChangeRecorder, sink: ChangeSink, facts: Any, records: Sequence[Any],
+                       published: Sequence[Any]) -> None:
+        try:
+            if published:
+                await retry_forever("change records produce", lambda: sink.send(published))
+        except Exception:
+            # Not transient: they stay held in the outbox (not released), and the next batch that
+            # reads their partition's outbox field publishes them before its own.
+            log.exception("change records of a batch at %s could not be published; kept in the outbox",
+                          records[0].message.source if records else "?")
+            self.stats.change_record_failures += 1
+            return
+        changes.published(facts, records)  # released in the background
 
     async def handle_prepared(self, batch: Sequence[RawMessage], prepared: Prepared) -> BatchResult:
         """`handle` with the pure part done by the caller (`prepare(batch)`), e.g. while the
         previous batch was being written (the rebuild overlaps the two)."""
         projected, ops, letters, checkpoints = prepared
+        await self.flush()  # the previous batch's records go out before this batch's
         if letters:
             await retry_forever("dead-letter produce", lambda: self.dead_letters.send(letters))
             for letter in letters:
@@ -257,9 +283,11 @@ class Projector:
             projected = [p for p in projected if p.message.source not in failed]
             published = [r for r in records if r.message.source not in failed]
         if changes is not None and sink is not None and records:
-            if published:
-                await retry_forever("change records produce", lambda: sink.send(published))
-            changes.published(facts, records)  # released in the background
+            # Published while the next batch gathers (the drain of faust's take() is stopped while
+            # this handler runs): the records are in the outbox with the write, so a crash before
+            # the producer has them leaves them for the next batch of their partition, or its
+            # redelivery. The next batch waits for this publish first, so per key the order holds.
+            self._publishing = asyncio.create_task(self._publish(changes, sink, facts, records, published))
         self.stats.batches += 1
         self.stats.events += len(projected)
         self.stats.dead_letters += len(letters)

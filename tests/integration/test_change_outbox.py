@@ -51,23 +51,30 @@ class NoDeadLetters:
         raise AssertionError(f"unexpected dead letters {letters}")
 
 
+def live(redis: Redis, ns: str, gen: int, sink: object) -> Projector:
+    return Projector(RedisWriter(redis, ns), NoDeadLetters(), gen, pointer=lambda: current_generation(redis, ns),
+                     changes=ChangeRecorder(redis, ns), sink=sink)  # type: ignore[arg-type]
+
+
 async def test_redelivery_after_a_crash_before_publish_publishes_the_same_records(stack: Stack) -> None:
     redis = Redis.from_url(stack.redis.url)
     ns = f"t{uuid.uuid4().hex[:8]}"
     try:
         gen = await serving_generation(redis, ns)
         sink = CrashOnce()
-        projector = Projector(RedisWriter(redis, ns), NoDeadLetters(), gen,
-                              pointer=lambda: current_generation(redis, ns),
-                              changes=ChangeRecorder(redis, ns), sink=sink)
+        projector = live(redis, ns, gen, sink)
         batch = raw([course_published(), enrollment("created", 5), grade_changed(5, 0.9), enrollment("created", 6)])
-        with pytest.raises(RuntimeError):
-            await projector.handle(batch)
+        crashed = await projector.handle(batch)
+        await projector.flush()  # the publish failed: the records stay held in the outbox
+        assert projector.stats.change_record_failures == 1
         assert await redis.hlen(keys.prefix(ns, gen) + keys.user(5))  # the write happened
+        assert await redis.exists(keys.outbox(ns))
         assert sink.sent == []
 
-        first = await projector.handle(batch)  # the redelivery
-        assert [r.id for r in sink.sent] == [r.id for r in first.changes]
+        restarted = live(redis, ns, gen, sink)  # a new process; faust redelivers the batch
+        first = await restarted.handle(batch)
+        await restarted.flush()
+        assert [r.id for r in sink.sent] == [r.id for r in first.changes] == [r.id for r in crashed.changes]
         assert {(r.model, r.key) for r in sink.sent} == {
             ("learner-course-status", "5:course-v1:edX+DemoX+Demo_Course"),
             ("celebrations", "5:course-v1:edX+DemoX+Demo_Course"),
@@ -76,9 +83,33 @@ async def test_redelivery_after_a_crash_before_publish_publishes_the_same_record
         }
         assert len(sink.sent) == 5  # status of learner 5 changed twice (enrolled, then graded)
 
-        again = await projector.handle(batch)  # published, released by this read: a further redelivery is a no-op
+        again = await restarted.handle(batch)  # published, released by this read: a further redelivery is a no-op
+        await restarted.flush()
         assert again.changes == []
         assert len(sink.sent) == 5  # nothing published twice
+        assert not await redis.exists(keys.outbox(ns))
+    finally:
+        await redis.aclose()
+
+
+async def test_records_held_by_a_crash_go_out_before_the_next_batch_of_their_partition(stack: Stack) -> None:
+    """faust may have committed the batch before the crash (the publish runs after the handler
+    returns): then nothing is redelivered, and the next batch of the partition publishes them."""
+    redis = Redis.from_url(stack.redis.url)
+    ns = f"t{uuid.uuid4().hex[:8]}"
+    try:
+        gen = await serving_generation(redis, ns)
+        crashing = live(redis, ns, gen, CrashOnce())
+        held = (await crashing.handle(raw([course_published(), enrollment("created", 5)]))).changes
+        await crashing.flush()
+
+        sink = Collect()
+        restarted = live(redis, ns, gen, sink)
+        later = await restarted.handle(raw([grade_changed(5, 0.7)], first_offset=2))
+        await restarted.flush()
+        assert [r.id for r in later.changes[: len(held)]] == [r.id for r in held]  # the held ones first
+        assert [r.id for r in sink.sent] == [r.id for r in later.changes]
+        assert [r.state["percent_grade"] for r in sink.sent if r.model == "learner-course-status"] == [None, 0.7]
         assert not await redis.exists(keys.outbox(ns))
     finally:
         await redis.aclose()
@@ -106,6 +137,7 @@ async def test_resume_records_follow_a_republished_outline(stack: Stack) -> None
         video = block(COURSE, "video", "v1")
         await projector.handle(raw([course_published(), enrollment("created", 9)]))
         await projector.handle(raw([completion(9, video, modified=at(1))], first_offset=10))
+        await projector.flush()
         resume = [r for r in sink.sent if r.model == "resume-point"]
         assert resume[-1].state == {"block_id": video, "unit_id": block(COURSE, "vertical", "u1"),
                                     "section_id": block(COURSE, "sequential", "s1")}
@@ -120,6 +152,7 @@ async def test_resume_records_follow_a_republished_outline(stack: Stack) -> None
         await projector.handle(raw([moved], first_offset=20))
         await projector.handle(raw([completion(9, block(COURSE, "html", "h1"), modified=at(3))], first_offset=30))
         await projector.handle(raw([completion(9, video, modified=at(4))], first_offset=40))
+        await projector.flush()
         resume = [r for r in sink.sent if r.model == "resume-point"]
         assert resume[-1].state == {"block_id": video, "unit_id": block(COURSE, "vertical", "u9"),
                                     "section_id": block(COURSE, "sequential", "s9")}
@@ -155,6 +188,7 @@ async def test_live_records_over_redis_equal_the_pure_fold_per_key(stack: Stack)
         messages = raw(events)
         for i in range(0, len(messages), 61):
             await projector.handle(messages[i : i + 61])
+        await projector.flush()
         assert projector.stats.change_record_failures == 0
 
         def per_key(recs: Sequence[ChangeRecord]) -> dict[tuple[str, str], list[tuple[str, object, object]]]:
