@@ -9,10 +9,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Receive, Scope, Send
 
 from api.bus import EventBus
 from api.changes import ChangeFeed
 from api.errors import install_error_handlers
+from api.fastpath import FastPath
 from api.observability import install_observability
 from api.platform import ALLOW_HEADERS, EXPOSE_HEADERS, PlatformMiddleware
 from api.routes import courseware, programs
@@ -26,7 +28,19 @@ log = logging.getLogger(__name__)
 NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+class LearnerApi(FastAPI):
+    """The FastAPI app with the fast path (api/fastpath.py) in front of its middleware stack."""
+
+    fast_path: FastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fast = self.fast_path
+        if fast is not None and scope["type"] == "http" and await fast.answer(scope, send):
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> LearnerApi:
     settings = settings or load_settings()
 
     @asynccontextmanager
@@ -42,14 +56,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.changes = changes
         app.state.readers = Readers(redis, settings.redis_namespace)
         app.state.program_readers = ProgramReaders(redis, settings.redis_namespace)
+        if settings.api_fast_path:
+            api.fast_path = FastPath(app)
         try:
             yield
         finally:
+            api.fast_path = None
             await changes.stop()
             await bus.stop()
             await redis.aclose()
 
-    app = FastAPI(
+    app = api = LearnerApi(
         title="learner-projector",
         version="0.1.0",
         lifespan=lifespan,
