@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from readmodels.facts import UserFacts, pairs
 from readmodels.parsed import ParsedDocuments
-from readmodels.scripts import lua
+from readmodels.scripts import ReadScript
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ def _s(v: bytes | str) -> str:
 class ProgramReaders:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self._ns = namespace
-        self._list = redis.register_script(lua("read_programs"))
-        self._progress = redis.register_script(lua("read_programs_progress"))
+        self._list = ReadScript(redis, "read_programs")
+        self._progress = ReadScript(redis, "read_programs_progress")
         self._docs = ParsedDocuments()
 
     async def user_programs(self, user_id: int) -> UserProgramsFacts:

@@ -16,7 +16,7 @@ from redis.asyncio import Redis
 from readmodels.facts import UserFacts, pairs, value, versioned
 from readmodels.keys import completion_block
 from readmodels.parsed import ParsedDocuments
-from readmodels.scripts import lua
+from readmodels.scripts import ReadScript
 from readmodels.tokens import Position
 
 
@@ -84,11 +84,11 @@ class Readers:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self._redis = redis
         self._ns = namespace
-        self._course = redis.register_script(lua("read_course"))
-        self._sequence = redis.register_script(lua("read_sequence"))
-        self._resume = redis.register_script(lua("read_resume"))
-        self._celebration = redis.register_script(lua("read_celebration"))
-        self._applied = redis.register_script(lua("read_applied"))
+        self._course = ReadScript(redis, "read_course")
+        self._sequence = ReadScript(redis, "read_sequence")
+        self._resume = ReadScript(redis, "read_resume")
+        self._celebration = ReadScript(redis, "read_celebration")
+        self._applied = ReadScript(redis, "read_applied")
         self._docs = ParsedDocuments()
 
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
