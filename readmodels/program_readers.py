@@ -8,7 +8,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from readmodels.facts import UserFacts, pairs
+from readmodels.facts import ReadUserFacts, UserFacts, pairs
 from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import ReadScript
 
@@ -50,10 +50,10 @@ class ProgramReaders:
             parsed = self._docs.loads(doc)
             if isinstance(parsed, dict):
                 programs[_s(uuid)] = parsed
-        return UserProgramsFacts(int(raw[0]), UserFacts(user_id, pairs(raw[1])), programs)
+        return UserProgramsFacts(int(raw[0]), ReadUserFacts(user_id, pairs(raw[1])), programs)
 
     async def program(self, program_uuid: str, user_id: int) -> ProgramFacts:
         raw = await self._progress(keys=[], args=[self._ns, program_uuid, str(user_id)])
         snapshot = self._docs.versioned(raw[1]) if raw[1] else None
         program = snapshot[1] if snapshot and isinstance(snapshot[1], dict) else None
-        return ProgramFacts(int(raw[0]), program, UserFacts(user_id, pairs(raw[2])))
+        return ProgramFacts(int(raw[0]), program, ReadUserFacts(user_id, pairs(raw[2])))

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from readmodels.facts import UserFacts, pairs, value, versioned
+from readmodels.facts import ReadUserFacts, UserFacts, pairs, value, versioned
 from readmodels.keys import completion_block
 from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import ReadScript
@@ -103,7 +103,7 @@ class Readers:
             course=course[1],
             course_version=course[0],
             catalog=versioned(_s(raw[2])) if raw[2] else None,
-            user=UserFacts(who.user_id, pairs(raw[3])),
+            user=ReadUserFacts(who.user_id, pairs(raw[3])),
             run_programs={_s(k): self._docs.loads(v) for k, v in zip(progs, progs, strict=True)},
             activity=[(_s(act[i]), int(float(act[i + 1]))) for i in range(0, len(act), 2)],
             who=who,
@@ -122,7 +122,7 @@ class Readers:
             catalog=versioned(_s(raw[9])) if len(raw) > 9 and raw[9] else None,
             block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
             sequence=orjson.loads(raw[3]) if raw[3] else None,
-            user=UserFacts(who.user_id, pairs(raw[4])),
+            user=ReadUserFacts(who.user_id, pairs(raw[4])),
             completions={completion_block(course_key, k): float(value(v, 0.0)) for k, v in pairs(raw[5]).items()},
             who=who,
         )
