@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from redis.asyncio import Redis
 
 from readmodels.facts import ReadUserFacts, UserFacts, pairs, value, versioned
@@ -114,14 +113,14 @@ class Readers:
     ) -> SequenceFacts:
         raw = await self._sequence(keys=[], args=[self._ns, course_key, usage_key, _id(caller_id), masquerade])
         who = _who(raw[6], raw[7], raw[8])
-        course = versioned(_s(raw[1])) if raw[1] else None
+        course = self._docs.versioned(raw[1]) if raw[1] else None
         return SequenceFacts(
             generation=int(raw[0]),
             course=course[1] if course else None,
             course_version=course[0] if course else "",
             catalog=versioned(_s(raw[9])) if len(raw) > 9 and raw[9] else None,
             block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
-            sequence=orjson.loads(raw[3]) if raw[3] else None,
+            sequence=self._docs.loads(raw[3]) if raw[3] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[4])),
             completions={completion_block(course_key, k): float(value(v, 0.0)) for k, v in pairs(raw[5]).items()},
             who=who,
