@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from fastapi import Request
+from starlette.requests import cookie_parser
 
 from readmodels.settings import Settings, public_keys
 
@@ -27,14 +29,23 @@ class Caller:
 
 
 def _token(request: Request) -> str | None:
-    header = request.headers.get("authorization")
-    if header:
-        scheme, _, token = header.partition(" ")
+    return token_from(request.headers.get("authorization"), request.headers.getlist("cookie"))
+
+
+def token_from(authorization: str | None, cookie_headers: Sequence[str]) -> str | None:
+    """The request's token from its first Authorization header or its cookies (None: anonymous)."""
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
         if scheme.lower() not in ("jwt", "bearer") or not token.strip():
             raise AuthError("unsupported Authorization header (use 'JWT <token>' or 'Bearer <token>')")
         return token.strip()
-    payload = request.cookies.get(COOKIE_HEADER_PAYLOAD)
-    signature = request.cookies.get(COOKIE_SIGNATURE)
+    if not cookie_headers:
+        return None
+    cookies: dict[str, str] = {}
+    for header in cookie_headers:  # as Starlette's Request.cookies
+        cookies.update(cookie_parser(header))
+    payload = cookies.get(COOKIE_HEADER_PAYLOAD)
+    signature = cookies.get(COOKIE_SIGNATURE)
     if payload and signature:
         return f"{payload}.{signature}"
     return None
@@ -51,7 +62,7 @@ class _Verified:
 # parses. Keyed by everything verification depends on except the clock; the time claims are
 # checked again on every use (a token that expires or is not yet valid takes the full path, which
 # gives the exact same error). Only successes are kept; bounded by clearing when full.
-_VERIFIED: dict[tuple[str, str, str, str], _Verified] = {}
+_VERIFIED: dict[tuple[str, str, str, str, str], _Verified] = {}
 _VERIFIED_MAX = 8192
 
 
@@ -60,17 +71,29 @@ def authenticate(request: Request, settings: Settings) -> Caller | None:
     token = _token(request)
     if token is None:
         return None
-    cache_key = (token, settings.jwt_secret + settings.jwt_public_keys, settings.jwt_audience, settings.jwt_issuer)
-    hit = _VERIFIED.get(cache_key)
+    hit = cached_caller(token, settings)
     if hit is not None:
-        now = time.time()
-        if hit.not_before <= now < hit.expires:
-            return hit.caller
+        return hit
+    cache_key = _cache_key(token, settings)
     caller, verified = _verify(token, settings)
     if len(_VERIFIED) >= _VERIFIED_MAX:
         _VERIFIED.clear()
     _VERIFIED[cache_key] = verified
     return caller
+
+
+def cached_caller(token: str, settings: Settings) -> Caller | None:
+    """The caller of a token verified before and valid now; None when it must be verified (again)."""
+    hit = _VERIFIED.get(_cache_key(token, settings))
+    if hit is not None and hit.not_before <= time.time() < hit.expires:
+        return hit.caller
+    return None
+
+
+def _cache_key(token: str, settings: Settings) -> tuple[str, str, str, str, str]:
+    """Everything verification depends on except the clock (the settings' own strings: their
+    hashes are cached, so the key costs a tuple per request)."""
+    return (token, settings.jwt_secret, settings.jwt_public_keys, settings.jwt_audience, settings.jwt_issuer)
 
 
 def _decode(token: str, settings: Settings) -> dict[str, Any]:

@@ -124,7 +124,10 @@ class EventBus:
             topic = self._settings.topic(type(event.data).TOPIC)
             key = event.data.partition_key().encode() or None
             try:
-                delivery = await asyncio.wait_for(producer.send(topic, value, key=key, headers=headers), SEND_TIMEOUT_S)
+                # asyncio.timeout rather than wait_for: no task per visit (aiokafka's send is a
+                # coroutine that returns at once unless its buffer is full or metadata is missing).
+                async with asyncio.timeout(SEND_TIMEOUT_S):
+                    delivery = await producer.send(topic, value, key=key, headers=headers)
             except (KafkaError, OSError, TimeoutError) as exc:
                 self._drop(event, repr(exc))
                 continue

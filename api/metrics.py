@@ -19,6 +19,11 @@ class ApiMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.fast_path = Counter(
+            "lp_api_fast_path_answers",
+            "Requests answered by the fast path (api/fastpath.py) rather than the FastAPI app.",
+            registry=r,
+        )
         self.in_flight = Gauge("lp_api_requests_in_flight", "Requests being answered.", registry=r)
         self.redis_errors = Counter(
             "lp_api_redis_errors",

@@ -8,6 +8,8 @@ the status every client got (the platform's 503s and 304s, CORS preflights inclu
 - Latency is recorded by route *template* (bounded label values; `unmatched` for a 404 that
   matched no route), method and final status.
 - JSON logging is configured when the server starts the app (the ASGI lifespan), not at import.
+
+api/fastpath.py records the same metrics for the requests it answers (same labels).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@
   with or without an `Origin` (CORS itself is Starlette's middleware, outside this one).
 
 A pure ASGI middleware (not BaseHTTPMiddleware) so streaming, HEAD and errors stay under control.
+The hot reads are answered by api/fastpath.py, which sends the same headers itself: a change here
+needs the same change there (tests/e2e/test_fast_path.py fails on any difference).
 """
 
 from __future__ import annotations

@@ -54,3 +54,33 @@ class UserFacts:
         """All fields starting with `prefix`, keyed by the rest of the field name."""
         n = len(prefix)
         return {k[n:]: value(v) for k, v in self.raw.items() if k.startswith(prefix)}
+
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class ReadUserFacts(UserFacts):
+    """UserFacts over a hash read for one request (a fresh dict nobody changes): each field is
+    parsed once, and each prefix scanned once, however often the views ask (the course route's
+    related programs count every program over the same `enr:` and `cert:` fields). Not for a hash
+    that changes after construction (the projector's MemoryStore replays use UserFacts)."""
+
+    _values: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _prefixed: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        values = self._values
+        if name in values:
+            parsed = values[name]
+        else:
+            raw = self.raw.get(name)
+            parsed = values[name] = _MISSING if raw is None else orjson.loads(raw.partition("\t")[2])
+        return default if parsed is _MISSING else parsed
+
+    def with_prefix(self, prefix: str) -> dict[str, Any]:
+        found = self._prefixed.get(prefix)
+        if found is None:
+            n = len(prefix)
+            found = self._prefixed[prefix] = {k[n:]: self.get(k) for k in self.raw if k.startswith(prefix)}
+        return dict(found)

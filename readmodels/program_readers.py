@@ -8,9 +8,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from readmodels.facts import UserFacts, pairs
+from readmodels.facts import ReadUserFacts, UserFacts, pairs
 from readmodels.parsed import ParsedDocuments
-from readmodels.scripts import lua
+from readmodels.scripts import ReadScript
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,8 @@ def _s(v: bytes | str) -> str:
 class ProgramReaders:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self._ns = namespace
-        self._list = redis.register_script(lua("read_programs"))
-        self._progress = redis.register_script(lua("read_programs_progress"))
+        self._list = ReadScript(redis, "read_programs")
+        self._progress = ReadScript(redis, "read_programs_progress")
         self._docs = ParsedDocuments()
 
     async def user_programs(self, user_id: int) -> UserProgramsFacts:
@@ -50,10 +50,10 @@ class ProgramReaders:
             parsed = self._docs.loads(doc)
             if isinstance(parsed, dict):
                 programs[_s(uuid)] = parsed
-        return UserProgramsFacts(int(raw[0]), UserFacts(user_id, pairs(raw[1])), programs)
+        return UserProgramsFacts(int(raw[0]), ReadUserFacts(user_id, pairs(raw[1])), programs)
 
     async def program(self, program_uuid: str, user_id: int) -> ProgramFacts:
         raw = await self._progress(keys=[], args=[self._ns, program_uuid, str(user_id)])
         snapshot = self._docs.versioned(raw[1]) if raw[1] else None
         program = snapshot[1] if snapshot and isinstance(snapshot[1], dict) else None
-        return ProgramFacts(int(raw[0]), program, UserFacts(user_id, pairs(raw[2])))
+        return ProgramFacts(int(raw[0]), program, ReadUserFacts(user_id, pairs(raw[2])))

@@ -10,13 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from redis.asyncio import Redis
 
-from readmodels.facts import UserFacts, pairs, value, versioned
+from readmodels.facts import ReadUserFacts, UserFacts, pairs, value, versioned
 from readmodels.keys import completion_block
 from readmodels.parsed import ParsedDocuments
-from readmodels.scripts import lua
+from readmodels.scripts import ReadScript
 from readmodels.tokens import Position
 
 
@@ -84,11 +83,11 @@ class Readers:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self._redis = redis
         self._ns = namespace
-        self._course = redis.register_script(lua("read_course"))
-        self._sequence = redis.register_script(lua("read_sequence"))
-        self._resume = redis.register_script(lua("read_resume"))
-        self._celebration = redis.register_script(lua("read_celebration"))
-        self._applied = redis.register_script(lua("read_applied"))
+        self._course = ReadScript(redis, "read_course")
+        self._sequence = ReadScript(redis, "read_sequence")
+        self._resume = ReadScript(redis, "read_resume")
+        self._celebration = ReadScript(redis, "read_celebration")
+        self._applied = ReadScript(redis, "read_applied")
         self._docs = ParsedDocuments()
 
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
@@ -103,7 +102,7 @@ class Readers:
             course=course[1],
             course_version=course[0],
             catalog=versioned(_s(raw[2])) if raw[2] else None,
-            user=UserFacts(who.user_id, pairs(raw[3])),
+            user=ReadUserFacts(who.user_id, pairs(raw[3])),
             run_programs={_s(k): self._docs.loads(v) for k, v in zip(progs, progs, strict=True)},
             activity=[(_s(act[i]), int(float(act[i + 1]))) for i in range(0, len(act), 2)],
             who=who,
@@ -114,15 +113,15 @@ class Readers:
     ) -> SequenceFacts:
         raw = await self._sequence(keys=[], args=[self._ns, course_key, usage_key, _id(caller_id), masquerade])
         who = _who(raw[6], raw[7], raw[8])
-        course = versioned(_s(raw[1])) if raw[1] else None
+        course = self._docs.versioned(raw[1]) if raw[1] else None
         return SequenceFacts(
             generation=int(raw[0]),
             course=course[1] if course else None,
             course_version=course[0] if course else "",
             catalog=versioned(_s(raw[9])) if len(raw) > 9 and raw[9] else None,
             block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
-            sequence=orjson.loads(raw[3]) if raw[3] else None,
-            user=UserFacts(who.user_id, pairs(raw[4])),
+            sequence=self._docs.loads(raw[3]) if raw[3] else None,
+            user=ReadUserFacts(who.user_id, pairs(raw[4])),
             completions={completion_block(course_key, k): float(value(v, 0.0)) for k, v in pairs(raw[5]).items()},
             who=who,
         )

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     freshness_wait_ms: int = Field(default=1000, ge=0, le=30000)
     longpoll_max_held: int = Field(default=1000, ge=0)
     max_body_bytes: int = Field(default=65536, ge=1)
+    # The API answers its hot reads without FastAPI's machinery (api/fastpath.py); false: never.
+    api_fast_path: bool = True
     # Tests only: a fixed "now" for every read-time rule of the API. Unset in production (real clock).
     fake_now: AwareDatetime | None = None
 

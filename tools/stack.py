@@ -82,8 +82,11 @@ class Stack:
     ) -> tuple[subprocess.Popen[bytes], str]:
         port = port or free_port()
         log = log or self.workdir / f"api-{port}.log"
+        # uvloop and httptools named (as in the Dockerfile) so a missing one fails at start instead
+        # of silently falling back to asyncio's loop and h11.
         cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-               "--port", str(port), "--no-access-log", "--log-level", "warning"]
+               "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+               "--log-level", "warning"]
         proc = spawn(cmd, log, env=settings_env(settings), cwd=ROOT)
         self.children.append(proc)
         url = f"http://127.0.0.1:{port}"

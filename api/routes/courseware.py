@@ -7,11 +7,13 @@ masquerade, and shapes the body with the pure views (readmodels.views) at "now".
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
 
+from api.auth import Caller
 from api.bus import BusUnavailableError
 from api.deps import (
     BusDep,
@@ -26,14 +28,15 @@ from api.deps import (
 )
 from api.errors import ApiError, shown
 from api.keys import parse_course_key, parse_usage_key
-from api.masquerade import authorize, requested_username
+from api.masquerade import Effective, authorize, requested_username
 from api.responses import JSON
 from events import Event
 from events.activity import CelebrationAcknowledged, CoursewareVisited
 from readmodels import models
+from readmodels.readers import CourseFacts, ResumeFacts, SequenceFacts
 from readmodels.tokens import encode_token
 from readmodels.views import programs
-from readmodels.views.common import effective_course, is_course_staff
+from readmodels.views.common import ViewConfig, effective_course, is_course_staff
 from readmodels.views.course import course_metadata
 from readmodels.views.sequence import sequence_metadata
 
@@ -59,32 +62,12 @@ async def get_course_metadata(
     now, config = now_of(request), view_config_of(request)
     facts = await readers_of(request).course(key, caller.user_id if caller else None, masquerade)
     effective = authorize(caller, masquerade, facts.who, key, parsed.org)
-    if facts.course is None:
+    body = course_body(facts, key, effective, now, config, requested_fields, browser_timezone)
+    if body is None:
         raise ApiError(404, f"Course not found: '{shown(key)}'.")
-    body = course_metadata(
-        effective_course(facts.course, facts.course_version, facts.catalog),
-        key,
-        facts.user,
-        activity=facts.activity,
-        run_programs=facts.run_programs,
-        now=now,
-        config=config,
-        progress=programs.progress,
-        browser_timezone=browser_timezone,
-        masquerading=effective.masquerading,
-    )
-    if requested_fields:
-        wanted = [f.strip() for f in requested_fields.split(",") if f.strip()]
-        body = {name: body[name] for name in wanted if name in body}
     # A long-poll re-run (api/changes.py) is the same read again: it emits no second visit.
     if caller is not None and not effective.masquerading and not getattr(request.state, "replay", False):
-        visit = {
-            "user_id": caller.user_id,
-            "course_key": key,
-            "visited_at": now,
-            "browser_timezone": browser_timezone[:64] if browser_timezone else None,
-        }
-        bus_of(request).emit(_event(CoursewareVisited, {"visit": visit}, now))
+        bus_of(request).emit(visit_event(caller, key, now, browser_timezone))
     return JSON(body)
 
 
@@ -94,7 +77,7 @@ async def get_resume(course_key: str, request: Request, caller: RequiredCallerDe
     masquerade = requested_username(request, caller)
     facts = await readers_of(request).resume(key, caller.user_id, masquerade)
     authorize(caller, masquerade, facts.who, key, parsed.org)
-    return JSON({"block_id": facts.block_id, "section_id": facts.section_id, "unit_id": facts.unit_id})
+    return JSON(resume_body(facts))
 
 
 @router.post(
@@ -146,14 +129,78 @@ async def get_sequence_metadata(usage_key: str, request: Request, caller: Caller
     effective = authorize(caller, masquerade, facts.who, course_key, org)
     if facts.course is None or facts.block_type is None:
         raise ApiError(404, f"Block not found: '{shown(key)}'.")
-    if facts.block_type != "sequential" or facts.sequence is None:
+    body = sequence_body(facts, key, course_key, org, parsed.block_id, effective, now, config)
+    if body is None:
         return Response(status_code=422)
+    return JSON(body)
+
+
+# Bodies, shared with the fast path (api/fastpath.py) so both answer the same bytes -------------
+
+
+def course_body(
+    facts: CourseFacts,
+    key: str,
+    effective: Effective,
+    now: datetime,
+    config: ViewConfig,
+    requested_fields: str | None,
+    browser_timezone: str | None,
+) -> dict[str, Any] | None:
+    """The course-metadata body; None when the course was never published (404)."""
+    if facts.course is None:
+        return None
+    body = course_metadata(
+        effective_course(facts.course, facts.course_version, facts.catalog),
+        key,
+        facts.user,
+        activity=facts.activity,
+        run_programs=facts.run_programs,
+        now=now,
+        config=config,
+        progress=programs.progress,
+        browser_timezone=browser_timezone,
+        masquerading=effective.masquerading,
+    )
+    if requested_fields:
+        wanted = [f.strip() for f in requested_fields.split(",") if f.strip()]
+        body = {name: body[name] for name in wanted if name in body}
+    return body
+
+
+def visit_event(caller: Caller, key: str, now: datetime, browser_timezone: str | None) -> Event[Any]:
+    visit = {
+        "user_id": caller.user_id,
+        "course_key": key,
+        "visited_at": now,
+        "browser_timezone": browser_timezone[:64] if browser_timezone else None,
+    }
+    return _event(CoursewareVisited, {"visit": visit}, now)
+
+
+def resume_body(facts: ResumeFacts) -> dict[str, Any]:
+    return {"block_id": facts.block_id, "section_id": facts.section_id, "unit_id": facts.unit_id}
+
+
+def sequence_body(
+    facts: SequenceFacts,
+    key: str,
+    course_key: str,
+    org: str,
+    block_id: str,
+    effective: Effective,
+    now: datetime,
+    config: ViewConfig,
+) -> dict[str, Any] | None:
+    """The sequence-metadata body of a block in the outline; None when it is not a sequential (422)."""
+    if facts.block_type != "sequential" or facts.sequence is None or facts.course is None:
+        return None
     course = effective_course(facts.course, facts.course_version, facts.catalog)
-    body = sequence_metadata(
+    return sequence_metadata(
         facts.sequence,
         course,
         key,
-        parsed.block_id,
+        block_id,
         facts.user,
         facts.completions,
         now,
@@ -162,7 +209,6 @@ async def get_sequence_metadata(usage_key: str, request: Request, caller: Caller
         masquerading=effective.masquerading,
         learner_is_staff=effective.masquerading and is_course_staff(facts.user, course_key, org),
     )
-    return JSON(body)
 
 
 def _celebration_body(raw: bytes) -> dict[str, bool]:

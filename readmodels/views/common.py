@@ -31,8 +31,15 @@ def time_or_none(value: Any) -> datetime | None:
     """An RFC 3339 string from a stored document -> aware UTC datetime (None stays None)."""
     if not value or not isinstance(value, str):
         return None
+    return _time(value)
+
+
+@lru_cache(maxsize=8192)
+def _time(text: str) -> datetime | None:
+    """Course documents and learner facts repeat the same times on every read: parse each text
+    once (datetimes are immutable, so sharing them is safe)."""
     try:
-        return parse_time(value)
+        return parse_time(text)
     except ValueError:
         return None
 

@@ -132,7 +132,12 @@ def test_metrics_register_in_their_own_registry_so_two_apps_never_collide() -> N
     assert a.registry is not b.registry
     c, d = ApiMetrics(), ApiMetrics()
     names = {m.name for m in c.registry.collect()}
-    assert names == {"lp_api_request_duration_seconds", "lp_api_requests_in_flight", "lp_api_redis_errors"}
+    assert names == {
+        "lp_api_request_duration_seconds",
+        "lp_api_requests_in_flight",
+        "lp_api_redis_errors",
+        "lp_api_fast_path_answers",
+    }
     assert d.registry is not c.registry
 
 
