@@ -60,8 +60,9 @@ from events.enrollment import (
 )
 from events.grades import CoursePassingStatusUpdated, PersistentGradeSummaryChanged, SubsectionGradeChanged
 from readmodels import keys
+from readmodels.compact import completion_value, completion_version
 from readmodels.documents import course_document, program_document, sequence_documents
-from readmodels.ops import AddActivity, Op, ReplaceSnapshot, SetField
+from readmodels.ops import AddActivity, Op, ReplaceSnapshot, SetCompletion, SetField
 
 Projection = Callable[[Event[Any]], list[Op]]
 
@@ -240,8 +241,12 @@ def on_block_completion_changed(event: Event[BlockCompletionChanged]) -> list[Op
     # that of (modified, ce_time, ce_id).
     version = lww_version(modified, event.micros - modified, event.id)
     field = keys.completion_field(c.course_key, c.block_key)
+    # The per-block record in its compact form (readmodels/compact.py: the same order, with the
+    # ce_id tie-break cut to its first 7 characters); tens per learner-course, so bytes count.
+    record = SetCompletion(keys.completions(c.user_id, c.course_key), keys.block_ids(c.course_key), field,
+                           completion_version(modified, event.micros, event.id), completion_value(c.completion))
     return [
-        SetField(keys.completions(c.user_id, c.course_key), field, version, _json(c.completion)),
+        record,
         SetField(keys.user(c.user_id), keys.f_resume(c.course_key), version, _json(c.block_key)),
         _activity(c.user_id, "c", c.course_key, modified),
     ]

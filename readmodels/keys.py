@@ -19,12 +19,19 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <p>parts:prog:<uuid>              str   which hash fields the snapshot owns (JSON)
     <p>runprogs:<course_key>          hash  program uuid -> program document (from program snapshots)
     <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below)
-    <p>uc:<user_id>:<course_key>      hash  completion_field(course, block) -> completion (LWW per block)
+    <p>uc:<user_id>:<course_key>      hash  block index (in bid:<course_key>) -> compact completion
+                                            record (readmodels/compact.py; LWW per block)
+    <p>bid:<course_key>               hash  the course's block dictionary: completion_field -> index and
+                                            index -> completion_field (indexes 0, 1, ... in order of
+                                            first sight, assigned by writer.lua; never reassigned)
     <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions)
     <p>unames                         hash  username -> user id (LWW)
 
 Hash values written by LWW operations are `<version>\t<json>`; `version` (events.base.lww_version,
-compact) sorts as bytes.
+compact) sorts as bytes. Completion records are the exception: `<compact version><completion>` under
+a dictionary index (readmodels/compact.py). Dictionary indexes depend on arrival order, so
+everything that compares stored states (memory.dump_redis, tools/verify.py) reads `uc:` fields back
+through `bid:` and leaves `bid:` itself out; the in-memory stores keep the completion fields.
 Keys are built from strings that came through validated events (opaque keys, ints, UUIDs);
 they are never used as patterns.
 """
@@ -97,6 +104,21 @@ def user(user_id: int) -> str:
 
 def completions(user_id: int, course_key: str) -> str:
     return f"uc:{user_id}:{course_key}"
+
+
+def block_ids(course_key: str) -> str:
+    """The block dictionary of a course: `completion_field` -> index and index -> `completion_field`
+    in one hash (a completion field is `<type>@<id>` or a usage key, never all digits)."""
+    return f"bid:{course_key}"
+
+
+def completions_course(logical_key: str) -> str | None:
+    """The course key of a `completions` key; None for any other key."""
+    kind, _, rest = logical_key.partition(":")
+    if kind != "uc":
+        return None
+    user_id, sep, course_key = rest.partition(":")
+    return course_key if sep and user_id.isdigit() else None
 
 
 def completion_field(course_key: str, block_key: str) -> str:

@@ -1,6 +1,10 @@
 """The changes a projection asks for. Each one is idempotent and order-independent by itself:
 
 - SetField: last-writer-wins on one hash field, by `version` (bytes order).
+- SetCompletion: the same for a block's completion record in `keys.completions`, stored in its
+  compact form (readmodels/compact.py) under the block's index in the course's block dictionary
+  (`keys.block_ids`, assigned on first sight); its version keeps the first 7 characters of the
+  ce_id, the one approximation of the contract's tie-break (see readmodels/compact.py).
 - ReplaceSnapshot: last-writer-wins on a whole document plus the hash fields derived from it
   (the fields of the older snapshot are removed, the new ones written).
 - AddActivity: add a member to a time-window sorted set, keeping what lies within `window`
@@ -36,6 +40,27 @@ class SetField:
 
 
 @dataclass(frozen=True, slots=True)
+class SetCompletion:
+    """Last-writer-wins on `field` (keys.completion_field) of `key` (keys.completions): stored as
+    `<version><value>` (no tab: the compact version is prefix-free) in the Redis field that
+    `block_ids` (keys.block_ids of the course) assigns to `field`. The in-memory stores keep `field`
+    itself, which is what every dump shows."""
+
+    key: str
+    block_ids: str
+    field: str
+    version: str  # compact.completion_version
+    value: str  # compact.completion_value
+
+    @property
+    def raw(self) -> str:
+        return self.version + self.value
+
+    def encode(self) -> list[object]:
+        return ["C", self.key, self.block_ids, self.field, self.version, self.value]
+
+
+@dataclass(frozen=True, slots=True)
 class ReplaceSnapshot:
     key: str
     version: str
@@ -62,7 +87,7 @@ class AddActivity:
         return ["Z", self.key, self.member, self.score, self.window]
 
 
-Op = SetField | ReplaceSnapshot | AddActivity
+Op = SetField | SetCompletion | ReplaceSnapshot | AddActivity
 
 
 @dataclass(frozen=True, slots=True)

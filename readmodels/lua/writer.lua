@@ -10,6 +10,10 @@
 --
 -- Ops (see readmodels/ops.py):
 --   {"H", key, field, version, json}                    last-writer-wins hash field
+--   {"C", key, block_ids, field, version, value}        completion record: LWW on `<version><value>`
+--                                                       in the field `block_ids` maps `field` to
+--                                                       (readmodels/compact.py; an index is assigned
+--                                                       on first sight: next = HLEN / 2)
 --   {"S", key, version, json, {{hkey, field, value}..}, parts_index_json}   LWW snapshot + owned fields
 --   {"Z", key, member, score, window}                   time-window sorted set member (max score)
 -- A value wins when `<version>\t<json>` is larger byte-wise than the stored raw value: the version
@@ -34,6 +38,8 @@ for i, op in ipairs(ops) do
   local valid
   if kind == "H" then
     valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and is_str(op[5])
+  elseif kind == "C" then
+    valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and is_str(op[5]) and is_str(op[6])
   elseif kind == "S" then
     valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and type(op[5]) == "table" and is_str(op[6])
     if valid then
@@ -87,6 +93,23 @@ for i, op in ipairs(ops) do
     local raw = op[4] .. "\t" .. op[5]
     if newer(raw, old) then
       redis.call("HSET", key, op[3], raw)
+      out[#out + 1] = i
+      out[#out + 1] = old
+      mark(op[2])
+    end
+  elseif kind == "C" then
+    local ids = prefix .. op[3]
+    local idx = redis.call("HGET", ids, op[4])
+    if not idx then
+      -- Both directions in one hash: fields are never all digits (keys.block_ids), indexes are.
+      idx = string.format("%d", redis.call("HLEN", ids) / 2)
+      redis.call("HSET", ids, op[4], idx, idx, op[4])
+    end
+    local key = prefix .. op[2]
+    local old = redis.call("HGET", key, idx)
+    local raw = op[5] .. op[6]
+    if newer(raw, old) then
+      redis.call("HSET", key, idx, raw)
       out[#out + 1] = i
       out[#out + 1] = old
       mark(op[2])

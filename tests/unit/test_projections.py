@@ -12,8 +12,9 @@ from events import Event
 from events.base import lww_version
 from projectors.projections import PROJECTIONS, project
 from readmodels import keys
+from readmodels.compact import completion_version, parse_version, split_completion
 from readmodels.memory import MemoryStore
-from readmodels.ops import AddActivity, ReplaceSnapshot, SetField
+from readmodels.ops import AddActivity, ReplaceSnapshot, SetCompletion, SetField
 from readmodels.oracle import fold
 from tests.builders import (
     COURSE,
@@ -280,22 +281,29 @@ def test_completion_is_stored_per_block_with_the_newest_modified_winning() -> No
     newest = completion(7, VIDEO, 0.5, modified=at(10), time=at(0))
     older = completion(7, VIDEO, 1.0, modified=at(5), time=at(20))  # later event, older record
     store = in_every_order(newest, older)
-    assert value(store, keys.completions(7, COURSE), keys.completion_field(COURSE, VIDEO)) == 0.5
+    raw = store.hgetall(keys.completions(7, COURSE))[keys.completion_field(COURSE, VIDEO)]
+    assert split_completion(raw)[1] == 0.5
+    assert value(store, U, keys.f_resume(COURSE)) == VIDEO
 
 
 def test_completion_field_is_the_block_relative_to_its_course() -> None:
     op = project(completion(7, VIDEO))[0]
-    assert isinstance(op, SetField)
+    assert isinstance(op, SetCompletion)
+    assert op.block_ids == keys.block_ids(COURSE)
     assert not op.field.startswith("block-v1:") and len(op.field) < len(VIDEO)
     assert keys.completion_block(COURSE, op.field) == VIDEO
 
 
 def test_completion_version_is_modified_then_ce_time_then_ce_id() -> None:
     e = completion(7, VIDEO, modified=at(3), time=at(9), id="00000000-0000-4000-8000-000000000001")
-    op = project(e)[0]
-    assert isinstance(op, SetField)
+    record, resume = project(e)[:2]
+    assert isinstance(record, SetCompletion) and isinstance(resume, SetField)
     micros = lambda t: int(t.timestamp()) * 1_000_000  # noqa: E731
-    assert op.version == lww_version(micros(at(3)), micros(at(9)) - micros(at(3)), e.id)
+    # the resume point keeps the exact version; the per-block record its compact form (same order,
+    # ce_id cut to 7 characters: tests/unit/test_compact.py)
+    assert resume.version == lww_version(micros(at(3)), micros(at(9)) - micros(at(3)), e.id)
+    assert record.version == completion_version(micros(at(3)), micros(at(9)), e.id)
+    assert parse_version(record.version)[:2] == (micros(at(3)), micros(at(9)))
 
 
 def test_resume_point_is_the_block_of_the_newest_completion_record_in_the_course() -> None:
