@@ -1,7 +1,14 @@
-"""Compact stored forms of the per-block completion records (`keys.completions`), the largest read
-model per learner (tens of blocks per learner-course).
+"""Compact stored forms of the learner read models, which grow with every learner-course (the
+reference data, courses and programs, are stored once and keep their exact versions).
 
-A completion entry is stored as field = the block's index in its course's block dictionary
+Learner facts (hash u:<id>, usernames, positions and bookmarks): `<version>\\t<json>` as everywhere,
+with version = `fact_version(ce_time, ce_id)`: events.base.lww_version(ce_time) then the first 7
+characters of ce_id (ranked as below) in 6 base-64 digits of the same alphabet, 16 characters of
+text for a time of today. The resume point: `resume_version(modified, ce_time, ce_id)`, the same
+with `lww_version(modified, ce_time - modified)` first.
+
+Completion records, one per block a learner touched (tens per learner-course), are stored as
+field = the block's index in its course's block dictionary
 (`keys.block_ids`, assigned by writer.lua on first sight; a small integer, which a Redis listpack
 keeps as an integer of 1-2 bytes) and value = `<version><completion>`:
 
@@ -19,18 +26,22 @@ The version is prefix-free (fixed widths and a self-delimiting difference), so c
 `<version><completion>` byte-wise orders by the version and then by the value, like every other
 last-writer-wins field (readmodels/ops.py).
 
-Approximation (the only one; documented in docs/DESIGN.md): the contract breaks ties of
-`(modified, ce_time)` by the whole ce_id compared as text; this form keeps its first 7 characters.
-Two different completion records of one block that share `modified` and `ce_time` to the
-microsecond and the first 7 characters of their event ids are ordered by their completion value
-instead (deterministically, so the result still does not depend on arrival order or batching).
+Approximation (the only one; documented in docs/DESIGN.md): the contract breaks ties of ce_time
+(or of `(modified, ce_time)` for completions and the resume point) by the whole ce_id compared as
+text; these versions keep its first 7 characters. Two different writes of one learner field that
+share those times to the microsecond and the first 7 characters of their event ids are ordered by
+their stored value instead (deterministically, so the result still does not depend on arrival
+order, repetition or batching).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import orjson
+
+from events.base import lww_version
 
 _OFFSET = 2**55  # modified + _OFFSET fits 8 base-128 digits for |modified| < 2**55 us (1,142 years)
 _MODIFIED_DIGITS = 8
@@ -74,12 +85,41 @@ def _difference(d: int) -> str:
 
 
 def _id_prefix(ce_id: str) -> str:
+    return _digits(_id_rank(ce_id), _ID_DIGITS)
+
+
+_B64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"  # ASCII order (events.base)
+
+
+def _id_rank(ce_id: str) -> int:
+    """The first 7 characters of a UUID (either case) as one base-22 number in text order."""
     if _UUID.fullmatch(ce_id) is None:
-        raise ValueError(f"a completion's ce_id must be a UUID: {ce_id[:80]!r}")
+        raise ValueError(f"a learner fact's ce_id must be a UUID: {ce_id[:80]!r}")
     n = 0
     for c in ce_id[:_ID_CHARS]:  # the first 7 characters of a UUID are hex digits (no dash)
         n = n * 22 + _RANK[c]
-    return _digits(n, _ID_DIGITS)
+    return n
+
+
+def _id_text(ce_id: str) -> str:
+    """`_id_rank` in 6 base-64 digits of events.base's alphabet (22**7 < 64**6): text, never a tab."""
+    n = _id_rank(ce_id)
+    return "".join(_B64[(n >> shift) & 63] for shift in (30, 24, 18, 12, 6, 0))
+
+
+@lru_cache(maxsize=16384)  # one event asks once per operation it produces
+def fact_version(ce_time: int, ce_id: str) -> str:
+    """The version of a learner fact (hash u:<id>, usernames): `lww_version(ce_time)` and the first
+    7 characters of ce_id, 16 characters for a time of today (the whole ce_id took 24 more). Byte
+    order = order of (ce_time, ce_id[:7]). Not for reference data: the course snapshot and catalog
+    info versions are compared with each other and keep the whole ce_id."""
+    return lww_version(ce_time) + _id_text(ce_id)
+
+
+@lru_cache(maxsize=16384)
+def resume_version(modified: int, ce_time: int, ce_id: str) -> str:
+    """The version of a resume point: order of (modified, ce_time, ce_id[:7])."""
+    return lww_version(modified, ce_time - modified) + _id_text(ce_id)
 
 
 def completion_version(modified: int, ce_time: int, ce_id: str) -> str:

@@ -19,8 +19,11 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <p>parts:prog:<uuid>              str   which hash fields the snapshot owns (JSON)
     <p>runprogs:<course_key>          hash  program uuid -> program document (from program snapshots)
     <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below)
-    <p>uc:<user_id>:<course_key>      hash  block index (in bid:<course_key>) -> compact completion
-                                            record (readmodels/compact.py; LWW per block)
+    <p>uc:<user_id>:<course_key>      hash  the learner's per-block facts in one course, LWW per field:
+                                            `<i>`  -> compact completion record (readmodels/compact.py)
+                                            `p<i>` -> sequence position `<version>\t<json>`
+                                            `b<i>` -> bookmark `<version>\t<json>`
+                                            where <i> is the block's index in bid:<course_key>
     <p>bid:<course_key>               hash  the course's block dictionary: completion_field -> index and
                                             index -> completion_field (indexes 0, 1, ... in order of
                                             first sight, assigned by writer.lua; never reassigned)
@@ -110,6 +113,20 @@ def block_ids(course_key: str) -> str:
     """The block dictionary of a course: `completion_field` -> index and index -> `completion_field`
     in one hash (a completion field is `<type>@<id>` or a usage key, never all digits)."""
     return f"bid:{course_key}"
+
+
+# Tags of the per-block facts kept beside the completion records (`completions` key), and their
+# canonical field prefixes in the in-memory stores and dumps (`block_fact_field`).
+POSITION_TAG = "p"
+BOOKMARK_TAG = "b"
+_BLOCK_FACT_PREFIX = {"": "", POSITION_TAG: "pos:", BOOKMARK_TAG: "bm:"}
+
+
+def block_fact_field(tag: str, field: str) -> str:
+    """The canonical field of a per-block fact: the completion field itself for a completion
+    record, `pos:` / `bm:` before it for a position / bookmark (a completion field never has a
+    `pos:` or `bm:` prefix: it is `<type>@<id>` or a usage key)."""
+    return _BLOCK_FACT_PREFIX[tag] + field
 
 
 def completions_course(logical_key: str) -> str | None:
@@ -218,10 +235,14 @@ def f_subsection_grade(block_key: str) -> str:
 
 
 def f_bookmark(usage_key: str) -> str:
+    """As the sequence read script shows a bookmark among the learner's facts (stored beside the
+    completion records of the block's course: `completions`, BOOKMARK_TAG)."""
     return f"bm:{usage_key}"
 
 
 def f_position(sequence_key: str) -> str:
+    """As the sequence read script shows a position among the learner's facts (stored beside the
+    completion records of the sequence's course: `completions`, POSITION_TAG)."""
     return f"pos:{sequence_key}"
 
 

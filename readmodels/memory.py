@@ -3,8 +3,9 @@
 Used by the oracle fold (verify, tests) and by unit tests. It is run through the same contract
 tests as the Redis writer, so the two cannot drift.
 
-Completion records (SetCompletion) are kept under their completion field, not a dictionary index:
-the canonical form that `dump` and `dump_redis` both give (Redis' indexes depend on arrival order).
+Completion records, positions and bookmarks (SetCompletion, SetBlockField) are kept under their
+canonical field, not a dictionary index: the form that `dump` and `dump_redis` both give (Redis'
+indexes depend on arrival order).
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ from typing import Any
 import orjson
 
 from readmodels import keys
-from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetCompletion, SetField, newer, raw_value
+from readmodels.ops import (
+    AddActivity,
+    Checkpoint,
+    Op,
+    ReplaceSnapshot,
+    SetBlockField,
+    SetCompletion,
+    SetField,
+    newer,
+    raw_value,
+)
 
 
 class MemoryStore:
@@ -27,16 +38,17 @@ class MemoryStore:
     def apply(self, ops: Sequence[Op], checkpoints: Iterable[Checkpoint] = ()) -> list[tuple[int, str | None]]:
         """Apply in order; return (index, previous raw value) for every op that took effect."""
         for op in ops:
-            if not isinstance(op, SetField | SetCompletion | ReplaceSnapshot | AddActivity):
+            if not isinstance(op, SetField | SetCompletion | SetBlockField | ReplaceSnapshot | AddActivity):
                 raise TypeError(f"unknown op {op!r}")  # checked first: like writer.lua, all or nothing
         out: list[tuple[int, str | None]] = []
         for i, op in enumerate(ops):
-            if isinstance(op, SetField | SetCompletion):
+            if isinstance(op, SetField | SetCompletion | SetBlockField):
                 h = self.hashes.setdefault(op.key, {})
-                old = h.get(op.field)
-                raw = op.raw if isinstance(op, SetCompletion) else raw_value(op.version, op.value)
+                field = op.field if isinstance(op, SetField) else op.stored_field
+                old = h.get(field)
+                raw = raw_value(op.version, op.value) if isinstance(op, SetField) else op.raw
                 if newer(raw, old):
-                    h[op.field] = raw
+                    h[field] = raw
                     out.append((i, old))
             elif isinstance(op, ReplaceSnapshot):
                 old = self.strings.get(op.key)
@@ -111,6 +123,14 @@ class MemoryStore:
 _BLOCK_IDS = keys.block_ids("")
 
 
+def _block_fact_field(stored: str, names: dict[str, str]) -> str:
+    """The canonical field of a `completions` field `<tag><block index>`."""
+    index = stored.lstrip("abcdefghijklmnopqrstuvwxyz")
+    tag = stored[: len(stored) - len(index)]
+    name = names.get(index)
+    return keys.block_fact_field(tag, name) if name is not None else f"<unknown block index {stored}>"
+
+
 async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = False) -> dict[str, Any]:
     """The same canonical form read from one Redis generation (SCAN + typed reads): completion
     records under their completion field (read back through the course's block dictionary, which
@@ -132,8 +152,7 @@ async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = Fal
                 if course_key not in block_ids:
                     ids = await redis.hgetall(prefix + keys.block_ids(course_key))
                     block_ids[course_key] = {f.decode(): v.decode() for f, v in ids.items()}
-                names = block_ids[course_key]
-                fields = {names.get(f, f"<unknown block index {f}>"): v for f, v in fields.items()}
+                fields = {_block_fact_field(f, block_ids[course_key]): v for f, v in fields.items()}
             out[key] = dict(sorted(fields.items()))
         elif kind == "zset":
             out[key] = {m.decode(): int(s) for m, s in sorted(await redis.zrange(raw_key, 0, -1, withscores=True))}

@@ -3,8 +3,14 @@
 - SetField: last-writer-wins on one hash field, by `version` (bytes order).
 - SetCompletion: the same for a block's completion record in `keys.completions`, stored in its
   compact form (readmodels/compact.py) under the block's index in the course's block dictionary
-  (`keys.block_ids`, assigned on first sight); its version keeps the first 7 characters of the
-  ce_id, the one approximation of the contract's tie-break (see readmodels/compact.py).
+  (`keys.block_ids`, assigned on first sight).
+- SetBlockField: the same for a learner's sequence position or bookmark, stored beside the
+  completion records under a tag and the block's index.
+
+Learner facts (u:, usernames, completions) carry compact versions whose ce_id tie-break keeps the
+first 7 characters of the ce_id: the one approximation of the contract's order (see
+readmodels/compact.py and docs/DESIGN.md). Reference data (courses, catalog info, programs) keeps
+the whole ce_id.
 - ReplaceSnapshot: last-writer-wins on a whole document plus the hash fields derived from it
   (the fields of the older snapshot are removed, the new ones written).
 - AddActivity: add a member to a time-window sorted set, keeping what lies within `window`
@@ -26,6 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import orjson
+
+from readmodels import keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +64,39 @@ class SetCompletion:
     def raw(self) -> str:
         return self.version + self.value
 
+    @property
+    def stored_field(self) -> str:
+        """The field in the in-memory stores and in every dump."""
+        return self.field
+
     def encode(self) -> list[object]:
-        return ["C", self.key, self.block_ids, self.field, self.version, self.value]
+        return ["C", self.key, self.block_ids, self.field, "", self.raw]
+
+
+@dataclass(frozen=True, slots=True)
+class SetBlockField:
+    """Last-writer-wins on another per-block fact of a learner in one course (sequence position,
+    bookmark: `tag` keys.POSITION_TAG or keys.BOOKMARK_TAG), kept beside the completion records
+    in `key` (keys.completions) under `tag` + the block's index in `block_ids`; in the in-memory
+    stores under `keys.block_fact_field(tag, field)`. Stored as `<version>\\t<json>`."""
+
+    key: str
+    block_ids: str
+    tag: str
+    field: str  # keys.completion_field
+    version: str
+    value: str  # JSON text
+
+    @property
+    def raw(self) -> str:
+        return raw_value(self.version, self.value)
+
+    @property
+    def stored_field(self) -> str:
+        return keys.block_fact_field(self.tag, self.field)
+
+    def encode(self) -> list[object]:
+        return ["C", self.key, self.block_ids, self.field, self.tag, self.raw]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +126,7 @@ class AddActivity:
         return ["Z", self.key, self.member, self.score, self.window]
 
 
-Op = SetField | SetCompletion | ReplaceSnapshot | AddActivity
+Op = SetField | SetCompletion | SetBlockField | ReplaceSnapshot | AddActivity
 
 
 @dataclass(frozen=True, slots=True)

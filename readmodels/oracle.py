@@ -25,7 +25,7 @@ from typing import Any
 from events import Event
 from readmodels import keys
 from readmodels.memory import MemoryStore
-from readmodels.ops import AddActivity, Op, ReplaceSnapshot, SetCompletion, SetField, newer, raw_value
+from readmodels.ops import AddActivity, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField, newer, raw_value
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +48,11 @@ def fold(events: Iterable[Event[Any]], project: Callable[[Event[Any]], Sequence[
             log.warning("oracle: projection of %s %s failed; left out", event.type, event.id, exc_info=True)
             continue
         for op in ops:
-            if isinstance(op, SetField | SetCompletion):
-                raw = op.raw if isinstance(op, SetCompletion) else raw_value(op.version, op.value)
-                if newer(raw, fields.get((op.key, op.field))):
-                    fields[(op.key, op.field)] = raw
+            if isinstance(op, SetField | SetCompletion | SetBlockField):
+                raw = raw_value(op.version, op.value) if isinstance(op, SetField) else op.raw
+                at = (op.key, op.field if isinstance(op, SetField) else op.stored_field)
+                if newer(raw, fields.get(at)):
+                    fields[at] = raw
             elif isinstance(op, ReplaceSnapshot):
                 raw = raw_value(op.version, op.value)
                 current = snapshots.get(op.key)

@@ -10,10 +10,10 @@
 --
 -- Ops (see readmodels/ops.py):
 --   {"H", key, field, version, json}                    last-writer-wins hash field
---   {"C", key, block_ids, field, version, value}        completion record: LWW on `<version><value>`
---                                                       in the field `block_ids` maps `field` to
---                                                       (readmodels/compact.py; an index is assigned
---                                                       on first sight: next = HLEN / 2)
+--   {"C", key, block_ids, field, tag, raw}              per-block fact (completion record, position,
+--                                                       bookmark): LWW on `raw` in the field `tag`
+--                                                       .. the index `block_ids` maps `field` to (an
+--                                                       index is assigned on first sight: HLEN / 2)
 --   {"S", key, version, json, {{hkey, field, value}..}, parts_index_json}   LWW snapshot + owned fields
 --   {"Z", key, member, score, window}                   time-window sorted set member (max score)
 -- A value wins when `<version>\t<json>` is larger byte-wise than the stored raw value: the version
@@ -105,11 +105,10 @@ for i, op in ipairs(ops) do
       idx = string.format("%d", redis.call("HLEN", ids) / 2)
       redis.call("HSET", ids, op[4], idx, idx, op[4])
     end
-    local key = prefix .. op[2]
-    local old = redis.call("HGET", key, idx)
-    local raw = op[5] .. op[6]
+    local key, field, raw = prefix .. op[2], op[5] .. idx, op[6]
+    local old = redis.call("HGET", key, field)
     if newer(raw, old) then
-      redis.call("HSET", key, idx, raw)
+      redis.call("HSET", key, field, raw)
       out[#out + 1] = i
       out[#out + 1] = old
       mark(op[2])

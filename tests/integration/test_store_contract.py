@@ -22,7 +22,7 @@ from projectors.projections import project
 from readmodels import keys
 from readmodels.compact import completion_value, completion_version
 from readmodels.memory import MemoryStore, dump_redis
-from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetCompletion, SetField
+from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField
 from readmodels.oracle import compare, fold, report
 from readmodels.writer import RedisWriter
 from tests import builders as b
@@ -116,6 +116,31 @@ async def test_completion_records_keep_the_newest_and_read_back_through_the_bloc
     assert dump_a == await dump_redis(redis, keys.prefix(ns_b, GEN))
     sizes = {k: len(v) for k, v in dump_a.items()}
     assert sizes == {keys.completions(1, b.COURSE): 3, keys.completions(2, b.COURSE): 2}
+
+
+async def test_positions_and_bookmarks_share_the_block_dictionary_with_completions(redis: Redis) -> None:
+    seq, unit = b.block(b.COURSE, "sequential", "s"), b.block(b.COURSE, "vertical", "u")
+    legacy = "i4x://edX/Demo/vertical/u"  # a usage key that is not the course's own: a full-key field
+
+    def f(tag: str, block: str, version: str, value: Any) -> SetBlockField:
+        ck = b.COURSE
+        return SetBlockField(keys.completions(1, ck), keys.block_ids(ck), tag, keys.completion_field(ck, block),
+                             version, orjson.dumps(value).decode())
+
+    i1 = "0aaaaaa0-0000-4000-8000-000000000001"
+    ops = [f(keys.POSITION_TAG, seq, "b", 2), c(1, seq, 5, 5, i1, 1.0), f(keys.POSITION_TAG, seq, "a", 3),
+           f(keys.BOOKMARK_TAG, unit, "a", True), f(keys.BOOKMARK_TAG, legacy, "a", True),
+           f(keys.BOOKMARK_TAG, unit, "c", False), f(keys.POSITION_TAG, unit, "a", 1)]
+    await both(redis, [(ops[:2], []), (ops[2:], []), (ops[::-1], [])])
+    ns = namespace()
+    await RedisWriter(redis, ns, announce=False).apply(GEN, ops)
+    stored = await redis.hgetall(keys.prefix(ns, GEN) + keys.completions(1, b.COURSE))
+    assert sorted(stored) == [b"0", b"b1", b"b2", b"p0", b"p1"]  # tag + index: 5 fields, 3 blocks
+    dump = await dump_redis(redis, keys.prefix(ns, GEN))
+    assert sorted(dump[keys.completions(1, b.COURSE)]) == sorted([
+        keys.completion_field(b.COURSE, seq), "pos:" + keys.completion_field(b.COURSE, seq),
+        "pos:" + keys.completion_field(b.COURSE, unit), "bm:" + keys.completion_field(b.COURSE, unit),
+        "bm:" + legacy])
 
 
 async def test_checkpoints_only_move_forward(redis: Redis) -> None:

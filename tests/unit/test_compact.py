@@ -1,5 +1,6 @@
 """The compact completion record keeps the order of (modified, ce_time, ce_id[:7]) byte for byte,
-travels through JSON unchanged, and reads back exactly."""
+travels through JSON unchanged, and reads back exactly; learner fact and resume versions keep the
+order of (ce_time, ce_id[:7]) and (modified, ce_time, ce_id[:7]) as text."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from events.base import to_micros
+from events.base import lww_version, to_micros
 from readmodels.compact import (
     ID_PREFIX_CHARS,
     completion_value,
     completion_version,
+    fact_version,
     parse_version,
+    resume_version,
     split_completion,
 )
 
@@ -83,3 +86,29 @@ def test_ids_differing_only_after_seven_characters_tie_and_the_value_decides() -
     b = completion_version(now, now, "01234560-ffff-4000-8000-000000000000")
     assert a == b
     assert (a + completion_value(0.5)).encode() > (b + completion_value(1.0)).encode()
+
+
+@settings(max_examples=1500)
+@given(MICROS, ce_ids(), MICROS, ce_ids())
+def test_fact_version_byte_order_is_the_order_of_ce_time_and_the_ce_id_prefix(
+    t1: int, i1: str, t2: int, i2: str
+) -> None:
+    n = ID_PREFIX_CHARS
+    assert _sign(fact_version(t1, i1).encode(), fact_version(t2, i2).encode()) == _sign((t1, i1[:n]), (t2, i2[:n]))
+
+
+@settings(max_examples=1500)
+@given(MICROS, DELTA, ce_ids(), MICROS, DELTA, ce_ids())
+def test_resume_version_byte_order_is_the_order_of_modified_ce_time_and_the_ce_id_prefix(
+    m1: int, d1: int, i1: str, m2: int, d2: int, i2: str
+) -> None:
+    v1, v2 = resume_version(m1, m1 + d1, i1), resume_version(m2, m2 + d2, i2)
+    n = ID_PREFIX_CHARS
+    assert _sign(v1.encode(), v2.encode()) == _sign((m1, m1 + d1, i1[:n]), (m2, m2 + d2, i2[:n]))
+
+
+def test_fact_version_of_today_is_16_characters_of_text_and_starts_with_the_exact_time() -> None:
+    now = to_micros(datetime(2026, 11, 23, tzinfo=UTC))
+    version = fact_version(now, str(uuid.uuid4()))
+    assert len(version) == 10 + 6 and version.startswith(lww_version(now))
+    assert all("-" <= c <= "z" for c in version)  # text, never a tab: `<version>\t<json>` still splits

@@ -12,7 +12,7 @@ from events import Event
 from events.base import lww_version
 from projectors.projections import PROJECTIONS, project
 from readmodels import keys
-from readmodels.compact import completion_version, parse_version, split_completion
+from readmodels.compact import completion_version, parse_version, resume_version, split_completion
 from readmodels.memory import MemoryStore
 from readmodels.ops import AddActivity, ReplaceSnapshot, SetCompletion, SetField
 from readmodels.oracle import fold
@@ -47,6 +47,7 @@ from tests.builders import (
 )
 
 U = keys.user(7)
+UC = keys.completions(7, COURSE)
 SEQ = block(COURSE, "sequential", "s1")
 UNIT = block(COURSE, "vertical", "u1")
 VIDEO = block(COURSE, "video", "v1")
@@ -299,9 +300,9 @@ def test_completion_version_is_modified_then_ce_time_then_ce_id() -> None:
     record, resume = project(e)[:2]
     assert isinstance(record, SetCompletion) and isinstance(resume, SetField)
     micros = lambda t: int(t.timestamp()) * 1_000_000  # noqa: E731
-    # the resume point keeps the exact version; the per-block record its compact form (same order,
-    # ce_id cut to 7 characters: tests/unit/test_compact.py)
-    assert resume.version == lww_version(micros(at(3)), micros(at(9)) - micros(at(3)), e.id)
+    # both in their compact forms (same order, ce_id cut to 7 characters: tests/unit/test_compact.py)
+    assert resume.version == resume_version(micros(at(3)), micros(at(9)), e.id)
+    assert resume.version.startswith(lww_version(micros(at(3)), micros(at(9)) - micros(at(3))))
     assert record.version == completion_version(micros(at(3)), micros(at(9)), e.id)
     assert parse_version(record.version)[:2] == (micros(at(3)), micros(at(9)))
 
@@ -406,12 +407,13 @@ def test_preference_keeps_the_newest_value_including_null() -> None:
 
 def test_bookmark_removed_after_added_is_false() -> None:
     store = in_every_order(bookmark(7, UNIT, True, time=at(0)), bookmark(7, UNIT, False, time=at(1)))
-    assert value(store, U, keys.f_bookmark(UNIT)) is False
+    assert value(store, UC, keys.block_fact_field(keys.BOOKMARK_TAG, keys.completion_field(COURSE, UNIT))) is False
+    assert keys.f_bookmark(UNIT) not in store.hgetall(U)  # beside the completions, not in the learner hash
 
 
 def test_sequence_position_keeps_the_newest() -> None:
     store = in_every_order(position(7, SEQ, 2, time=at(1)), position(7, SEQ, 1, time=at(0)))
-    assert value(store, U, keys.f_position(SEQ)) == 2
+    assert value(store, UC, keys.block_fact_field(keys.POSITION_TAG, keys.completion_field(COURSE, SEQ))) == 2
 
 
 def test_integrity_signature_is_a_flag_per_course() -> None:
