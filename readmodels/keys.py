@@ -27,7 +27,8 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <p>bid:<course_key>               hash  the course's block dictionary: completion_field -> index and
                                             index -> completion_field (indexes 0, 1, ... in order of
                                             first sight, assigned by writer.lua; never reassigned)
-    <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions)
+    <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions):
+                                            activity_member -> bucket number
     <p>unames                         hash  username -> user id (LWW)
 
 Hash values written by LWW operations are `<version>\t<json>`; `version` (events.base.lww_version,
@@ -43,6 +44,10 @@ from __future__ import annotations
 
 ACTIVITY_WINDOW_US = 15 * 86_400 * 1_000_000
 ACTIVITY_BUCKET_US = 15 * 60 * 1_000_000  # 15 minutes: fine enough for any time zone's day boundary
+# Activity scores are bucket numbers (microseconds // ACTIVITY_BUCKET_US: a 3-byte integer in a
+# listpack instead of 8), so the window is kept in buckets too; readers turn scores back into
+# microseconds (the bucket's start).
+ACTIVITY_WINDOW_BUCKETS = ACTIVITY_WINDOW_US // ACTIVITY_BUCKET_US
 
 
 def serving(ns: str) -> str:
@@ -182,9 +187,20 @@ def changed_learner(logical_key: str) -> int | None:
     return None
 
 
-def activity_member(kind: str, course_key: str, bucket_us: int) -> str:
-    """kind: "v" (courseware visit) or "c" (block completion)."""
-    return f"{kind}\t{course_key}\t{bucket_us}"
+def activity_member(kind: str, course_key: str, bucket: int) -> str:
+    """kind: "v" (courseware visit) or "c" (block completion); `bucket` (the score) makes the member
+    unique and is written in base 36 (readers take the time from the score, never from here)."""
+    return f"{kind}\t{course_key}\t{_base36(bucket)}"
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    sign, n = ("-", -n) if n < 0 else ("", n)
+    out = digits[n % 36]
+    while n >= 36:
+        n //= 36
+        out = digits[n % 36] + out
+    return sign + out
 
 
 # Fields of the learner hash u:<user_id>.

@@ -119,7 +119,7 @@ class ReplaceSnapshot:
 class AddActivity:
     key: str
     member: str
-    score: int  # microseconds since the epoch (exact in a double up to 2^53)
+    score: int  # exact in a double up to 2^53 (activity: a bucket number, keys.ACTIVITY_BUCKET_US)
     window: int
 
     def encode(self) -> list[object]:

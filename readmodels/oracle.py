@@ -81,7 +81,7 @@ def _materialize(
     for (key, field), raw in fields.items():
         store.hashes.setdefault(key, {})[field] = raw
     for key, members in activity.items():
-        # Every op on one key uses the same window (keys.ACTIVITY_WINDOW_US); the newest decides.
+        # Every op on one key uses the same window (keys.ACTIVITY_WINDOW_BUCKETS); the newest decides.
         top, window = max(members.values())
         kept = {m: s for m, (s, _) in members.items() if s >= top - window}
         if kept:

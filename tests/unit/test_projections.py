@@ -324,7 +324,7 @@ def test_resume_ties_on_modified_are_broken_by_ce_time() -> None:
 
 def test_completion_and_visit_are_recorded_as_activity_buckets() -> None:
     store = in_every_order(completion(7, VIDEO, modified=at(7)), visit(7, at(20)))
-    bucket = lambda t: int(t.timestamp() * 1_000_000) // keys.ACTIVITY_BUCKET_US * keys.ACTIVITY_BUCKET_US  # noqa: E731
+    bucket = lambda t: int(t.timestamp() * 1_000_000) // keys.ACTIVITY_BUCKET_US  # noqa: E731
     assert store.dump()[keys.activity(7)] == {
         keys.activity_member("c", COURSE, bucket(at(7))): bucket(at(7)),
         keys.activity_member("v", COURSE, bucket(at(20))): bucket(at(20)),
@@ -349,7 +349,8 @@ def test_visits_in_one_quarter_hour_share_a_bucket() -> None:
 
 def test_visit_projection_is_one_activity_op() -> None:
     ops = project(visit(7, at(0)))
-    assert len(ops) == 1 and isinstance(ops[0], AddActivity) and ops[0].window == keys.ACTIVITY_WINDOW_US
+    assert len(ops) == 1 and isinstance(ops[0], AddActivity) and ops[0].window == keys.ACTIVITY_WINDOW_BUCKETS
+    assert ops[0].window * keys.ACTIVITY_BUCKET_US == keys.ACTIVITY_WINDOW_US
 
 
 # Celebrations -----------------------------------------------------------------------------------
