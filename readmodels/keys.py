@@ -31,16 +31,22 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
                                             activity_member -> bucket number
     <p>unames                         hash  username -> user id (LWW)
 
-Hash values written by LWW operations are `<version>\t<json>`; `version` (events.base.lww_version,
-compact) sorts as bytes. Completion records are the exception: `<compact version><completion>` under
-a dictionary index (readmodels/compact.py). Dictionary indexes depend on arrival order, so
-everything that compares stored states (memory.dump_redis, tools/verify.py) reads `uc:` fields back
-through `bid:` and leaves `bid:` itself out; the in-memory stores keep the completion fields.
+Hash values written by LWW operations are `<version>\t<json>`; `version` sorts as bytes: exact
+(events.base.lww_version) for reference data, compact for learner keys (readmodels/compact.py:
+the ce_id tie-break cut to its first 7 characters). Completion records are `<compact version>
+<completion>` with no tab. Dictionary indexes depend on arrival order, so everything that compares
+stored states (memory.dump_redis, tools/verify.py) reads `uc:` fields back through `bid:` and leaves
+`bid:` itself out; the in-memory stores keep the canonical fields (`block_fact_field`). Positions and
+bookmarks are not in u:<user_id>: the sequence read script returns them among the learner's facts
+under f_position / f_bookmark.
 Keys are built from strings that came through validated events (opaque keys, ints, UUIDs);
 they are never used as patterns.
 """
 
 from __future__ import annotations
+
+import base64
+import re
 
 ACTIVITY_WINDOW_US = 15 * 86_400 * 1_000_000
 ACTIVITY_BUCKET_US = 15 * 60 * 1_000_000  # 15 minutes: fine enough for any time zone's day boundary
@@ -247,7 +253,23 @@ def f_resume(course_key: str) -> str:
 
 
 def f_subsection_grade(block_key: str) -> str:
-    return f"sub:{block_key}"
+    """`sub:` and the block key, shortened when it is a `block-v1:<course>+type@<type>+block@<32 hex>`
+    key (`short_block_key`): the learner hash holds several per course."""
+    return f"sub:{short_block_key(block_key)}"
+
+
+_BLOCK_V1 = re.compile(r"block-v1:([^:|]+)\+type@([^+@:|]+)\+block@([0-9a-f]{32})")
+
+
+def short_block_key(block_key: str) -> str:
+    """`<course>|<type>|<id as 22 base64url characters>` for a `block-v1:` key with a 32-hex-digit
+    id, the key itself otherwise. One-to-one: a short form has no `:` and every usage key has one
+    (after its scheme), and the short forms split back at their two `|`."""
+    m = _BLOCK_V1.fullmatch(block_key)
+    if m is None:
+        return block_key
+    block_id = base64.urlsafe_b64encode(bytes.fromhex(m.group(3))).decode().rstrip("=")
+    return f"{m.group(1)}|{m.group(2)}|{block_id}"
 
 
 def f_bookmark(usage_key: str) -> str:
