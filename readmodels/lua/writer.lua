@@ -78,6 +78,7 @@ end
 local out = {ARGV[6] ~= nil and ARGV[6] ~= "" and redis.call("GET", ARGV[6]) or false}
 local changed = {}
 local changed_list = {}
+local index_of = {}  -- block dictionary lookups of this call: the same blocks recur within a batch
 local function mark(key)
   if not changed[key] then
     changed[key] = true
@@ -99,12 +100,18 @@ for i, op in ipairs(ops) do
     end
   elseif kind == "C" then
     local ids = prefix .. op[3]
-    local idx = redis.call("HGET", ids, op[4])
+    local known = index_of[ids]
+    if not known then
+      known = {}
+      index_of[ids] = known
+    end
+    local idx = known[op[4]] or redis.call("HGET", ids, op[4])
     if not idx then
       -- Both directions in one hash: fields are never all digits (keys.block_ids), indexes are.
       idx = string.format("%d", redis.call("HLEN", ids) / 2)
       redis.call("HSET", ids, op[4], idx, idx, op[4])
     end
+    known[op[4]] = idx
     local key, field, raw = prefix .. op[2], op[5] .. idx, op[6]
     local old = redis.call("HGET", key, field)
     if newer(raw, old) then
