@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import UsageKey
 
 from events import Event
@@ -79,15 +80,23 @@ def _set(event: Event[Any], key: str, field: str, value: Any) -> SetField:
 
 
 @lru_cache(maxsize=4096)
-def _course_of(usage_key: str) -> str:
-    """The course of a usage key as the API derives it from the path (opaque keys)."""
-    return str(UsageKey.from_string(usage_key).course_key)
+def _course_of(usage_key: str) -> str | None:
+    """The course of a usage key as the API derives it from the path (opaque keys); None when it
+    has none that prints (an `i4x://` key, whose run is unknown)."""
+    try:
+        return str(UsageKey.from_string(usage_key).course_key)
+    except (InvalidKeyError, ValueError, TypeError):
+        return None
 
 
-def _block_fact(event: Event[Any], user_id: int, tag: str, usage_key: str, value: Any) -> SetBlockField:
+def _block_fact(event: Event[Any], user_id: int, tag: str, usage_key: str, value: Any) -> SetField | SetBlockField:
     """A position or bookmark, kept beside the completion records of the block's course (one
-    dictionary index instead of the usage key in the learner hash)."""
+    dictionary index instead of the usage key in the learner hash); in the learner hash, as
+    `f_position` / `f_bookmark`, when the key has no course (the sequence read script returns both)."""
     ck = _course_of(usage_key)
+    if ck is None:
+        field = keys.f_position(usage_key) if tag == keys.POSITION_TAG else keys.f_bookmark(usage_key)
+        return _set(event, keys.user(user_id), field, value)
     return SetBlockField(keys.completions(user_id, ck), keys.block_ids(ck), tag, keys.completion_field(ck, usage_key),
                          fact_version(event.micros, event.id), _json(value))
 

@@ -412,6 +412,13 @@ def test_bookmark_removed_after_added_is_false() -> None:
     assert keys.f_bookmark(UNIT) not in store.hgetall(U)  # beside the completions, not in the learner hash
 
 
+def test_bookmark_and_position_of_a_key_without_a_course_stay_in_the_learner_hash() -> None:
+    legacy = "i4x://edX/DemoX/vertical/u1"  # opaque keys know no run for it, so no course key
+    store = in_every_order(bookmark(7, legacy, True, time=at(0)), position(7, legacy, 3, time=at(1)))
+    assert value(store, U, keys.f_bookmark(legacy)) is True
+    assert value(store, U, keys.f_position(legacy)) == 3
+
+
 def test_sequence_position_keeps_the_newest() -> None:
     store = in_every_order(position(7, SEQ, 2, time=at(1)), position(7, SEQ, 1, time=at(0)))
     assert value(store, UC, keys.block_fact_field(keys.POSITION_TAG, keys.completion_field(COURSE, SEQ))) == 2
