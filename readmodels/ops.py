@@ -6,22 +6,24 @@
   (`keys.block_ids`, assigned on first sight).
 - SetBlockField: the same for a learner's sequence position or bookmark, stored beside the
   completion records under a tag and the block's index.
-
-Learner facts (u:, usernames, completions) carry compact versions whose ce_id tie-break keeps the
-first 7 characters of the ce_id: the one approximation of the contract's order (see
-readmodels/compact.py and docs/DESIGN.md). Reference data (courses, catalog info, programs) keeps
-the whole ce_id.
 - ReplaceSnapshot: last-writer-wins on a whole document plus the hash fields derived from it
   (the fields of the older snapshot are removed, the new ones written).
 - AddActivity: add a member to a time-window sorted set, keeping what lies within `window`
   of the newest member (so the result does not depend on arrival order); a member keeps the
   largest score it was given.
 
+Learner facts (u:, usernames, completions) carry compact versions whose ce_id tie-break keeps the
+first 7 characters of the ce_id: the one approximation of the contract's order (see
+readmodels/compact.py and docs/DESIGN.md). Reference data (courses, catalog info, programs) keeps
+the whole ce_id.
+
 "Last writer" compares the raw stored text `<version>\t<json>` byte-wise: the version decides,
 and two different values under one version (a producer reusing an event id) are ordered by their
 JSON, so even then the outcome does not depend on arrival order. Versions never contain a byte
-below the tab (events.base.lww_version: `-`, digits, letters, `_`), so this is exactly the order
-of (version, json).
+below the tab (events.base.lww_version, compact.fact_version: `-`, digits, letters, `_`), so this
+is exactly the order of (version, json). A completion record `<compact version><completion>` has no
+tab and its version has bytes below it; there the version is prefix-free (readmodels/compact.py),
+which gives the same order of (version, value).
 
 The Redis writer (writer.lua) and the in-memory store (memory.py) implement exactly these
 semantics; the contract tests run both on the same operations.
