@@ -3,57 +3,70 @@ thresholds and under ours (tools/redis_runner.LISTPACK_CONFIG), without Kafka or
 
     .venv/bin/python -m bench.memory_layout [--events 30000] [--seed 7]
 
-The synthetic history is folded by the oracle (readmodels/oracle.py: the same state the projector
-writes), loaded into two private redis-servers, and measured per key kind with MEMORY USAGE, plus
-the INFO used_memory delta. `lp bench` measures the live projector's result on our config only.
+The synthetic history's operations (projectors/projections.py) are written through the projector's
+own write script (readmodels/writer.py, batches of 1,000 events) into two private redis-servers,
+checked against the oracle fold (readmodels/oracle.py), and measured per key kind with MEMORY
+USAGE, plus the INFO used_memory delta. `lp bench` measures the live projector's result on our
+config only.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import tempfile
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 import redis
+from redis.asyncio import Redis as AsyncRedis
 
 from bench import history
-from readmodels.memory import MemoryStore
-from readmodels.oracle import fold
+from events import Event
+from projectors.projections import project
+from readmodels import keys
+from readmodels.memory import MemoryStore, dump_redis
+from readmodels.oracle import compare, fold, report
+from readmodels.writer import RedisWriter
 from tools.redis_runner import LISTPACK_CONFIG, RedisServer
 
 LEARNER_KINDS = ("uc", "u", "ua", "unames")
+NS = "lp"
+GEN = 1
 
 
-def load(client: redis.Redis, store: MemoryStore) -> None:
-    pipe = client.pipeline(transaction=False)
-    for key, value in store.strings.items():
-        pipe.set(key, value)
-    for key, fields in store.hashes.items():
-        pipe.hset(key, mapping=fields)  # type: ignore[arg-type]
-    for key, members in store.zsets.items():
-        pipe.zadd(key, members)
-    pipe.execute()
+async def load(url: str, events: list[Event[Any]], expected: MemoryStore) -> None:
+    """Write the history as the projector does, then check the result against the oracle."""
+    client = AsyncRedis.from_url(url)
+    try:
+        writer = RedisWriter(client, NS, announce=False)
+        for start in range(0, len(events), 1000):
+            await writer.apply(GEN, [op for e in events[start : start + 1000] for op in project(e)])
+        diffs = compare(expected.dump(), await dump_redis(client, keys.prefix(NS, GEN)))
+        if diffs:
+            raise SystemExit(f"the written state differs from the oracle fold: {report(diffs, limit=5)}")
+    finally:
+        await client.aclose()
 
 
-def measure(store: MemoryStore, config: tuple[str, ...], workdir: Path) -> dict[str, Any]:
+def measure(events: list[Event[Any]], expected: MemoryStore, config: tuple[str, ...], workdir: Path) -> dict[str, Any]:
     server = RedisServer(workdir, config=config).start()
     try:
         client = redis.Redis.from_url(server.url)
         before = int(client.info("memory")["used_memory"])
-        load(client, store)
+        asyncio.run(load(server.url, events, expected))
         after = int(client.info("memory")["used_memory"])
         by_kind: dict[str, int] = defaultdict(int)
         encodings: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         pipe = client.pipeline(transaction=False)
-        names = [*store.strings, *store.hashes, *store.zsets]
+        names = [k.decode() for k in client.scan_iter(match=keys.prefix(NS, GEN) + "*", count=1000)]
         for k in names:
             pipe.memory_usage(k, samples=0)
             pipe.object("encoding", k)
         answers = pipe.execute()
         for i, k in enumerate(names):
-            kind = k.split(":", 1)[0]
+            kind = k[len(keys.prefix(NS, GEN)):].split(":", 1)[0]
             by_kind[kind] += int(answers[2 * i] or 0)
             encodings[kind][answers[2 * i + 1].decode()] += 1
         return {"used_memory_delta": after - before, "by_kind": dict(by_kind),
@@ -73,7 +86,7 @@ def main() -> None:
     print(f"{len(hist.events):,} events, {pairs:,} learner-course pairs")
     with tempfile.TemporaryDirectory(prefix="lp-memory-") as tmp:
         for name, config in (("Redis defaults", ()), ("LISTPACK_CONFIG", LISTPACK_CONFIG)):
-            m = measure(store, config, Path(tmp) / name.replace(" ", "-"))
+            m = measure(hist.events, store, config, Path(tmp) / name.replace(" ", "-"))
             kinds = ", ".join(f"{k} {m['by_kind'].get(k, 0) / pairs:,.0f} B" for k in LEARNER_KINDS)
             learner = sum(m["by_kind"].get(k, 0) for k in LEARNER_KINDS) / pairs
             print(f"{name}: used_memory delta {m['used_memory_delta'] / pairs:,.0f} B per pair; learner keys "

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import orjson
+from opaque_keys import InvalidKeyError
+from opaque_keys.edx.keys import UsageKey
 
 from events import Event
 from events.activity import (
@@ -60,8 +63,9 @@ from events.enrollment import (
 )
 from events.grades import CoursePassingStatusUpdated, PersistentGradeSummaryChanged, SubsectionGradeChanged
 from readmodels import keys
+from readmodels.compact import completion_value, completion_version, fact_version, resume_version
 from readmodels.documents import course_document, program_document, sequence_documents
-from readmodels.ops import AddActivity, AddMember, Op, ReplaceSnapshot, SetField
+from readmodels.ops import AddActivity, AddMember, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField
 
 Projection = Callable[[Event[Any]], list[Op]]
 
@@ -71,7 +75,30 @@ def _json(value: Any) -> str:
 
 
 def _set(event: Event[Any], key: str, field: str, value: Any) -> SetField:
-    return SetField(key, field, event.version, _json(value))
+    """A learner fact: compact version (readmodels/compact.fact_version: ce_id cut to 7 characters)."""
+    return SetField(key, field, fact_version(event.micros, event.id), _json(value))
+
+
+@lru_cache(maxsize=4096)
+def _course_of(usage_key: str) -> str | None:
+    """The course of a usage key as the API derives it from the path (opaque keys); None when it
+    has none that prints (an `i4x://` key, whose run is unknown)."""
+    try:
+        return str(UsageKey.from_string(usage_key).course_key)
+    except (InvalidKeyError, ValueError, TypeError):
+        return None
+
+
+def _block_fact(event: Event[Any], user_id: int, tag: str, usage_key: str, value: Any) -> SetField | SetBlockField:
+    """A position or bookmark, kept beside the completion records of the block's course (one
+    dictionary index instead of the usage key in the learner hash); in the learner hash, as
+    `f_position` / `f_bookmark`, when the key has no course (the sequence read script returns both)."""
+    ck = _course_of(usage_key)
+    if ck is None:
+        field = keys.f_position(usage_key) if tag == keys.POSITION_TAG else keys.f_bookmark(usage_key)
+        return _set(event, keys.user(user_id), field, value)
+    return SetBlockField(keys.completions(user_id, ck), keys.block_ids(ck), tag, keys.completion_field(ck, usage_key),
+                         fact_version(event.micros, event.id), _json(value))
 
 
 def _learner_of(user_id: int, course_key: str) -> AddMember:
@@ -86,15 +113,15 @@ def _identity(event: Event[Any], user: UserData) -> list[Op]:
     if not name:
         return []
     return [
-        SetField(keys.USERNAMES, name, event.version, str(user.id)),
+        SetField(keys.USERNAMES, name, fact_version(event.micros, event.id), str(user.id)),
         _set(event, keys.user(user.id), keys.F_USERNAME, name),
     ]
 
 
 def _activity(user_id: int, kind: str, course_key: str, at_micros: int) -> AddActivity:
-    bucket = at_micros - at_micros % keys.ACTIVITY_BUCKET_US
+    bucket = at_micros // keys.ACTIVITY_BUCKET_US
     return AddActivity(
-        keys.activity(user_id), keys.activity_member(kind, course_key, bucket), bucket, keys.ACTIVITY_WINDOW_US
+        keys.activity(user_id), keys.activity_member(kind, course_key, bucket), bucket, keys.ACTIVITY_WINDOW_BUCKETS
     )
 
 
@@ -211,7 +238,8 @@ def on_catalog_info_changed(event: Event[CourseCatalogInfoChanged]) -> list[Op]:
         "invitation_only": c.invitation_only,
         "hidden": c.hidden,
     }
-    return [_set(event, keys.course_catalog(c.course_key), keys.CATALOG_INFO_FIELD, value)]
+    # Reference data: the exact version (compared with the course snapshot's, views.common).
+    return [SetField(keys.course_catalog(c.course_key), keys.CATALOG_INFO_FIELD, event.version, _json(value))]
 
 
 def on_course_access_role(event: Event[CourseAccessRoleAdded]) -> list[Op]:
@@ -242,15 +270,17 @@ def on_program_deleted(event: Event[ProgramDeleted]) -> list[Op]:
 def on_block_completion_changed(event: Event[BlockCompletionChanged]) -> list[Op]:
     c = event.data.completion
     modified = to_micros(c.modified)
-    # Per block, and for the resume point, the newest record by (modified, ce_time, ce_id) wins.
-    # ce_time is written as its difference from modified (usually 0 or small: a few characters
-    # instead of ten); with modified first, the order of (modified, ce_time - modified, ce_id) is
-    # that of (modified, ce_time, ce_id).
-    version = lww_version(modified, event.micros - modified, event.id)
+    # Per block, and for the resume point, the newest record by (modified, ce_time, ce_id[:7])
+    # wins (readmodels/compact.py: ce_time is written as its difference from modified).
     field = keys.completion_field(c.course_key, c.block_key)
+    # The per-block record in its compact form (readmodels/compact.py: the same order, with the
+    # ce_id tie-break cut to its first 7 characters); tens per learner-course, so bytes count.
+    record = SetCompletion(keys.completions(c.user_id, c.course_key), keys.block_ids(c.course_key), field,
+                           completion_version(modified, event.micros, event.id), completion_value(c.completion))
     return [
-        SetField(keys.completions(c.user_id, c.course_key), field, version, _json(c.completion)),
-        SetField(keys.user(c.user_id), keys.f_resume(c.course_key), version, _json(c.block_key)),
+        record,
+        SetField(keys.user(c.user_id), keys.f_resume(c.course_key), resume_version(modified, event.micros, event.id),
+                 _json(c.block_key)),
         _activity(c.user_id, "c", c.course_key, modified),
         _learner_of(c.user_id, c.course_key),
     ]
@@ -290,12 +320,12 @@ def on_preference_changed(event: Event[UserPreferenceChanged]) -> list[Op]:
 
 def on_bookmark_changed(event: Event[BookmarkChanged]) -> list[Op]:
     b = event.data.bookmark
-    return [_set(event, keys.user(b.user_id), keys.f_bookmark(b.usage_key), b.bookmarked)]
+    return [_block_fact(event, b.user_id, keys.BOOKMARK_TAG, b.usage_key, b.bookmarked)]
 
 
 def on_sequence_position_changed(event: Event[SequencePositionChanged]) -> list[Op]:
     p = event.data.position
-    return [_set(event, keys.user(p.user_id), keys.f_position(p.sequence_key), p.position)]
+    return [_block_fact(event, p.user_id, keys.POSITION_TAG, p.sequence_key, p.position)]
 
 
 def on_integrity_signature_created(event: Event[IntegritySignatureCreated]) -> list[Op]:

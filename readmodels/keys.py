@@ -19,23 +19,44 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <p>parts:prog:<uuid>              str   which hash fields the snapshot owns (JSON)
     <p>runprogs:<course_key>          hash  program uuid -> program document (from program snapshots)
     <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below)
-    <p>uc:<user_id>:<course_key>      hash  completion_field(course, block) -> completion (LWW per block)
-    <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions)
+    <p>uc:<user_id>:<course_key>      hash  the learner's per-block facts in one course, LWW per field:
+                                            `<i>`  -> compact completion record (readmodels/compact.py)
+                                            `p<i>` -> sequence position `<version>\t<json>`
+                                            `b<i>` -> bookmark `<version>\t<json>`
+                                            where <i> is the block's index in bid:<course_key>
+    <p>bid:<course_key>               hash  the course's block dictionary: completion_field -> index and
+                                            index -> completion_field (indexes 0, 1, ... in order of
+                                            first sight, assigned by writer.lua; never reassigned)
+    <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions):
+                                            activity_member -> bucket number
     <p>unames                         hash  username -> user id (LWW)
     <p>cl:<course_key>                set   ids of the learners with facts in the course (enrollment,
                                             grade, certificate, completion): the change records of
                                             a course republish or program change fan out over it
 
-Hash values written by LWW operations are `<version>\t<json>`; `version` (events.base.lww_version,
-compact) sorts as bytes.
+Hash values written by LWW operations are `<version>\t<json>`; `version` sorts as bytes: exact
+(events.base.lww_version) for reference data, compact for learner keys (readmodels/compact.py:
+the ce_id tie-break cut to its first 7 characters). Completion records are `<compact version>
+<completion>` with no tab. Dictionary indexes depend on arrival order, so everything that compares
+stored states (memory.dump_redis, tools/verify.py) reads `uc:` fields back through `bid:` and leaves
+`bid:` itself out; the in-memory stores keep the canonical fields (`block_fact_field`). Positions and
+bookmarks are not in u:<user_id>: the sequence read script returns them among the learner's facts
+under f_position / f_bookmark.
 Keys are built from strings that came through validated events (opaque keys, ints, UUIDs);
 they are never used as patterns.
 """
 
 from __future__ import annotations
 
+import base64
+import re
+
 ACTIVITY_WINDOW_US = 15 * 86_400 * 1_000_000
 ACTIVITY_BUCKET_US = 15 * 60 * 1_000_000  # 15 minutes: fine enough for any time zone's day boundary
+# Activity scores are bucket numbers (microseconds // ACTIVITY_BUCKET_US: a 3-byte integer in a
+# listpack instead of 8), so the window is kept in buckets too; readers turn scores back into
+# microseconds (the bucket's start).
+ACTIVITY_WINDOW_BUCKETS = ACTIVITY_WINDOW_US // ACTIVITY_BUCKET_US
 
 
 def serving(ns: str) -> str:
@@ -102,6 +123,35 @@ def completions(user_id: int, course_key: str) -> str:
     return f"uc:{user_id}:{course_key}"
 
 
+def block_ids(course_key: str) -> str:
+    """The block dictionary of a course: `completion_field` -> index and index -> `completion_field`
+    in one hash (a completion field is `<type>@<id>` or a usage key, never all digits)."""
+    return f"bid:{course_key}"
+
+
+# Tags of the per-block facts kept beside the completion records (`completions` key), and their
+# canonical field prefixes in the in-memory stores and dumps (`block_fact_field`).
+POSITION_TAG = "p"
+BOOKMARK_TAG = "b"
+_BLOCK_FACT_PREFIX = {"": "", POSITION_TAG: "pos:", BOOKMARK_TAG: "bm:"}
+
+
+def block_fact_field(tag: str, field: str) -> str:
+    """The canonical field of a per-block fact: the completion field itself for a completion
+    record, `pos:` / `bm:` before it for a position / bookmark (a completion field never has a
+    `pos:` or `bm:` prefix: it is `<type>@<id>` or a usage key)."""
+    return _BLOCK_FACT_PREFIX[tag] + field
+
+
+def completions_course(logical_key: str) -> str | None:
+    """The course key of a `completions` key; None for any other key."""
+    kind, _, rest = logical_key.partition(":")
+    if kind != "uc":
+        return None
+    user_id, sep, course_key = rest.partition(":")
+    return course_key if sep and user_id.isdigit() else None
+
+
 def completion_field(course_key: str, block_key: str) -> str:
     """The field of a block in `completions(user, course_key)`: short when the block is one of the
     course's own `block-v1:<org>+<course>+<run>+type@<type>+block@<id>` keys, `<type>@<id>`;
@@ -151,9 +201,20 @@ def changed_learner(logical_key: str) -> int | None:
     return None
 
 
-def activity_member(kind: str, course_key: str, bucket_us: int) -> str:
-    """kind: "v" (courseware visit) or "c" (block completion)."""
-    return f"{kind}\t{course_key}\t{bucket_us}"
+def activity_member(kind: str, course_key: str, bucket: int) -> str:
+    """kind: "v" (courseware visit) or "c" (block completion); `bucket` (the score) makes the member
+    unique and is written in base 36 (readers take the time from the score, never from here)."""
+    return f"{kind}\t{course_key}\t{_base36(bucket)}"
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    sign, n = ("-", -n) if n < 0 else ("", n)
+    out = digits[n % 36]
+    while n >= 36:
+        n //= 36
+        out = digits[n % 36] + out
+    return sign + out
 
 
 # Fields of the learner hash u:<user_id>.
@@ -200,14 +261,34 @@ def f_resume(course_key: str) -> str:
 
 
 def f_subsection_grade(block_key: str) -> str:
-    return f"sub:{block_key}"
+    """`sub:` and the block key, shortened when it is a `block-v1:<course>+type@<type>+block@<32 hex>`
+    key (`short_block_key`): the learner hash holds several per course."""
+    return f"sub:{short_block_key(block_key)}"
+
+
+_BLOCK_V1 = re.compile(r"block-v1:([^:|]+)\+type@([^+@:|]+)\+block@([0-9a-f]{32})")
+
+
+def short_block_key(block_key: str) -> str:
+    """`<course>|<type>|<id as 22 base64url characters>` for a `block-v1:` key with a 32-hex-digit
+    id, the key itself otherwise. One-to-one: a short form has no `:` and every usage key has one
+    (after its scheme), and the short forms split back at their two `|`."""
+    m = _BLOCK_V1.fullmatch(block_key)
+    if m is None:
+        return block_key
+    block_id = base64.urlsafe_b64encode(bytes.fromhex(m.group(3))).decode().rstrip("=")
+    return f"{m.group(1)}|{m.group(2)}|{block_id}"
 
 
 def f_bookmark(usage_key: str) -> str:
+    """As the sequence read script shows a bookmark among the learner's facts (stored beside the
+    completion records of the block's course: `completions`, BOOKMARK_TAG)."""
     return f"bm:{usage_key}"
 
 
 def f_position(sequence_key: str) -> str:
+    """As the sequence read script shows a position among the learner's facts (stored beside the
+    completion records of the sequence's course: `completions`, POSITION_TAG)."""
     return f"pos:{sequence_key}"
 
 

@@ -2,6 +2,10 @@
 
 Used by the oracle fold (verify, tests) and by unit tests. It is run through the same contract
 tests as the Redis writer, so the two cannot drift.
+
+Completion records, positions and bookmarks (SetCompletion, SetBlockField) are kept under their
+canonical field, not a dictionary index: the form that `dump` and `dump_redis` both give (Redis'
+indexes depend on arrival order).
 """
 
 from __future__ import annotations
@@ -12,7 +16,18 @@ from typing import Any
 import orjson
 
 from readmodels import keys
-from readmodels.ops import AddActivity, AddMember, Checkpoint, Op, ReplaceSnapshot, SetField, newer, raw_value
+from readmodels.ops import (
+    AddActivity,
+    AddMember,
+    Checkpoint,
+    Op,
+    ReplaceSnapshot,
+    SetBlockField,
+    SetCompletion,
+    SetField,
+    newer,
+    raw_value,
+)
 
 
 class MemoryStore:
@@ -25,16 +40,17 @@ class MemoryStore:
     def apply(self, ops: Sequence[Op], checkpoints: Iterable[Checkpoint] = ()) -> list[tuple[int, str | None]]:
         """Apply in order; return (index, previous raw value) for every op that took effect."""
         for op in ops:
-            if not isinstance(op, SetField | ReplaceSnapshot | AddActivity | AddMember):
+            if not isinstance(op, SetField | SetCompletion | SetBlockField | ReplaceSnapshot | AddActivity | AddMember):
                 raise TypeError(f"unknown op {op!r}")  # checked first: like writer.lua, all or nothing
         out: list[tuple[int, str | None]] = []
         for i, op in enumerate(ops):
-            if isinstance(op, SetField):
+            if isinstance(op, SetField | SetCompletion | SetBlockField):
                 h = self.hashes.setdefault(op.key, {})
-                old = h.get(op.field)
-                raw = raw_value(op.version, op.value)
+                field = op.field if isinstance(op, SetField) else op.stored_field
+                old = h.get(field)
+                raw = raw_value(op.version, op.value) if isinstance(op, SetField) else op.raw
                 if newer(raw, old):
-                    h[op.field] = raw
+                    h[field] = raw
                     out.append((i, old))
             elif isinstance(op, ReplaceSnapshot):
                 old = self.strings.get(op.key)
@@ -111,19 +127,40 @@ class MemoryStore:
         return dict(sorted(out.items()))
 
 
+_BLOCK_IDS = keys.block_ids("")
+
+
+def _block_fact_field(stored: str, names: dict[str, str]) -> str:
+    """The canonical field of a `completions` field `<tag><block index>`."""
+    index = stored.lstrip("abcdefghijklmnopqrstuvwxyz")
+    tag = stored[: len(stored) - len(index)]
+    name = names.get(index)
+    return keys.block_fact_field(tag, name) if name is not None else f"<unknown block index {stored}>"
+
+
 async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = False) -> dict[str, Any]:
-    """The same canonical form read from one Redis generation (SCAN + typed reads)."""
+    """The same canonical form read from one Redis generation (SCAN + typed reads): completion
+    records under their completion field (read back through the course's block dictionary, which
+    itself is left out: its indexes depend on arrival order)."""
     out: dict[str, Any] = {}
     pattern = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
+    block_ids: dict[str, dict[str, str]] = {}
     async for raw_key in redis.scan_iter(match=pattern, count=1000):
         key = raw_key.decode()[len(prefix):]
-        if key == "ckpt" and not include_checkpoints:
+        if (key == "ckpt" and not include_checkpoints) or key.startswith(_BLOCK_IDS):
             continue
         kind = (await redis.type(raw_key)).decode()
         if kind == "string":
             out[key] = (await redis.get(raw_key)).decode()
         elif kind == "hash":
-            out[key] = {f.decode(): v.decode() for f, v in sorted((await redis.hgetall(raw_key)).items())}
+            fields = {f.decode(): v.decode() for f, v in (await redis.hgetall(raw_key)).items()}
+            course_key = keys.completions_course(key)
+            if course_key is not None:
+                if course_key not in block_ids:
+                    ids = await redis.hgetall(prefix + keys.block_ids(course_key))
+                    block_ids[course_key] = {f.decode(): v.decode() for f, v in ids.items()}
+                fields = {_block_fact_field(f, block_ids[course_key]): v for f, v in fields.items()}
+            out[key] = dict(sorted(fields.items()))
         elif kind == "zset":
             out[key] = {m.decode(): int(s) for m, s in sorted(await redis.zrange(raw_key, 0, -1, withscores=True))}
         elif kind == "set":

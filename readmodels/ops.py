@@ -1,6 +1,11 @@
 """The changes a projection asks for. Each one is idempotent and order-independent by itself:
 
 - SetField: last-writer-wins on one hash field, by `version` (bytes order).
+- SetCompletion: the same for a block's completion record in `keys.completions`, stored in its
+  compact form (readmodels/compact.py) under the block's index in the course's block dictionary
+  (`keys.block_ids`, assigned on first sight).
+- SetBlockField: the same for a learner's sequence position or bookmark, stored beside the
+  completion records under a tag and the block's index.
 - ReplaceSnapshot: last-writer-wins on a whole document plus the hash fields derived from it
   (the fields of the older snapshot are removed, the new ones written).
 - AddMember: add a member to a set (an index: never removed, so order never matters).
@@ -8,11 +13,18 @@
   of the newest member (so the result does not depend on arrival order); a member keeps the
   largest score it was given.
 
+Learner facts (u:, usernames, completions) carry compact versions whose ce_id tie-break keeps the
+first 7 characters of the ce_id: the one approximation of the contract's order (see
+readmodels/compact.py and docs/DESIGN.md). Reference data (courses, catalog info, programs) keeps
+the whole ce_id.
+
 "Last writer" compares the raw stored text `<version>\t<json>` byte-wise: the version decides,
 and two different values under one version (a producer reusing an event id) are ordered by their
 JSON, so even then the outcome does not depend on arrival order. Versions never contain a byte
-below the tab (events.base.lww_version: `-`, digits, letters, `_`), so this is exactly the order
-of (version, json).
+below the tab (events.base.lww_version, compact.fact_version: `-`, digits, letters, `_`), so this
+is exactly the order of (version, json). A completion record `<compact version><completion>` has no
+tab and its version has bytes below it; there the version is prefix-free (readmodels/compact.py),
+which gives the same order of (version, value).
 
 The Redis writer (writer.lua) and the in-memory store (memory.py) implement exactly these
 semantics; the contract tests run both on the same operations.
@@ -24,6 +36,8 @@ from dataclasses import dataclass
 
 import orjson
 
+from readmodels import keys
+
 
 @dataclass(frozen=True, slots=True)
 class SetField:
@@ -34,6 +48,58 @@ class SetField:
 
     def encode(self) -> list[object]:
         return ["H", self.key, self.field, self.version, self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class SetCompletion:
+    """Last-writer-wins on `field` (keys.completion_field) of `key` (keys.completions): stored as
+    `<version><value>` (no tab: the compact version is prefix-free) in the Redis field that
+    `block_ids` (keys.block_ids of the course) assigns to `field`. The in-memory stores keep `field`
+    itself, which is what every dump shows."""
+
+    key: str
+    block_ids: str
+    field: str
+    version: str  # compact.completion_version
+    value: str  # compact.completion_value
+
+    @property
+    def raw(self) -> str:
+        return self.version + self.value
+
+    @property
+    def stored_field(self) -> str:
+        """The field in the in-memory stores and in every dump."""
+        return self.field
+
+    def encode(self) -> list[object]:
+        return ["C", self.key, self.block_ids, self.field, "", self.raw]
+
+
+@dataclass(frozen=True, slots=True)
+class SetBlockField:
+    """Last-writer-wins on another per-block fact of a learner in one course (sequence position,
+    bookmark: `tag` keys.POSITION_TAG or keys.BOOKMARK_TAG), kept beside the completion records
+    in `key` (keys.completions) under `tag` + the block's index in `block_ids`; in the in-memory
+    stores under `keys.block_fact_field(tag, field)`. Stored as `<version>\\t<json>`."""
+
+    key: str
+    block_ids: str
+    tag: str
+    field: str  # keys.completion_field
+    version: str
+    value: str  # JSON text
+
+    @property
+    def raw(self) -> str:
+        return raw_value(self.version, self.value)
+
+    @property
+    def stored_field(self) -> str:
+        return keys.block_fact_field(self.tag, self.field)
+
+    def encode(self) -> list[object]:
+        return ["C", self.key, self.block_ids, self.field, self.tag, self.raw]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +122,7 @@ class ReplaceSnapshot:
 class AddActivity:
     key: str
     member: str
-    score: int  # microseconds since the epoch (exact in a double up to 2^53)
+    score: int  # exact in a double up to 2^53 (activity: a bucket number, keys.ACTIVITY_BUCKET_US)
     window: int
 
     def encode(self) -> list[object]:
@@ -72,7 +138,7 @@ class AddMember:
         return ["M", self.key, self.member]
 
 
-Op = SetField | ReplaceSnapshot | AddActivity | AddMember
+Op = SetField | SetCompletion | SetBlockField | ReplaceSnapshot | AddActivity | AddMember
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ property and history tests). It takes what each event asks for from the pure pro
 (unit-tested one by one), but it does not reuse the incremental store logic: it reads the
 contract's rules directly over the whole history,
 
-- a field holds the value of its newest write (largest `(version, value)`),
+- a field holds the value of its newest write (largest `(version, value)`; completion records under
+  their completion field, in their compact form),
 - a snapshot holds its newest document and exactly the hash fields that document owns,
 - an activity set holds each member at its largest score, keeping the members within the window
   of the newest score,
@@ -24,7 +25,17 @@ from typing import Any
 from events import Event
 from readmodels import keys
 from readmodels.memory import MemoryStore
-from readmodels.ops import AddActivity, AddMember, Op, ReplaceSnapshot, SetField, newer, raw_value
+from readmodels.ops import (
+    AddActivity,
+    AddMember,
+    Op,
+    ReplaceSnapshot,
+    SetBlockField,
+    SetCompletion,
+    SetField,
+    newer,
+    raw_value,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,10 +59,11 @@ def fold(events: Iterable[Event[Any]], project: Callable[[Event[Any]], Sequence[
             log.warning("oracle: projection of %s %s failed; left out", event.type, event.id, exc_info=True)
             continue
         for op in ops:
-            if isinstance(op, SetField):
-                raw = raw_value(op.version, op.value)
-                if newer(raw, fields.get((op.key, op.field))):
-                    fields[(op.key, op.field)] = raw
+            if isinstance(op, SetField | SetCompletion | SetBlockField):
+                raw = raw_value(op.version, op.value) if isinstance(op, SetField) else op.raw
+                at = (op.key, op.field if isinstance(op, SetField) else op.stored_field)
+                if newer(raw, fields.get(at)):
+                    fields[at] = raw
             elif isinstance(op, ReplaceSnapshot):
                 raw = raw_value(op.version, op.value)
                 current = snapshots.get(op.key)
@@ -84,7 +96,7 @@ def _materialize(
     for (key, field), raw in fields.items():
         store.hashes.setdefault(key, {})[field] = raw
     for key, members in activity.items():
-        # Every op on one key uses the same window (keys.ACTIVITY_WINDOW_US); the newest decides.
+        # Every op on one key uses the same window (keys.ACTIVITY_WINDOW_BUCKETS); the newest decides.
         top, window = max(members.values())
         kept = {m: s for m, (s, _) in members.items() if s >= top - window}
         if kept:

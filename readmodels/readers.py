@@ -13,7 +13,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from readmodels.facts import ReadUserFacts, UserFacts, pairs, value, versioned
-from readmodels.keys import completion_block
+from readmodels.keys import ACTIVITY_BUCKET_US, completion_block
 from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import ReadScript
 from readmodels.tokens import Position
@@ -36,7 +36,7 @@ class CourseFacts:
     catalog: tuple[str, dict[str, Any]] | None
     user: UserFacts
     run_programs: dict[str, dict[str, Any]]
-    activity: list[tuple[str, int]]  # (member, bucket micros)
+    activity: list[tuple[str, int]]  # (member, bucket start in microseconds)
     who: Who
 
 
@@ -104,7 +104,8 @@ class Readers:
             catalog=versioned(_s(raw[2])) if raw[2] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[3])),
             run_programs={_s(k): self._docs.loads(v) for k, v in zip(progs, progs, strict=True)},
-            activity=[(_s(act[i]), int(float(act[i + 1]))) for i in range(0, len(act), 2)],
+            # scores are bucket numbers (keys.ACTIVITY_WINDOW_BUCKETS): back to microseconds
+            activity=[(_s(act[i]), int(float(act[i + 1])) * ACTIVITY_BUCKET_US) for i in range(0, len(act), 2)],
             who=who,
         )
 

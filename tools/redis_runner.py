@@ -32,12 +32,14 @@ def ensure_redis_server() -> str:
 
 # Small hashes and sorted sets stay listpacks (compact arrays) instead of hashtables: a learner's
 # completions of one course (up to a few hundred blocks), the learner hash (every course's facts;
-# a certificate or enrollment value with its version is 100-200 bytes) and the activity zset.
+# a certificate or enrollment value with its version is 100-200 bytes, a program certificate
+# 300-400: one value over the limit turns the whole learner hash into a hashtable, about 2x the
+# bytes) and the activity zset.
 # Redis' defaults are 128 entries / 64-byte values for both; a listpack read or write is
 # O(entries), still microseconds at 512.
 # docker-compose.yml passes the same settings (README: deployment).
 LISTPACK_CONFIG = (
-    "--hash-max-listpack-entries", "512", "--hash-max-listpack-value", "256",
+    "--hash-max-listpack-entries", "512", "--hash-max-listpack-value", "512",
     "--zset-max-listpack-entries", "256", "--zset-max-listpack-value", "64",
     # learner-course index sets (keys.course_learners) of integer user ids stay intsets (4 bytes
     # per learner) up to a million learners per course, instead of hashtables above 512

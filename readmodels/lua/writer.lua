@@ -10,6 +10,10 @@
 --
 -- Ops (see readmodels/ops.py):
 --   {"H", key, field, version, json}                    last-writer-wins hash field
+--   {"C", key, block_ids, field, tag, raw}              per-block fact (completion record, position,
+--                                                       bookmark): LWW on `raw` in the field `tag`
+--                                                       .. the index `block_ids` maps `field` to (an
+--                                                       index is assigned on first sight: HLEN / 2)
 --   {"S", key, version, json, {{hkey, field, value}..}, parts_index_json}   LWW snapshot + owned fields
 --   {"Z", key, member, score, window}                   time-window sorted set member (max score)
 --   {"M", key, member}                                  set member (an index; not reported, not
@@ -36,6 +40,8 @@ for i, op in ipairs(ops) do
   local valid
   if kind == "H" then
     valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and is_str(op[5])
+  elseif kind == "C" then
+    valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and is_str(op[5]) and is_str(op[6])
   elseif kind == "S" then
     valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and type(op[5]) == "table" and is_str(op[6])
     if valid then
@@ -76,6 +82,7 @@ end
 local out = {ARGV[6] ~= nil and ARGV[6] ~= "" and redis.call("GET", ARGV[6]) or false}
 local changed = {}
 local changed_list = {}
+local index_of = {}  -- block dictionary lookups of this call: the same blocks recur within a batch
 local function mark(key)
   if not changed[key] then
     changed[key] = true
@@ -91,6 +98,28 @@ for i, op in ipairs(ops) do
     local raw = op[4] .. "\t" .. op[5]
     if newer(raw, old) then
       redis.call("HSET", key, op[3], raw)
+      out[#out + 1] = i
+      out[#out + 1] = old
+      mark(op[2])
+    end
+  elseif kind == "C" then
+    local ids = prefix .. op[3]
+    local known = index_of[ids]
+    if not known then
+      known = {}
+      index_of[ids] = known
+    end
+    local idx = known[op[4]] or redis.call("HGET", ids, op[4])
+    if not idx then
+      -- Both directions in one hash: fields are never all digits (keys.block_ids), indexes are.
+      idx = string.format("%d", redis.call("HLEN", ids) / 2)
+      redis.call("HSET", ids, op[4], idx, idx, op[4])
+    end
+    known[op[4]] = idx
+    local key, field, raw = prefix .. op[2], op[5] .. idx, op[6]
+    local old = redis.call("HGET", key, field)
+    if newer(raw, old) then
+      redis.call("HSET", key, field, raw)
       out[#out + 1] = i
       out[#out + 1] = old
       mark(op[2])

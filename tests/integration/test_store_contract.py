@@ -20,8 +20,9 @@ from redis.exceptions import ResponseError
 from events import Event
 from projectors.projections import project
 from readmodels import keys
+from readmodels.compact import completion_value, completion_version
 from readmodels.memory import MemoryStore, dump_redis
-from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetField
+from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField
 from readmodels.oracle import compare, fold, report
 from readmodels.writer import RedisWriter
 from tests import builders as b
@@ -90,6 +91,56 @@ async def test_activity_window_and_max_score_match_for_exact_microsecond_scores(
            AddActivity("ua:1", "m2", t - W, W), AddActivity("ua:1", "m1", t - 5, W),
            AddActivity("ua:1", "m3", t + W + 1, W), AddActivity("ua:1", "m4", t + 3, W)]
     await both(redis, [(ops[:3], []), (ops[3:], [])])
+
+
+def c(user: int, block: str, modified: int, ce_time: int, ce_id: str, completion: float) -> SetCompletion:
+    ck = b.COURSE
+    return SetCompletion(keys.completions(user, ck), keys.block_ids(ck), keys.completion_field(ck, block),
+                         completion_version(modified, ce_time, ce_id), completion_value(completion))
+
+
+async def test_completion_records_keep_the_newest_and_read_back_through_the_block_dictionary(redis: Redis) -> None:
+    v, h1, p1 = (b.block(b.COURSE, t, n) for t, n in (("video", "v"), ("html", "h"), ("problem", "p")))
+    other = "block-v1:edX+Other+2026+type@html+block@x"  # not the course's own: a full-key field
+    i1, i2 = "0aaaaaa0-0000-4000-8000-000000000001", "0aaaaab0-0000-4000-8000-000000000001"
+    ops = [c(1, v, 5, 5, i1, 0.5), c(1, v, 5, 9, i1, 1.0), c(2, h1, 7, 7, i1, 1.0), c(1, v, 4, 99, i2, 0.0),
+           c(1, p1, 5, 5, i2, 1.0), c(1, p1, 5, 5, i1, 0.25), c(2, other, 1, 1, i1, 0.5), c(1, h1, 3, 3, i1, 1.0)]
+    await both(redis, [(ops[:3], []), (ops[3:], []), (ops, [])])
+    # the same records in the opposite order assign other indexes, and dump the same
+    ns_a, ns_b = namespace(), namespace()
+    await RedisWriter(redis, ns_a, announce=False).apply(GEN, ops)
+    await RedisWriter(redis, ns_b, announce=False).apply(GEN, ops[::-1])
+    assert await redis.hget(keys.prefix(ns_a, GEN) + keys.block_ids(b.COURSE), "0") != await redis.hget(
+        keys.prefix(ns_b, GEN) + keys.block_ids(b.COURSE), "0")
+    dump_a = await dump_redis(redis, keys.prefix(ns_a, GEN))
+    assert dump_a == await dump_redis(redis, keys.prefix(ns_b, GEN))
+    sizes = {k: len(v) for k, v in dump_a.items()}
+    assert sizes == {keys.completions(1, b.COURSE): 3, keys.completions(2, b.COURSE): 2}
+
+
+async def test_positions_and_bookmarks_share_the_block_dictionary_with_completions(redis: Redis) -> None:
+    seq, unit = b.block(b.COURSE, "sequential", "s"), b.block(b.COURSE, "vertical", "u")
+    legacy = "i4x://edX/Demo/vertical/u"  # a usage key that is not the course's own: a full-key field
+
+    def f(tag: str, block: str, version: str, value: Any) -> SetBlockField:
+        ck = b.COURSE
+        return SetBlockField(keys.completions(1, ck), keys.block_ids(ck), tag, keys.completion_field(ck, block),
+                             version, orjson.dumps(value).decode())
+
+    i1 = "0aaaaaa0-0000-4000-8000-000000000001"
+    ops = [f(keys.POSITION_TAG, seq, "b", 2), c(1, seq, 5, 5, i1, 1.0), f(keys.POSITION_TAG, seq, "a", 3),
+           f(keys.BOOKMARK_TAG, unit, "a", True), f(keys.BOOKMARK_TAG, legacy, "a", True),
+           f(keys.BOOKMARK_TAG, unit, "c", False), f(keys.POSITION_TAG, unit, "a", 1)]
+    await both(redis, [(ops[:2], []), (ops[2:], []), (ops[::-1], [])])
+    ns = namespace()
+    await RedisWriter(redis, ns, announce=False).apply(GEN, ops)
+    stored = await redis.hgetall(keys.prefix(ns, GEN) + keys.completions(1, b.COURSE))
+    assert sorted(stored) == [b"0", b"b1", b"b2", b"p0", b"p1"]  # tag + index: 5 fields, 3 blocks
+    dump = await dump_redis(redis, keys.prefix(ns, GEN))
+    assert sorted(dump[keys.completions(1, b.COURSE)]) == sorted([
+        keys.completion_field(b.COURSE, seq), "pos:" + keys.completion_field(b.COURSE, seq),
+        "pos:" + keys.completion_field(b.COURSE, unit), "bm:" + keys.completion_field(b.COURSE, unit),
+        "bm:" + legacy])
 
 
 async def test_checkpoints_only_move_forward(redis: Redis) -> None:

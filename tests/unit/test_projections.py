@@ -12,8 +12,9 @@ from events import Event
 from events.base import lww_version
 from projectors.projections import PROJECTIONS, project
 from readmodels import keys
+from readmodels.compact import completion_version, parse_version, resume_version, split_completion
 from readmodels.memory import MemoryStore
-from readmodels.ops import AddActivity, ReplaceSnapshot, SetField
+from readmodels.ops import AddActivity, ReplaceSnapshot, SetCompletion, SetField
 from readmodels.oracle import fold
 from tests.builders import (
     COURSE,
@@ -46,6 +47,7 @@ from tests.builders import (
 )
 
 U = keys.user(7)
+UC = keys.completions(7, COURSE)
 SEQ = block(COURSE, "sequential", "s1")
 UNIT = block(COURSE, "vertical", "u1")
 VIDEO = block(COURSE, "video", "v1")
@@ -280,22 +282,29 @@ def test_completion_is_stored_per_block_with_the_newest_modified_winning() -> No
     newest = completion(7, VIDEO, 0.5, modified=at(10), time=at(0))
     older = completion(7, VIDEO, 1.0, modified=at(5), time=at(20))  # later event, older record
     store = in_every_order(newest, older)
-    assert value(store, keys.completions(7, COURSE), keys.completion_field(COURSE, VIDEO)) == 0.5
+    raw = store.hgetall(keys.completions(7, COURSE))[keys.completion_field(COURSE, VIDEO)]
+    assert split_completion(raw)[1] == 0.5
+    assert value(store, U, keys.f_resume(COURSE)) == VIDEO
 
 
 def test_completion_field_is_the_block_relative_to_its_course() -> None:
     op = project(completion(7, VIDEO))[0]
-    assert isinstance(op, SetField)
+    assert isinstance(op, SetCompletion)
+    assert op.block_ids == keys.block_ids(COURSE)
     assert not op.field.startswith("block-v1:") and len(op.field) < len(VIDEO)
     assert keys.completion_block(COURSE, op.field) == VIDEO
 
 
 def test_completion_version_is_modified_then_ce_time_then_ce_id() -> None:
     e = completion(7, VIDEO, modified=at(3), time=at(9), id="00000000-0000-4000-8000-000000000001")
-    op = project(e)[0]
-    assert isinstance(op, SetField)
+    record, resume = project(e)[:2]
+    assert isinstance(record, SetCompletion) and isinstance(resume, SetField)
     micros = lambda t: int(t.timestamp()) * 1_000_000  # noqa: E731
-    assert op.version == lww_version(micros(at(3)), micros(at(9)) - micros(at(3)), e.id)
+    # both in their compact forms (same order, ce_id cut to 7 characters: tests/unit/test_compact.py)
+    assert resume.version == resume_version(micros(at(3)), micros(at(9)), e.id)
+    assert resume.version.startswith(lww_version(micros(at(3)), micros(at(9)) - micros(at(3))))
+    assert record.version == completion_version(micros(at(3)), micros(at(9)), e.id)
+    assert parse_version(record.version)[:2] == (micros(at(3)), micros(at(9)))
 
 
 def test_resume_point_is_the_block_of_the_newest_completion_record_in_the_course() -> None:
@@ -315,7 +324,7 @@ def test_resume_ties_on_modified_are_broken_by_ce_time() -> None:
 
 def test_completion_and_visit_are_recorded_as_activity_buckets() -> None:
     store = in_every_order(completion(7, VIDEO, modified=at(7)), visit(7, at(20)))
-    bucket = lambda t: int(t.timestamp() * 1_000_000) // keys.ACTIVITY_BUCKET_US * keys.ACTIVITY_BUCKET_US  # noqa: E731
+    bucket = lambda t: int(t.timestamp() * 1_000_000) // keys.ACTIVITY_BUCKET_US  # noqa: E731
     assert store.dump()[keys.activity(7)] == {
         keys.activity_member("c", COURSE, bucket(at(7))): bucket(at(7)),
         keys.activity_member("v", COURSE, bucket(at(20))): bucket(at(20)),
@@ -340,7 +349,8 @@ def test_visits_in_one_quarter_hour_share_a_bucket() -> None:
 
 def test_visit_projection_is_one_activity_op() -> None:
     ops = project(visit(7, at(0)))
-    assert len(ops) == 1 and isinstance(ops[0], AddActivity) and ops[0].window == keys.ACTIVITY_WINDOW_US
+    assert len(ops) == 1 and isinstance(ops[0], AddActivity) and ops[0].window == keys.ACTIVITY_WINDOW_BUCKETS
+    assert ops[0].window * keys.ACTIVITY_BUCKET_US == keys.ACTIVITY_WINDOW_US
 
 
 # Celebrations -----------------------------------------------------------------------------------
@@ -398,12 +408,20 @@ def test_preference_keeps_the_newest_value_including_null() -> None:
 
 def test_bookmark_removed_after_added_is_false() -> None:
     store = in_every_order(bookmark(7, UNIT, True, time=at(0)), bookmark(7, UNIT, False, time=at(1)))
-    assert value(store, U, keys.f_bookmark(UNIT)) is False
+    assert value(store, UC, keys.block_fact_field(keys.BOOKMARK_TAG, keys.completion_field(COURSE, UNIT))) is False
+    assert keys.f_bookmark(UNIT) not in store.hgetall(U)  # beside the completions, not in the learner hash
+
+
+def test_bookmark_and_position_of_a_key_without_a_course_stay_in_the_learner_hash() -> None:
+    legacy = "i4x://edX/DemoX/vertical/u1"  # opaque keys know no run for it, so no course key
+    store = in_every_order(bookmark(7, legacy, True, time=at(0)), position(7, legacy, 3, time=at(1)))
+    assert value(store, U, keys.f_bookmark(legacy)) is True
+    assert value(store, U, keys.f_position(legacy)) == 3
 
 
 def test_sequence_position_keeps_the_newest() -> None:
     store = in_every_order(position(7, SEQ, 2, time=at(1)), position(7, SEQ, 1, time=at(0)))
-    assert value(store, U, keys.f_position(SEQ)) == 2
+    assert value(store, UC, keys.block_fact_field(keys.POSITION_TAG, keys.completion_field(COURSE, SEQ))) == 2
 
 
 def test_integrity_signature_is_a_flag_per_course() -> None:

@@ -3,6 +3,7 @@ completion field maps back to the exact block key."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime
 
@@ -93,3 +94,28 @@ def test_completion_field_of_a_course_block_is_type_at_id() -> None:
     block = "block-v1:edX+DemoX+Demo_Course+type@problem+block@32fe1f3642a55162bcf1fcb54109d8d6"
     assert keys.completion_field(course, block) == "problem@32fe1f3642a55162bcf1fcb54109d8d6"
     assert keys.completion_field("edX/DemoX/2025", block) == block
+
+
+def _long_block_key(short: str) -> str:
+    """The inverse of keys.short_block_key, written here from its documented form."""
+    if ":" in short:
+        return short
+    course, block_type, block_id = short.split("|")
+    return f"block-v1:{course}+type@{block_type}+block@{base64.urlsafe_b64decode(block_id + '==').hex()}"
+
+
+HEX_ID = st.text(alphabet="0123456789abcdef", min_size=32, max_size=32)
+COURSE_PART = st.text(alphabet="abcXYZ019_-.~+|:", min_size=1, max_size=12)
+
+
+@given(COURSE_PART, BLOCK_PART, st.one_of(HEX_ID, BLOCK_PART))
+def test_short_block_key_is_one_to_one(course: str, block_type: str, block_id: str) -> None:
+    for block in (f"block-v1:{course}+type@{block_type}+block@{block_id}", f"i4x://{course}/{block_type}/{block_id}"):
+        short = keys.short_block_key(block)
+        assert _long_block_key(short) == block
+        assert keys.f_subsection_grade(block) == f"sub:{short}"
+
+
+def test_subsection_field_of_a_course_block_is_shorter() -> None:
+    block = "block-v1:HarvardX+DS101x+2026_T1e+type@sequential+block@0ce66f731e84fb363b9edacb4b2e7245"
+    assert keys.f_subsection_grade(block) == "sub:HarvardX+DS101x+2026_T1e|sequential|DOZvcx6E-zY7ntrLSy5yRQ"

@@ -1,0 +1,155 @@
+"""Compact stored forms of the learner read models, which grow with every learner-course (the
+reference data, courses and programs, are stored once and keep their exact versions).
+
+Learner facts (hash u:<id>, usernames, positions and bookmarks): `<version>\\t<json>` as everywhere,
+with version = `fact_version(ce_time, ce_id)`: events.base.lww_version(ce_time) then the first 7
+characters of ce_id (ranked as below) in 6 base-64 digits of the same alphabet, 16 characters of
+text for a time of today. The resume point: `resume_version(modified, ce_time, ce_id)`, the same
+with `lww_version(modified, ce_time - modified)` first.
+
+Completion records, one per block a learner touched (tens per learner-course), are stored as
+field = the block's index in its course's block dictionary
+(`keys.block_ids`, assigned by writer.lua on first sight; a small integer, which a Redis listpack
+keeps as an integer of 1-2 bytes) and value = `<version><completion>`:
+
+- version: 14 characters or more, all below 0x80 (they travel through JSON to the writer script),
+  whose byte order is the order of `(modified, ce_time, ce_id[:7])`:
+  * `modified` (microseconds since 1970, offset by 2**55, so any time within 1,142 years of 1970)
+    as 8 base-128 digits, most significant first;
+  * `ce_time - modified` as a length marker (`64 + k` for a positive difference of k base-128
+    digits, `64` for 0, `64 - k` for a negative one written as `128**k + d`), then the k digits;
+  * the first 7 characters of `ce_id` (a UUID, either case), each ranked among the 22 characters a
+    UUID may hold in text order (`0-9 < A-F < a-f`), as one base-22 number in 5 base-128 digits.
+- completion: the JSON number, empty for 1.0 (the usual value).
+
+The version is prefix-free (fixed widths and a self-delimiting difference), so comparing the raw
+`<version><completion>` byte-wise orders by the version and then by the value, like every other
+last-writer-wins field (readmodels/ops.py).
+
+Approximation (the only one; documented in docs/DESIGN.md): the contract breaks ties of ce_time
+(or of `(modified, ce_time)` for completions and the resume point) by the whole ce_id compared as
+text; these versions keep its first 7 characters. Two different writes of one learner field that
+share those times to the microsecond and the first 7 characters of their event ids are ordered by
+their stored value instead (deterministically, so the result still does not depend on arrival
+order, repetition or batching).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import orjson
+
+from events.base import lww_version
+
+_OFFSET = 2**55  # modified + _OFFSET fits 8 base-128 digits for |modified| < 2**55 us (1,142 years)
+_MODIFIED_DIGITS = 8
+_ID_CHARS = 7
+_ID_DIGITS = 5  # 22**7 < 128**5
+_MID = 64
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", re.ASCII)
+_RANK = {c: i for i, c in enumerate("0123456789ABCDEFabcdef")}
+ID_PREFIX_CHARS = _ID_CHARS
+
+
+def _digits(n: int, k: int) -> str:
+    """n (0 <= n < 128**k) as k base-128 digits, most significant first."""
+    out = []
+    for _ in range(k):
+        out.append(chr(n & 127))
+        n >>= 7
+    if n:
+        raise ValueError("out of range for a compact completion version")
+    return "".join(reversed(out))
+
+
+def _number(text: str) -> int:
+    n = 0
+    for c in text:
+        n = n * 128 + ord(c)
+    return n
+
+
+def _difference(d: int) -> str:
+    """Order-preserving, prefix-free text of a signed difference (see the module docstring)."""
+    if d == 0:
+        return chr(_MID)
+    magnitude = -d if d < 0 else d
+    k = (magnitude.bit_length() + 6) // 7
+    if k >= _MID:
+        raise ValueError(f"difference too large for a compact completion version: {d}")
+    if d > 0:
+        return chr(_MID + k) + _digits(d, k)
+    return chr(_MID - k) + _digits(d + 128**k, k)
+
+
+def _id_prefix(ce_id: str) -> str:
+    return _digits(_id_rank(ce_id), _ID_DIGITS)
+
+
+_B64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"  # ASCII order (events.base)
+
+
+def _id_rank(ce_id: str) -> int:
+    """The first 7 characters of a UUID (either case) as one base-22 number in text order."""
+    if _UUID.fullmatch(ce_id) is None:
+        raise ValueError(f"a learner fact's ce_id must be a UUID: {ce_id[:80]!r}")
+    n = 0
+    for c in ce_id[:_ID_CHARS]:  # the first 7 characters of a UUID are hex digits (no dash)
+        n = n * 22 + _RANK[c]
+    return n
+
+
+def _id_text(ce_id: str) -> str:
+    """`_id_rank` in 6 base-64 digits of events.base's alphabet (22**7 < 64**6): text, never a tab."""
+    n = _id_rank(ce_id)
+    return "".join(_B64[(n >> shift) & 63] for shift in (30, 24, 18, 12, 6, 0))
+
+
+@lru_cache(maxsize=16384)  # one event asks once per operation it produces
+def fact_version(ce_time: int, ce_id: str) -> str:
+    """The version of a learner fact (hash u:<id>, usernames): `lww_version(ce_time)` and the first
+    7 characters of ce_id, 16 characters for a time of today (the whole ce_id took 24 more). Byte
+    order = order of (ce_time, ce_id[:7]). Not for reference data: the course snapshot and catalog
+    info versions are compared with each other and keep the whole ce_id."""
+    return lww_version(ce_time) + _id_text(ce_id)
+
+
+@lru_cache(maxsize=16384)
+def resume_version(modified: int, ce_time: int, ce_id: str) -> str:
+    """The version of a resume point: order of (modified, ce_time, ce_id[:7])."""
+    return lww_version(modified, ce_time - modified) + _id_text(ce_id)
+
+
+def completion_version(modified: int, ce_time: int, ce_id: str) -> str:
+    """The compact version of a completion record: byte order = order of (modified, ce_time, ce_id[:7])."""
+    return _digits(modified + _OFFSET, _MODIFIED_DIGITS) + _difference(ce_time - modified) + _id_prefix(ce_id)
+
+
+def completion_value(completion: float) -> str:
+    """The stored completion after the version: empty for 1.0, else its JSON number."""
+    return "" if completion == 1.0 else orjson.dumps(completion).decode()
+
+
+def _version_length(raw: str) -> int:
+    k = abs(ord(raw[_MODIFIED_DIGITS]) - _MID)
+    return _MODIFIED_DIGITS + 1 + k + _ID_DIGITS
+
+
+def split_completion(raw: str) -> tuple[str, float]:
+    """A stored `<version><completion>` -> (version, completion)."""
+    n = _version_length(raw)
+    text = raw[n:]
+    return raw[:n], (1.0 if text == "" else float(orjson.loads(text)))
+
+
+def parse_version(version: str) -> tuple[int, int, str]:
+    """(modified, ce_time, the ce_id prefix as its 5 stored digits) of a compact version: for tests
+    and reports."""
+    modified = _number(version[:_MODIFIED_DIGITS]) - _OFFSET
+    marker = ord(version[_MODIFIED_DIGITS]) - _MID
+    k = abs(marker)
+    digits = _number(version[_MODIFIED_DIGITS + 1 : _MODIFIED_DIGITS + 1 + k])
+    d = 0 if marker == 0 else digits if marker > 0 else digits - 128**k
+    return modified, modified + d, version[_MODIFIED_DIGITS + 1 + k :]
