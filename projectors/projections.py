@@ -75,7 +75,7 @@ def _json(value: Any) -> str:
 
 
 def _set(event: Event[Any], key: str, field: str, value: Any) -> SetField:
-    """A learner fact: compact version (readmodels/compact.fact_version: ce_id cut to 7 characters)."""
+    """A learner fact: compact version (readmodels/compact.fact_version: ce_id cut to 13 characters)."""
     return SetField(key, field, fact_version(event.micros, event.id), _json(value))
 
 
@@ -270,11 +270,11 @@ def on_program_deleted(event: Event[ProgramDeleted]) -> list[Op]:
 def on_block_completion_changed(event: Event[BlockCompletionChanged]) -> list[Op]:
     c = event.data.completion
     modified = to_micros(c.modified)
-    # Per block, and for the resume point, the newest record by (modified, ce_time, ce_id[:7])
+    # Per block, and for the resume point, the newest record by (modified, ce_time, ce_id[:13])
     # wins (readmodels/compact.py: ce_time is written as its difference from modified).
     field = keys.completion_field(c.course_key, c.block_key)
     # The per-block record in its compact form (readmodels/compact.py: the same order, with the
-    # ce_id tie-break cut to its first 7 characters); tens per learner-course, so bytes count.
+    # ce_id tie-break cut to its first 13 characters); tens per learner-course, so bytes count.
     record = SetCompletion(keys.completions(c.user_id, c.course_key), keys.block_ids(c.course_key), field,
                            completion_version(modified, event.micros, event.id), completion_value(c.completion))
     return [

@@ -2,8 +2,8 @@
 reference data, courses and programs, are stored once and keep their exact versions).
 
 Learner facts (hash u:<id>, usernames, positions and bookmarks): `<version>\\t<json>` as everywhere,
-with version = `fact_version(ce_time, ce_id)`: events.base.lww_version(ce_time) then the first 7
-characters of ce_id (ranked as below) in 6 base-64 digits of the same alphabet, 16 characters of
+with version = `fact_version(ce_time, ce_id)`: events.base.lww_version(ce_time) then the first 13
+characters of ce_id (ranked as below) in 9 base-64 digits of the same alphabet, 19 characters of
 text for a time of today. The resume point: `resume_version(modified, ce_time, ce_id)`, the same
 with `lww_version(modified, ce_time - modified)` first.
 
@@ -12,14 +12,15 @@ field = the block's index in its course's block dictionary
 (`keys.block_ids`, assigned by writer.lua on first sight; a small integer, which a Redis listpack
 keeps as an integer of 1-2 bytes) and value = `<version><completion>`:
 
-- version: 14 characters or more, all below 0x80 (they travel through JSON to the writer script),
-  whose byte order is the order of `(modified, ce_time, ce_id[:7])`:
+- version: 17 characters or more, all below 0x80 (they travel through JSON to the writer script),
+  whose byte order is the order of `(modified, ce_time, ce_id[:13])`:
   * `modified` (microseconds since 1970, offset by 2**55, so any time within 1,142 years of 1970)
     as 8 base-128 digits, most significant first;
   * `ce_time - modified` as a length marker (`64 + k` for a positive difference of k base-128
     digits, `64` for 0, `64 - k` for a negative one written as `128**k + d`), then the k digits;
-  * the first 7 characters of `ce_id` (a UUID, either case), each ranked among the 22 characters a
-    UUID may hold in text order (`0-9 < A-F < a-f`), as one base-22 number in 5 base-128 digits.
+  * the first 13 characters of `ce_id` (a UUID, either case: 12 hex digits and a dash), each digit
+    ranked among the 22 characters a UUID may hold in text order (`0-9 < A-F < a-f`), as one
+    base-22 number in 8 base-128 digits.
 - completion: the JSON number, empty for 1.0 (the usual value).
 
 The version is prefix-free (fixed widths and a self-delimiting difference), so comparing the raw
@@ -28,10 +29,13 @@ last-writer-wins field (readmodels/ops.py).
 
 Approximation (the only one; documented in docs/DESIGN.md): the contract breaks ties of ce_time
 (or of `(modified, ce_time)` for completions and the resume point) by the whole ce_id compared as
-text; these versions keep its first 7 characters. Two different writes of one learner field that
-share those times to the microsecond and the first 7 characters of their event ids are ordered by
+text; these versions keep its first 13 characters. Two different writes of one learner field that
+share those times to the microsecond and the first 13 characters of their event ids are ordered by
 their stored value instead (deterministically, so the result still does not depend on arrival
-order, repetition or batching).
+order, repetition or batching). 13 characters are 48 bits: for uuid1 ids (what Open edX sends)
+time_low and time_mid, distinct for every id one generator makes within ~326 days; for uuid4, a
+collision chance of 2**-48 per pair of same-microsecond writes. (7 characters, tried first, left
+same-microsecond uuid1 events of one producer tied.)
 """
 
 from __future__ import annotations
@@ -45,8 +49,14 @@ from events.base import lww_version
 
 _OFFSET = 2**55  # modified + _OFFSET fits 8 base-128 digits for |modified| < 2**55 us (1,142 years)
 _MODIFIED_DIGITS = 8
-_ID_CHARS = 7
-_ID_DIGITS = 5  # 22**7 < 128**5
+# The ce_id tie-break keeps the first 13 characters of the UUID text, `xxxxxxxx-xxxx`: 12 hex
+# digits, 48 bits. For Open edX's uuid1 ids that is time_low and time_mid, which one generator
+# never repeats within ~326 days (Python's uuid1 bumps a repeated timestamp); for uuid4, 48
+# random bits. Fewer characters would make same-microsecond events of one producer tie.
+_ID_CHARS = 13
+_ID_HEX = 12
+_ID_DIGITS = 8  # 22**12 < 128**8
+_ID_TEXT_DIGITS = 9  # 22**12 < 64**9
 _MID = 64
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", re.ASCII)
 _RANK = {c: i for i, c in enumerate("0123456789ABCDEFabcdef")}
@@ -92,38 +102,39 @@ _B64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"  # ASC
 
 
 def _id_rank(ce_id: str) -> int:
-    """The first 7 characters of a UUID (either case) as one base-22 number in text order."""
+    """The first 13 characters of a UUID (either case; 12 hex digits and the dash, which every UUID
+    has there) as one base-22 number in text order."""
     if _UUID.fullmatch(ce_id) is None:
         raise ValueError(f"a learner fact's ce_id must be a UUID: {ce_id[:80]!r}")
     n = 0
-    for c in ce_id[:_ID_CHARS]:  # the first 7 characters of a UUID are hex digits (no dash)
+    for c in ce_id[:8] + ce_id[9:_ID_CHARS]:
         n = n * 22 + _RANK[c]
     return n
 
 
 def _id_text(ce_id: str) -> str:
-    """`_id_rank` in 6 base-64 digits of events.base's alphabet (22**7 < 64**6): text, never a tab."""
+    """`_id_rank` in 9 base-64 digits of events.base's alphabet (22**12 < 64**9): text, never a tab."""
     n = _id_rank(ce_id)
-    return "".join(_B64[(n >> shift) & 63] for shift in (30, 24, 18, 12, 6, 0))
+    return "".join(_B64[(n >> shift) & 63] for shift in range(6 * (_ID_TEXT_DIGITS - 1), -1, -6))
 
 
 @lru_cache(maxsize=16384)  # one event asks once per operation it produces
 def fact_version(ce_time: int, ce_id: str) -> str:
     """The version of a learner fact (hash u:<id>, usernames): `lww_version(ce_time)` and the first
-    7 characters of ce_id, 16 characters for a time of today (the whole ce_id took 24 more). Byte
-    order = order of (ce_time, ce_id[:7]). Not for reference data: the course snapshot and catalog
+    13 characters of ce_id, 19 characters for a time of today (the whole ce_id took 15 more). Byte
+    order = order of (ce_time, ce_id[:13]). Not for reference data: the course snapshot and catalog
     info versions are compared with each other and keep the whole ce_id."""
     return lww_version(ce_time) + _id_text(ce_id)
 
 
 @lru_cache(maxsize=16384)
 def resume_version(modified: int, ce_time: int, ce_id: str) -> str:
-    """The version of a resume point: order of (modified, ce_time, ce_id[:7])."""
+    """The version of a resume point: order of (modified, ce_time, ce_id[:13])."""
     return lww_version(modified, ce_time - modified) + _id_text(ce_id)
 
 
 def completion_version(modified: int, ce_time: int, ce_id: str) -> str:
-    """The compact version of a completion record: byte order = order of (modified, ce_time, ce_id[:7])."""
+    """The compact version of a completion record: byte order = order of (modified, ce_time, ce_id[:13])."""
     return _digits(modified + _OFFSET, _MODIFIED_DIGITS) + _difference(ce_time - modified) + _id_prefix(ce_id)
 
 
@@ -145,7 +156,7 @@ def split_completion(raw: str) -> tuple[str, float]:
 
 
 def parse_version(version: str) -> tuple[int, int, str]:
-    """(modified, ce_time, the ce_id prefix as its 5 stored digits) of a compact version: for tests
+    """(modified, ce_time, the ce_id prefix as its 8 stored digits) of a compact version: for tests
     and reports."""
     modified = _number(version[:_MODIFIED_DIGITS]) - _OFFSET
     marker = ord(version[_MODIFIED_DIGITS]) - _MID

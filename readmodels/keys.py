@@ -36,7 +36,7 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
 
 Hash values written by LWW operations are `<version>\t<json>`; `version` sorts as bytes: exact
 (events.base.lww_version) for reference data, compact for learner keys (readmodels/compact.py:
-the ce_id tie-break cut to its first 7 characters). Completion records are `<compact version>
+the ce_id tie-break cut to its first 13 characters). Completion records are `<compact version>
 <completion>` with no tab. Dictionary indexes depend on arrival order, so everything that compares
 stored states (memory.dump_redis, tools/verify.py) reads `uc:` fields back through `bid:` and leaves
 `bid:` itself out; the in-memory stores keep the canonical fields (`block_fact_field`). Positions and

@@ -14,7 +14,7 @@
   largest score it was given.
 
 Learner facts (u:, usernames, completions) carry compact versions whose ce_id tie-break keeps the
-first 7 characters of the ce_id: the one approximation of the contract's order (see
+first 13 characters of the ce_id: the one approximation of the contract's order (see
 readmodels/compact.py and docs/DESIGN.md). Reference data (courses, catalog info, programs) keeps
 the whole ce_id.
 

@@ -1,11 +1,12 @@
-"""The compact completion record keeps the order of (modified, ce_time, ce_id[:7]) byte for byte,
+"""The compact completion record keeps the order of (modified, ce_time, ce_id[:13]) byte for byte,
 travels through JSON unchanged, and reads back exactly; learner fact and resume versions keep the
-order of (ce_time, ce_id[:7]) and (modified, ce_time, ce_id[:7]) as text."""
+order of (ce_time, ce_id[:13]) and (modified, ce_time, ce_id[:13]) as text."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import orjson
 from hypothesis import given, settings
@@ -74,16 +75,16 @@ def test_equal_versions_are_ordered_by_value_and_the_version_is_prefix_free(
     assert split_completion(ra)[0] == split_completion(rb)[0] == version
 
 
-def test_record_of_today_with_a_full_completion_is_14_characters() -> None:
+def test_record_of_today_with_a_full_completion_is_17_characters() -> None:
     now = to_micros(datetime(2026, 11, 23, tzinfo=UTC))
     raw = completion_version(now, now, str(uuid.uuid4())) + completion_value(1.0)
-    assert len(raw) == 8 + 1 + 5
+    assert len(raw) == 8 + 1 + 8
 
 
-def test_ids_differing_only_after_seven_characters_tie_and_the_value_decides() -> None:
+def test_ids_differing_only_after_thirteen_characters_tie_and_the_value_decides() -> None:
     now = to_micros(datetime(2026, 11, 23, tzinfo=UTC))
-    a = completion_version(now, now, "0123456f-0000-4000-8000-000000000000")
-    b = completion_version(now, now, "01234560-ffff-4000-8000-000000000000")
+    a = completion_version(now, now, "01234567-89ab-4fff-8000-000000000000")
+    b = completion_version(now, now, "01234567-89ab-1000-ffff-ffffffffffff")
     assert a == b
     assert (a + completion_value(0.5)).encode() > (b + completion_value(1.0)).encode()
 
@@ -107,8 +108,20 @@ def test_resume_version_byte_order_is_the_order_of_modified_ce_time_and_the_ce_i
     assert _sign(v1.encode(), v2.encode()) == _sign((m1, m1 + d1, i1[:n]), (m2, m2 + d2, i2[:n]))
 
 
-def test_fact_version_of_today_is_16_characters_of_text_and_starts_with_the_exact_time() -> None:
+def test_fact_version_of_today_is_19_characters_of_text_and_starts_with_the_exact_time() -> None:
     now = to_micros(datetime(2026, 11, 23, tzinfo=UTC))
     version = fact_version(now, str(uuid.uuid4()))
-    assert len(version) == 10 + 6 and version.startswith(lww_version(now))
+    assert len(version) == 10 + 9 and version.startswith(lww_version(now))
     assert all("-" <= c <= "z" for c in version)  # text, never a tab: `<version>\t<json>` still splits
+
+
+def test_uuid1_ids_made_in_the_same_microsecond_do_not_tie() -> None:
+    """Open edX sends uuid1 event ids: one generator's ids differ within their first 13 characters
+    even when made back to back, so same-microsecond events keep the contract's ce_id order."""
+    now = to_micros(datetime(2026, 11, 23, tzinfo=UTC))
+    ids = [str(uuid.uuid1()) for _ in range(2_000)]
+    versions = {completion_version(now, now, i) for i in ids}
+    facts = {fact_version(now, i) for i in ids}
+    assert len(versions) == len(facts) == len(ids)
+    for a, b in pairwise(ids):
+        assert (completion_version(now, now, a) < completion_version(now, now, b)) == (a < b)

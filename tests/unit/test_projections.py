@@ -300,7 +300,7 @@ def test_completion_version_is_modified_then_ce_time_then_ce_id() -> None:
     record, resume = project(e)[:2]
     assert isinstance(record, SetCompletion) and isinstance(resume, SetField)
     micros = lambda t: int(t.timestamp()) * 1_000_000  # noqa: E731
-    # both in their compact forms (same order, ce_id cut to 7 characters: tests/unit/test_compact.py)
+    # both in their compact forms (same order, ce_id cut to 13 characters: tests/unit/test_compact.py)
     assert resume.version == resume_version(micros(at(3)), micros(at(9)), e.id)
     assert resume.version.startswith(lww_version(micros(at(3)), micros(at(9)) - micros(at(3))))
     assert record.version == completion_version(micros(at(3)), micros(at(9)), e.id)
