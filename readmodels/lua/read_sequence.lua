@@ -20,7 +20,7 @@ if seq and uid ~= "" then
   user = redis.call("HGETALL", p .. "u:" .. uid)
   done = redis.call("HGETALL", p .. "uc:" .. uid .. ":" .. ck)
   -- Stored (keys.completions): `<i>` -> compact completion record (readmodels/compact.py: 8 digits
-  -- of modified, a difference marker (64 +- k) and its k digits, 5 digits of ce_id, then the
+  -- of modified, a difference marker (64 +- k) and its k digits, 8 digits of ce_id, then the
   -- completion's JSON, empty for 1.0), returned as completion field -> "\t<json>"; `p<i>` / `b<i>`
   -- -> position / bookmark, moved to the user hash as `pos:` / `bm:` <usage key> (keys.f_position,
   -- keys.f_bookmark), the usage key rebuilt from the completion field as keys.completion_block does.
@@ -45,7 +45,7 @@ if seq and uid ~= "" then
     if tag == "" then
       local k = string.byte(v, 9) - 64
       if k < 0 then k = -k end
-      local json = string.sub(v, 15 + k)
+      local json = string.sub(v, 18 + k)  -- 8 + 1 + k + 8 characters of version before it
       records[#records + 1] = name
       records[#records + 1] = "\t" .. (json == "" and "1.0" or json)
     elseif name ~= "" then
