@@ -7,6 +7,7 @@ roles, so the route can authorise the masquerade without a second round trip.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,14 +81,15 @@ def _who(caller_roles: list[bytes], uid: bytes, unknown: int) -> Who:
 
 
 class Readers:
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, execute: Callable[..., Awaitable[Any]] | None = None) -> None:
+        """`execute`: what sends the scripts' EVALSHA (default: redis-py's execute_command)."""
         self._redis = redis
         self._ns = namespace
-        self._course = ReadScript(redis, "read_course")
-        self._sequence = ReadScript(redis, "read_sequence")
-        self._resume = ReadScript(redis, "read_resume")
-        self._celebration = ReadScript(redis, "read_celebration")
-        self._applied = ReadScript(redis, "read_applied")
+        self._course = ReadScript(redis, "read_course", execute)
+        self._sequence = ReadScript(redis, "read_sequence", execute)
+        self._resume = ReadScript(redis, "read_resume", execute)
+        self._celebration = ReadScript(redis, "read_celebration", execute)
+        self._applied = ReadScript(redis, "read_applied", execute)
         self._docs = ParsedDocuments()
 
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
