@@ -125,7 +125,7 @@ class Readers:
             block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
             sequence=self._docs.loads(raw[3]) if raw[3] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[4])),
-            completions={completion_block(course_key, k): float(value(v, 0.0)) for k, v in pairs(raw[5]).items()},
+            completions=completions(course_key, raw[5]),
             who=who,
         )
 
@@ -148,6 +148,27 @@ class Readers:
         """Whether the serving generation has applied this Kafka position (read-your-writes)."""
         next_offset = await self._applied(keys=[], args=[self._ns, position.checkpoint_field])
         return position.applied_by(int(next_offset))
+
+
+def completions(course_key: str, flat: list[bytes | str]) -> dict[str, float]:
+    """The sequence read's completions (flat field/value pairs) -> block key: completion, exactly
+    `{completion_block(course_key, k): float(value(v, 0.0)) for k, v in pairs(flat).items()}`
+    (tests/unit/test_readers.py), in one pass: the block-key head computed once, and each distinct
+    stored value (mostly "\t1.0") parsed once."""
+    head = completion_block(course_key, "@")[: -len("+block@")]
+    out: dict[str, float] = {}
+    parsed: dict[bytes | str, float] = {}
+    it = iter(flat)
+    for k, v in zip(it, it, strict=True):
+        name = k.decode() if isinstance(k, bytes) else k
+        if ":" not in name:
+            block_type, _, block_id = name.partition("@")
+            name = f"{head}{block_type}+block@{block_id}"
+        number = parsed.get(v)
+        if number is None:
+            number = parsed[v] = float(value(_s(v), 0.0))
+        out[name] = number
+    return out
 
 
 def _id(user_id: int | None) -> str:
