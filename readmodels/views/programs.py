@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from events.base import format_time, parse_time
-from readmodels.facts import UserFacts
+from readmodels.facts import ReadUserFacts, UserFacts
 
 CERT_DOWNLOADABLE = "downloadable"
 RUN_TIME_FIELDS = ("start", "end", "enrollment_start", "enrollment_end")
@@ -93,7 +93,18 @@ def _api_time(value: Any) -> str | None:
 
 
 def active_enrollments(user: UserFacts, enterprise_uuid: str | None = None) -> dict[str, Enrollment]:
-    """The learner's active enrollments by run key; with an enterprise, only the linked ones."""
+    """The learner's active enrollments by run key; with an enterprise, only the linked ones.
+    Read-only for callers: on a request's ReadUserFacts it is computed once and shared (the course
+    route's related programs and the list route count every program over the same enrollments)."""
+    if isinstance(user, ReadUserFacts):
+        found: dict[str, Enrollment] = user.derived(
+            ("active_enrollments", enterprise_uuid), lambda: _active_enrollments(user, enterprise_uuid)
+        )
+        return found
+    return _active_enrollments(user, enterprise_uuid)
+
+
+def _active_enrollments(user: UserFacts, enterprise_uuid: str | None) -> dict[str, Enrollment]:
     out: dict[str, Enrollment] = {}
     linked = user.with_prefix(f"ent:{enterprise_uuid.lower()}:") if enterprise_uuid else None
     for run_key, enr in user.with_prefix("enr:").items():
@@ -106,7 +117,15 @@ def active_enrollments(user: UserFacts, enterprise_uuid: str | None = None) -> d
 
 
 def downloadable_certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
-    """Run key -> certificate fact, for certificates whose status is `downloadable`."""
+    """Run key -> certificate fact, for certificates whose status is `downloadable` (read-only for
+    callers: shared per request as active_enrollments)."""
+    if isinstance(user, ReadUserFacts):
+        found: dict[str, dict[str, Any]] = user.derived("downloadable_certificates", lambda: _certificates(user))
+        return found
+    return _certificates(user)
+
+
+def _certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
     return {
         run_key: cert
         for run_key, cert in user.with_prefix("cert:").items()
