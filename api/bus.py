@@ -12,7 +12,7 @@ import contextlib
 import logging
 import uuid
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
@@ -68,7 +68,11 @@ def visit_record(
     headers = [
         ("ce_type", _VISIT_TYPE),
         ("ce_id", event_id.encode()),
-        ("ce_time", format_time(now).encode()),
+        # orjson writes a UTC time as format_time does (`Z`, microseconds only when non-zero), faster
+        (
+            "ce_time",
+            orjson.dumps(now, option=orjson.OPT_UTC_Z)[1:-1] if now.tzinfo is UTC else format_time(now).encode(),
+        ),
         ("ce_specversion", b"1.0"),
         ("content-type", b"application/json"),
         ("ce_source", _SOURCE),

@@ -149,8 +149,9 @@ def course_body(
     """The course-metadata body; None when the course was never published (404)."""
     if facts.course is None:
         return None
+    course = effective_course(facts.course, facts.course_version, facts.catalog)
     body = course_metadata(
-        effective_course(facts.course, facts.course_version, facts.catalog),
+        course,
         key,
         facts.user,
         activity=facts.activity,
@@ -160,6 +161,7 @@ def course_body(
         progress=programs.progress,
         browser_timezone=browser_timezone,
         masquerading=effective.masquerading,
+        shared_document=course is facts.course,  # the reader's parsed document (no catalog merge)
     )
     if requested_fields:
         wanted = [f.strip() for f in requested_fields.split(",") if f.strip()]
