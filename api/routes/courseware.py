@@ -158,7 +158,7 @@ def course_body(
         run_programs=facts.run_programs,
         now=now,
         config=config,
-        progress=programs.progress,
+        progress=programs.progress_counted,  # related programs need only the counts
         browser_timezone=browser_timezone,
         masquerading=effective.masquerading,
         shared_document=course is facts.course,  # the reader's parsed document (no catalog merge)
