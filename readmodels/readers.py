@@ -13,7 +13,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from readmodels.facts import ReadUserFacts, UserFacts, pairs, value, versioned
+from readmodels.facts import ReadUserFacts, UserFacts, pairs, value
 from readmodels.keys import ACTIVITY_BUCKET_US, completion_block
 from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import ReadScript
@@ -103,7 +103,7 @@ class Readers:
             generation=int(raw[0]),
             course=course[1],
             course_version=course[0],
-            catalog=versioned(_s(raw[2])) if raw[2] else None,
+            catalog=self._docs.versioned(raw[2]) if raw[2] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[3])),
             run_programs={_s(k): self._docs.loads(v) for k, v in zip(progs, progs, strict=True)},
             # scores are bucket numbers (keys.ACTIVITY_WINDOW_BUCKETS): back to microseconds
@@ -121,7 +121,7 @@ class Readers:
             generation=int(raw[0]),
             course=course[1] if course else None,
             course_version=course[0] if course else "",
-            catalog=versioned(_s(raw[9])) if len(raw) > 9 and raw[9] else None,
+            catalog=self._docs.versioned(raw[9]) if len(raw) > 9 and raw[9] else None,
             block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
             sequence=self._docs.loads(raw[3]) if raw[3] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[4])),

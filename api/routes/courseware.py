@@ -36,7 +36,7 @@ from readmodels import models
 from readmodels.readers import CourseFacts, ResumeFacts, SequenceFacts
 from readmodels.tokens import encode_token
 from readmodels.views import programs
-from readmodels.views.common import ViewConfig, effective_course, is_course_staff
+from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
 from readmodels.views.course import course_metadata
 from readmodels.views.sequence import sequence_metadata
 
@@ -149,7 +149,7 @@ def course_body(
     """The course-metadata body; None when the course was never published (404)."""
     if facts.course is None:
         return None
-    course = effective_course(facts.course, facts.course_version, facts.catalog)
+    course = shared_effective_course(facts.course, facts.course_version, facts.catalog)
     body = course_metadata(
         course,
         key,
@@ -161,7 +161,7 @@ def course_body(
         progress=programs.progress_counted,  # related programs need only the counts
         browser_timezone=browser_timezone,
         masquerading=effective.masquerading,
-        shared_document=course is facts.course,  # the reader's parsed document (no catalog merge)
+        shared_document=True,  # the reader's parsed documents, or their merge kept per pair
     )
     if requested_fields:
         wanted = [f.strip() for f in requested_fields.split(",") if f.strip()]

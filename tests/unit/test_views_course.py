@@ -253,3 +253,19 @@ def test_course_metadata_of_a_shared_document_is_the_same_body(start: str | None
             ]
             assert orjson.dumps(bodies[1]) == orjson.dumps(bodies[0]) == orjson.dumps(bodies[2])
             assert bodies[1]["id"] == key
+
+
+def test_shared_effective_course_is_effective_course_made_once_per_pair() -> None:
+    from readmodels.views.common import shared_effective_course
+
+    course = {**COURSE, "display_name": "Old"}
+    newer = ("9999", {"name": "New", "start": "2026-04-01T00:00:00Z"})
+    older = ("0000", {"name": "Older"})
+    merged = shared_effective_course(course, "5000", newer)
+    assert merged == effective_course(course, "5000", newer)
+    assert merged["display_name"] == "New" and course["display_name"] == "Old"
+    assert shared_effective_course(course, "5000", newer) is merged
+    assert shared_effective_course(course, "5000", older) is course
+    assert shared_effective_course(course, "5000", None) is course
+    other = ("9999", {"name": "Other"})
+    assert shared_effective_course(course, "5000", other)["display_name"] == "Other"
