@@ -18,6 +18,8 @@ from api.errors import install_error_handlers
 from api.fastpath import FastPath
 from api.observability import install_observability
 from api.platform import ALLOW_HEADERS, EXPOSE_HEADERS, PlatformMiddleware
+from api.redis_pipe import RedisPipe
+from api.redis_pipe import supports as redis_pipe_supports
 from api.routes import courseware, programs
 from readmodels.program_readers import ProgramReaders
 from readmodels.readers import Readers
@@ -59,6 +61,9 @@ def create_app(settings: Settings | None = None) -> LearnerApi:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = make_redis(settings.redis_url)
+        # The read scripts go over one pipelined connection (api/redis_pipe.py); the rest over redis-py.
+        pipe = RedisPipe(settings.redis_url) if redis_pipe_supports(settings.redis_url) else None
+        execute = pipe.execute if pipe is not None else None
         bus = EventBus(settings)
         bus.start()  # connects in the background: a Kafka outage never fails startup
         changes = ChangeFeed(settings.redis_url, settings.redis_namespace, settings.longpoll_max_held)
@@ -67,8 +72,8 @@ def create_app(settings: Settings | None = None) -> LearnerApi:
         app.state.redis = redis
         app.state.bus = bus
         app.state.changes = changes
-        app.state.readers = Readers(redis, settings.redis_namespace)
-        app.state.program_readers = ProgramReaders(redis, settings.redis_namespace)
+        app.state.readers = Readers(redis, settings.redis_namespace, execute)
+        app.state.program_readers = ProgramReaders(redis, settings.redis_namespace, execute)
         if settings.api_fast_path:
             api.fast_path = FastPath(app)
         tune_gc()
@@ -78,6 +83,8 @@ def create_app(settings: Settings | None = None) -> LearnerApi:
             api.fast_path = None
             await changes.stop()
             await bus.stop()
+            if pipe is not None:
+                await pipe.aclose()
             await redis.aclose()
 
     app = api = LearnerApi(

@@ -10,13 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from collections import deque
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
+import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from events import Event, encode
+from events.activity import CoursewareVisited
+from events.base import format_time
 from readmodels.settings import Settings
 from readmodels.tokens import Position
 
@@ -27,8 +32,52 @@ EMIT_LINGER_S = 0.005  # visits queued within this window go out together
 SEND_TIMEOUT_S = 10.0
 
 
+EVENT_SOURCE = "learner-projector/api"
+_VISIT_TYPE = CoursewareVisited.TYPE.encode()
+_SOURCE = EVENT_SOURCE.encode()
+
+
 class BusUnavailableError(Exception):
     """Kafka did not acknowledge (not connected, timed out or refused)."""
+
+
+class Produced(NamedTuple):
+    """An event encoded for producing (what events.encode gives, plus where it goes)."""
+
+    topic: str
+    key: bytes | None
+    headers: list[tuple[str, bytes]]
+    value: bytes
+    type: str
+    id: str
+
+
+def visit_record(
+    user_id: int, course_key: str, now: datetime, browser_timezone: str | None
+) -> tuple[list[tuple[str, bytes]], bytes]:
+    """encode() of the CoursewareVisited event api/routes/courseware.visit_event builds (same
+    headers, same value bytes; tests/unit/test_api_bus.py compares them), without the pydantic
+    models: `course_key` must be a key that parsed (api/keys.py), `now` an aware UTC datetime."""
+    event_id = str(uuid.uuid4())
+    visit = {
+        "user_id": user_id,
+        "course_key": course_key,
+        "visited_at": now,
+        "browser_timezone": browser_timezone[:64] if browser_timezone else None,
+    }
+    headers = [
+        ("ce_type", _VISIT_TYPE),
+        ("ce_id", event_id.encode()),
+        # orjson writes a UTC time as format_time does (`Z`, microseconds only when non-zero), faster
+        (
+            "ce_time",
+            orjson.dumps(now, option=orjson.OPT_UTC_Z)[1:-1] if now.tzinfo is UTC else format_time(now).encode(),
+        ),
+        ("ce_specversion", b"1.0"),
+        ("content-type", b"application/json"),
+        ("ce_source", _SOURCE),
+    ]
+    return headers, orjson.dumps({"visit": visit}, option=orjson.OPT_UTC_Z)
 
 
 class EventBus:
@@ -36,7 +85,8 @@ class EventBus:
         self._settings = settings
         self._producer: AIOKafkaProducer | None = None
         self._starter: asyncio.Task[None] | None = None
-        self._queued: deque[Event[Any]] = deque()
+        self._queued: deque[Produced] = deque()
+        self._visit_topic = settings.topic(CoursewareVisited.TOPIC)
         self._flusher: asyncio.Task[None] | None = None
         self._unacked = 0
         self.dropped = 0
@@ -108,7 +158,25 @@ class EventBus:
         if self._producer is None or len(self._queued) + self._unacked >= MAX_IN_FLIGHT_VISITS:
             self.dropped += 1
             return
-        self._queued.append(event)
+        headers, value = encode(event)
+        topic = self._settings.topic(type(event.data).TOPIC)
+        key = event.data.partition_key().encode() or None
+        self._queue(Produced(topic, key, headers, value, event.type, event.id))
+
+    def emit_visit(self, user_id: int, course_key: str, now: datetime, browser_timezone: str | None) -> None:
+        """emit() of the course route's visit event (api/routes/courseware.visit_event), encoded
+        directly (visit_record): no pydantic models, no key re-validation per request."""
+        if self._producer is None or len(self._queued) + self._unacked >= MAX_IN_FLIGHT_VISITS:
+            self.dropped += 1
+            return
+        headers, value = visit_record(user_id, course_key, now, browser_timezone)
+        event_id = headers[1][1].decode()
+        self._queue(
+            Produced(self._visit_topic, str(user_id).encode(), headers, value, CoursewareVisited.TYPE, event_id)
+        )
+
+    def _queue(self, produced: Produced) -> None:
+        self._queued.append(produced)
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="kafka-visits-flush")
 
@@ -120,9 +188,7 @@ class EventBus:
             if producer is None:
                 self._drop(event, "Kafka producer is not connected")
                 continue
-            headers, value = encode(event)
-            topic = self._settings.topic(type(event.data).TOPIC)
-            key = event.data.partition_key().encode() or None
+            topic, key, headers, value = event.topic, event.key, event.headers, event.value
             try:
                 # asyncio.timeout rather than wait_for: no task per visit (aiokafka's send is a
                 # coroutine that returns at once unless its buffer is full or metadata is missing).
@@ -134,12 +200,12 @@ class EventBus:
             self._unacked += 1
             delivery.add_done_callback(lambda f, e=event: self._delivered(f, e))
 
-    def _delivered(self, delivery: asyncio.Future[Any], event: Event[Any]) -> None:
+    def _delivered(self, delivery: asyncio.Future[Any], event: Produced) -> None:
         self._unacked -= 1
         exc = None if delivery.cancelled() else delivery.exception()
         if delivery.cancelled() or exc is not None:
             self._drop(event, f"Kafka did not acknowledge: {exc!r}")
 
-    def _drop(self, event: Event[Any], reason: str) -> None:
+    def _drop(self, event: Produced, reason: str) -> None:
         self.dropped += 1
         log.warning("dropped %s event %s: %s", event.type, event.id, reason)

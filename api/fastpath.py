@@ -277,7 +277,7 @@ class FastPath:
         if body is None:
             raise FALL_THROUGH
         if caller is not None:
-            self.bus.emit(courseware.visit_event(caller, key, now, browser_timezone))
+            self.bus.emit_visit(caller.user_id, key, now, browser_timezone)
         return 200, body
 
     async def _sequence(self, rest: str, caller: Caller | None, now: datetime) -> Answer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,16 @@ class ReadUserFacts(UserFacts):
 
     _values: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _prefixed: dict[str, dict[str, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _derived: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """`make()`, once per key for this hash (what the views compute from it more than once per
+        request, e.g. the program views' active enrollments); shared: callers must not change it."""
+        derived = self._derived
+        if key in derived:
+            return derived[key]
+        found = derived[key] = make()
+        return found
 
     def get(self, name: str, default: Any = None) -> Any:
         values = self._values

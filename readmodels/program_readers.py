@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,10 +37,11 @@ def _s(v: bytes | str) -> str:
 
 
 class ProgramReaders:
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, execute: Callable[..., Awaitable[Any]] | None = None) -> None:
+        """`execute`: what sends the scripts' EVALSHA (default: redis-py's execute_command)."""
         self._ns = namespace
-        self._list = ReadScript(redis, "read_programs")
-        self._progress = ReadScript(redis, "read_programs_progress")
+        self._list = ReadScript(redis, "read_programs", execute)
+        self._progress = ReadScript(redis, "read_programs_progress", execute)
         self._docs = ParsedDocuments()
 
     async def user_programs(self, user_id: int) -> UserProgramsFacts:

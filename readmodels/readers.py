@@ -7,12 +7,13 @@ roles, so the route can authorise the masquerade without a second round trip.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
-from readmodels.facts import ReadUserFacts, UserFacts, pairs, value, versioned
+from readmodels.facts import ReadUserFacts, UserFacts, pairs, value
 from readmodels.keys import ACTIVITY_BUCKET_US, completion_block
 from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import ReadScript
@@ -80,14 +81,15 @@ def _who(caller_roles: list[bytes], uid: bytes, unknown: int) -> Who:
 
 
 class Readers:
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, execute: Callable[..., Awaitable[Any]] | None = None) -> None:
+        """`execute`: what sends the scripts' EVALSHA (default: redis-py's execute_command)."""
         self._redis = redis
         self._ns = namespace
-        self._course = ReadScript(redis, "read_course")
-        self._sequence = ReadScript(redis, "read_sequence")
-        self._resume = ReadScript(redis, "read_resume")
-        self._celebration = ReadScript(redis, "read_celebration")
-        self._applied = ReadScript(redis, "read_applied")
+        self._course = ReadScript(redis, "read_course", execute)
+        self._sequence = ReadScript(redis, "read_sequence", execute)
+        self._resume = ReadScript(redis, "read_resume", execute)
+        self._celebration = ReadScript(redis, "read_celebration", execute)
+        self._applied = ReadScript(redis, "read_applied", execute)
         self._docs = ParsedDocuments()
 
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
@@ -101,7 +103,7 @@ class Readers:
             generation=int(raw[0]),
             course=course[1],
             course_version=course[0],
-            catalog=versioned(_s(raw[2])) if raw[2] else None,
+            catalog=self._docs.versioned(raw[2]) if raw[2] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[3])),
             run_programs={_s(k): self._docs.loads(v) for k, v in zip(progs, progs, strict=True)},
             # scores are bucket numbers (keys.ACTIVITY_WINDOW_BUCKETS): back to microseconds
@@ -119,11 +121,11 @@ class Readers:
             generation=int(raw[0]),
             course=course[1] if course else None,
             course_version=course[0] if course else "",
-            catalog=versioned(_s(raw[9])) if len(raw) > 9 and raw[9] else None,
+            catalog=self._docs.versioned(raw[9]) if len(raw) > 9 and raw[9] else None,
             block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
             sequence=self._docs.loads(raw[3]) if raw[3] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[4])),
-            completions={completion_block(course_key, k): float(value(v, 0.0)) for k, v in pairs(raw[5]).items()},
+            completions=completions(course_key, raw[5]),
             who=who,
         )
 
@@ -146,6 +148,27 @@ class Readers:
         """Whether the serving generation has applied this Kafka position (read-your-writes)."""
         next_offset = await self._applied(keys=[], args=[self._ns, position.checkpoint_field])
         return position.applied_by(int(next_offset))
+
+
+def completions(course_key: str, flat: list[bytes | str]) -> dict[str, float]:
+    """The sequence read's completions (flat field/value pairs) -> block key: completion, exactly
+    `{completion_block(course_key, k): float(value(v, 0.0)) for k, v in pairs(flat).items()}`
+    (tests/unit/test_readers.py), in one pass: the block-key head computed once, and each distinct
+    stored value (mostly "\t1.0") parsed once."""
+    head = completion_block(course_key, "@")[: -len("+block@")]
+    out: dict[str, float] = {}
+    parsed: dict[bytes | str, float] = {}
+    it = iter(flat)
+    for k, v in zip(it, it, strict=True):
+        name = k.decode() if isinstance(k, bytes) else k
+        if ":" not in name:
+            block_type, _, block_id = name.partition("@")
+            name = f"{head}{block_type}+block@{block_id}"
+        number = parsed.get(v)
+        if number is None:
+            number = parsed[v] = float(value(_s(v), 0.0))
+        out[name] = number
+    return out
 
 
 def _id(user_id: int | None) -> str:

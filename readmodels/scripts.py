@@ -7,7 +7,7 @@ modules, and the courseware read scripts share their prelude (serving generation
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -28,15 +28,19 @@ class ReadScript:
     """A read script called with one plain EVALSHA. redis-py's Script.__call__ goes through the
     `evalsha` command wrapper (argument checks, a deprecation decorator) on every call, which on
     the API's hot reads cost as much as the command itself. NOSCRIPT (a restarted or flushed
-    Redis) falls back to redis-py's Script, which loads the script and runs it."""
+    Redis) falls back to redis-py's Script, which loads the script and runs it.
 
-    def __init__(self, redis: Redis, name: str) -> None:
+    `execute` (the API's api/redis_pipe.RedisPipe.execute) sends the EVALSHA instead of redis-py's
+    execute_command: same reply, same exceptions."""
+
+    def __init__(self, redis: Redis, name: str, execute: Callable[..., Awaitable[Any]] | None = None) -> None:
         self._redis = redis
         self._script = redis.register_script(lua(name))
         self._sha = self._script.sha
+        self._execute = execute or redis.execute_command
 
     async def __call__(self, keys: Sequence[str] = (), args: Sequence[str | bytes | int] = ()) -> Any:
         try:
-            return await self._redis.execute_command("EVALSHA", self._sha, len(keys), *keys, *args)
+            return await self._execute("EVALSHA", self._sha, len(keys), *keys, *args)
         except NoScriptError:
             return await self._script(keys=list(keys), args=list(args))

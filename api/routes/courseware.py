@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from api.auth import Caller
-from api.bus import BusUnavailableError
+from api.bus import EVENT_SOURCE, BusUnavailableError
 from api.deps import (
     BusDep,
     CallerDep,
@@ -36,7 +36,7 @@ from readmodels import models
 from readmodels.readers import CourseFacts, ResumeFacts, SequenceFacts
 from readmodels.tokens import encode_token
 from readmodels.views import programs
-from readmodels.views.common import ViewConfig, effective_course, is_course_staff
+from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
 from readmodels.views.course import course_metadata
 from readmodels.views.sequence import sequence_metadata
 
@@ -46,7 +46,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": models.CoursewareError} for code in (400, 401, 403, 404, 413, 503)
 }
 CELEBRATION_FLAGS = ("first_section", "weekly_goal")
-EVENT_SOURCE = "learner-projector/api"
 
 
 @router.get("/course/{course_key:key}", response_model=models.CourseMetadata, responses=ERRORS)
@@ -67,7 +66,7 @@ async def get_course_metadata(
         raise ApiError(404, f"Course not found: '{shown(key)}'.")
     # A long-poll re-run (api/changes.py) is the same read again: it emits no second visit.
     if caller is not None and not effective.masquerading and not getattr(request.state, "replay", False):
-        bus_of(request).emit(visit_event(caller, key, now, browser_timezone))
+        bus_of(request).emit_visit(caller.user_id, key, now, browser_timezone)
     return JSON(body)
 
 
@@ -150,17 +149,19 @@ def course_body(
     """The course-metadata body; None when the course was never published (404)."""
     if facts.course is None:
         return None
+    course = shared_effective_course(facts.course, facts.course_version, facts.catalog)
     body = course_metadata(
-        effective_course(facts.course, facts.course_version, facts.catalog),
+        course,
         key,
         facts.user,
         activity=facts.activity,
         run_programs=facts.run_programs,
         now=now,
         config=config,
-        progress=programs.progress,
+        progress=programs.progress_counted,  # related programs need only the counts
         browser_timezone=browser_timezone,
         masquerading=effective.masquerading,
+        shared_document=True,  # the reader's parsed documents, or their merge kept per pair
     )
     if requested_fields:
         wanted = [f.strip() for f in requested_fields.split(",") if f.strip()]
@@ -169,6 +170,7 @@ def course_body(
 
 
 def visit_event(caller: Caller, key: str, now: datetime, browser_timezone: str | None) -> Event[Any]:
+    """The visit as an Event (the routes emit the same bytes with EventBus.emit_visit)."""
     visit = {
         "user_id": caller.user_id,
         "course_key": key,

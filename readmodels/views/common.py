@@ -90,6 +90,29 @@ def effective_course(
     return merged
 
 
+_MERGED: dict[tuple[int, int], tuple[dict[str, Any], tuple[str, dict[str, Any]], str, dict[str, Any]]] = {}
+MAX_MERGED = 512
+
+
+def shared_effective_course(
+    course: dict[str, Any], course_version: str, catalog: tuple[str, dict[str, Any]] | None
+) -> dict[str, Any]:
+    """effective_course of documents shared between requests and never changed (the readers'
+    parsed documents, readmodels/parsed.py): a merged course is made once per (course, catalog)
+    pair and shared as well (so the course view's per-document head applies to it too)."""
+    if catalog is None or catalog[0] <= course_version:
+        return course
+    key = (id(course), id(catalog))
+    hit = _MERGED.get(key)
+    if hit is not None and hit[0] is course and hit[1] is catalog and hit[2] == course_version:
+        return hit[3]
+    merged = effective_course(course, course_version, catalog)
+    if len(_MERGED) >= MAX_MERGED:
+        _MERGED.clear()
+    _MERGED[key] = (course, catalog, course_version, merged)  # holds both: their ids are not reused meanwhile
+    return merged
+
+
 def is_course_staff(roles: UserFacts, course_key: str, org: str) -> bool:
     """A granted staff/instructor role for this course, or for its whole org (empty course key)."""
     for name, granted in roles.with_prefix("role:").items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -36,10 +37,16 @@ def user_has_passing_grade(course: dict[str, Any], course_key: str, user: UserFa
         return False
     percent = user.get(keys.f_grade(course_key))
     if isinstance(percent, int | float):
-        # Half-up on the decimal text (0.495 -> 0.50), not binary float rounding (round(0.495, 2) == 0.49).
-        rounded = Decimal(repr(float(percent))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return rounded >= Decimal(repr(float(course.get("lowest_passing_grade", 0.5))))
+        return _passes(float(percent), float(course.get("lowest_passing_grade", 0.5)))
     return user.get(keys.f_passing(course_key)) is True
+
+
+@lru_cache(maxsize=4096)
+def _passes(percent: float, lowest: float) -> bool:
+    """Half-up on the decimal text (0.495 -> 0.50), not binary float rounding (round(0.495, 2) == 0.49).
+    Pure in its two floats; grades and thresholds repeat, the Decimal work is kept per pair."""
+    rounded = Decimal(repr(percent)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return rounded >= Decimal(repr(lowest))
 
 
 def _verified_mode(course: dict[str, Any]) -> dict[str, Any] | None:
@@ -232,8 +239,11 @@ def course_metadata(
     progress: ProgressFn,
     browser_timezone: str | None = None,
     masquerading: bool = False,
+    shared_document: bool = False,
 ) -> dict[str, Any]:
-    """`course` is the effective course (catalog info applied, see views.common.effective_course)."""
+    """`course` is the effective course (catalog info applied, see views.common.effective_course).
+    `shared_document`: `course` is a parsed document shared between requests and never changed
+    (readmodels/parsed.py), so the course-only head of the body is built once per document."""
     features = course.get("features") or {}
     anonymous = user.user_id is None
     enrollment = None if anonymous else user.get(keys.f_enrollment(course_key))
@@ -243,9 +253,81 @@ def course_metadata(
     passing = user_has_passing_grade(course, course_key, user)
     goal = None if anonymous else user.get(keys.f_goal(course_key))
     visible = None if anonymous else user.get(keys.f_preference(f"notes_visibility:{course_key}"))
-    display, display_type = start_display(course)
     tz_pref = None if anonymous else user.get(keys.f_preference("time_zone"))
     honor_ok = bool(course.get("honor_certificates_enabled"))
+    body = dict(_course_head(course, course_key) if shared_document else _make_head(course, course_key))
+    body.update(
+        {
+            "enrollment": {"mode": mode, "is_active": active},
+            "access_expiration": access_expiration(course, enrollment, now, config, staff_masquerading=masquerading),
+            "offer": None,
+            "content_type_gating_enabled": bool(features.get("content_type_gating")) and mode == "audit",
+            "course_goals": {
+                "selected_goal": {
+                    "days_per_week": goal["days_per_week"],
+                    "subscribed_to_reminders": bool(goal.get("subscribed_to_reminders")),
+                }
+                if goal and goal.get("days_per_week") and features.get("course_goals")
+                else None,
+                "weekly_learning_goal_enabled": active and bool(features.get("course_goals")),
+            },
+            "celebrations": celebrations(
+                course,
+                course_key,
+                user,
+                activity,
+                now,
+                browser_timezone=browser_timezone,
+                streak_lengths=config.streak_lengths,
+                masquerading=masquerading,
+            ),
+            "user_has_passing_grade": passing,
+            "entrance_exam_data": entrance_exam_data(course, user),
+            "certificate_data": certificate_data(course, enrollment, certificate, passing, now),
+            "related_programs": related_programs(run_programs, course_key, user, enrollment, now, config, progress),
+            "user_timezone": tz_pref if zone(tz_pref) is not None else None,
+            "notes": {"enabled": bool(features.get("notes")), "visible": visible != "false"},
+            "verification_status": verification_status(mode, None if anonymous else user.get(keys.F_IDV), now),
+            "verify_identity_url": f"{config.account_mfe_url}/id-verification?course_id={quote(course_key, safe='')}"
+            if mode in VERIFIED_TYPE_MODES
+            else None,
+            "linkedin_add_to_profile_url": linkedin_url(course, certificate, mode, config),
+            "can_access_proctored_exams": active
+            and mode is not None
+            and mode != "audit"
+            and (mode != "honor" or honor_ok),
+            "is_integrity_signature_enabled": bool(features.get("integrity_signature")),
+            "learning_assistant_enabled": bool(features.get("learning_assistant")),
+            "course_exit_page_is_active": bool(features.get("course_exit_page")),
+            "user_needs_integrity_signature": bool(features.get("integrity_signature"))
+            and active
+            and mode in INTEGRITY_MODES
+            and user.get(keys.f_signature(course_key)) is None,
+        }
+    )
+    return body
+
+
+# The course-only head of the body (id .. media), per parsed course document: the documents are
+# shared between requests (readmodels/parsed.py) and never changed, so neither is their head.
+_HEADS: dict[int, tuple[dict[str, Any], str, dict[str, Any]]] = {}
+MAX_HEADS = 512
+
+
+def _course_head(course: dict[str, Any], course_key: str) -> dict[str, Any]:
+    """The first fields of the body, which depend only on the course and its key (read-only)."""
+    hit = _HEADS.get(id(course))
+    if hit is not None and hit[0] is course and hit[1] == course_key:
+        return hit[2]
+    head = _make_head(course, course_key)
+    if len(_HEADS) >= MAX_HEADS:
+        _HEADS.clear()
+    _HEADS[id(course)] = (course, course_key, head)  # holds `course`: its id is not reused meanwhile
+    return head
+
+
+def _make_head(course: dict[str, Any], course_key: str) -> dict[str, Any]:
+    display, display_type = start_display(course)
     return {
         "id": course_key,
         "name": course.get("display_name"),
@@ -268,46 +350,4 @@ def course_metadata(
             "course_image": {"uri": course.get("course_image_url")},
             "course_video": {"uri": course.get("course_video_url")},
         },
-        "enrollment": {"mode": mode, "is_active": active},
-        "access_expiration": access_expiration(course, enrollment, now, config, staff_masquerading=masquerading),
-        "offer": None,
-        "content_type_gating_enabled": bool(features.get("content_type_gating")) and mode == "audit",
-        "course_goals": {
-            "selected_goal": {
-                "days_per_week": goal["days_per_week"],
-                "subscribed_to_reminders": bool(goal.get("subscribed_to_reminders")),
-            }
-            if goal and goal.get("days_per_week") and features.get("course_goals")
-            else None,
-            "weekly_learning_goal_enabled": active and bool(features.get("course_goals")),
-        },
-        "celebrations": celebrations(
-            course,
-            course_key,
-            user,
-            activity,
-            now,
-            browser_timezone=browser_timezone,
-            streak_lengths=config.streak_lengths,
-            masquerading=masquerading,
-        ),
-        "user_has_passing_grade": passing,
-        "entrance_exam_data": entrance_exam_data(course, user),
-        "certificate_data": certificate_data(course, enrollment, certificate, passing, now),
-        "related_programs": related_programs(run_programs, course_key, user, enrollment, now, config, progress),
-        "user_timezone": tz_pref if zone(tz_pref) is not None else None,
-        "notes": {"enabled": bool(features.get("notes")), "visible": visible != "false"},
-        "verification_status": verification_status(mode, None if anonymous else user.get(keys.F_IDV), now),
-        "verify_identity_url": f"{config.account_mfe_url}/id-verification?course_id={quote(course_key, safe='')}"
-        if mode in VERIFIED_TYPE_MODES
-        else None,
-        "linkedin_add_to_profile_url": linkedin_url(course, certificate, mode, config),
-        "can_access_proctored_exams": active and mode is not None and mode != "audit" and (mode != "honor" or honor_ok),
-        "is_integrity_signature_enabled": bool(features.get("integrity_signature")),
-        "learning_assistant_enabled": bool(features.get("learning_assistant")),
-        "course_exit_page_is_active": bool(features.get("course_exit_page")),
-        "user_needs_integrity_signature": bool(features.get("integrity_signature"))
-        and active
-        and mode in INTEGRITY_MODES
-        and user.get(keys.f_signature(course_key)) is None,
     }

@@ -21,6 +21,7 @@ Choices where the contract is silent (each follows upstream's ProgramProgressMet
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -28,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from events.base import format_time, parse_time
-from readmodels.facts import UserFacts
+from readmodels.facts import ReadUserFacts, UserFacts
 
 CERT_DOWNLOADABLE = "downloadable"
 RUN_TIME_FIELDS = ("start", "end", "enrollment_start", "enrollment_end")
@@ -93,7 +94,18 @@ def _api_time(value: Any) -> str | None:
 
 
 def active_enrollments(user: UserFacts, enterprise_uuid: str | None = None) -> dict[str, Enrollment]:
-    """The learner's active enrollments by run key; with an enterprise, only the linked ones."""
+    """The learner's active enrollments by run key; with an enterprise, only the linked ones.
+    Read-only for callers: on a request's ReadUserFacts it is computed once and shared (the course
+    route's related programs and the list route count every program over the same enrollments)."""
+    if isinstance(user, ReadUserFacts):
+        found: dict[str, Enrollment] = user.derived(
+            ("active_enrollments", enterprise_uuid), lambda: _active_enrollments(user, enterprise_uuid)
+        )
+        return found
+    return _active_enrollments(user, enterprise_uuid)
+
+
+def _active_enrollments(user: UserFacts, enterprise_uuid: str | None) -> dict[str, Enrollment]:
     out: dict[str, Enrollment] = {}
     linked = user.with_prefix(f"ent:{enterprise_uuid.lower()}:") if enterprise_uuid else None
     for run_key, enr in user.with_prefix("enr:").items():
@@ -106,7 +118,15 @@ def active_enrollments(user: UserFacts, enterprise_uuid: str | None = None) -> d
 
 
 def downloadable_certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
-    """Run key -> certificate fact, for certificates whose status is `downloadable`."""
+    """Run key -> certificate fact, for certificates whose status is `downloadable` (read-only for
+    callers: shared per request as active_enrollments)."""
+    if isinstance(user, ReadUserFacts):
+        found: dict[str, dict[str, Any]] = user.derived("downloadable_certificates", lambda: _certificates(user))
+        return found
+    return _certificates(user)
+
+
+def _certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
     return {
         run_key: cert
         for run_key, cert in user.with_prefix("cert:").items()
@@ -228,27 +248,67 @@ def progress(
     courses); their runs are extended with the learner's fields by `extend_course`, which only
     progress_details needs. Counting stays cheap for the course route and the change records.
     """
+    buckets: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] = ([], [], [])
+    any_enrolled = False
+    for course, bucket, enrolled in _classified(program, user, now, enterprise_uuid):
+        any_enrolled = any_enrolled or enrolled
+        obj = dict(course)
+        if bucket == NOT_STARTED and enrolled:
+            obj["expired"] = True
+        buckets[bucket].append(obj)
+    completed, in_progress, not_started = buckets
+    return ProgramProgress(completed, in_progress, not_started, all_unenrolled=not any_enrolled)
+
+
+COMPLETED, IN_PROGRESS, NOT_STARTED = range(3)
+
+
+def _classified(
+    program: dict[str, Any], user: UserFacts, now: datetime, enterprise_uuid: str | None
+) -> Iterator[tuple[dict[str, Any], int, bool]]:
+    """(catalog course, bucket, whether the learner is actively enrolled in one of its runs), in
+    catalog order: the counting rules, shared by `progress` and `progress_counted`."""
     enrollments = active_enrollments(user, enterprise_uuid)
     certificates = downloadable_certificates(user)
-    completed: list[dict[str, Any]] = []
-    in_progress: list[dict[str, Any]] = []
-    not_started: list[dict[str, Any]] = []
-    any_enrolled = False
-
     for course in program.get("courses") or ():
         enrolled = [run for run in course.get("course_runs") or () if run["key"] in enrollments]
-        any_enrolled = any_enrolled or bool(enrolled)
-        obj = dict(course)
         if _completing_runs(course, certificates):
-            completed.append(obj)
+            yield course, COMPLETED, bool(enrolled)
         elif any(run_in_progress(run, enrollments[run["key"]], now) for run in enrolled):
-            in_progress.append(obj)
+            yield course, IN_PROGRESS, bool(enrolled)
         else:
-            if enrolled:
-                obj["expired"] = True
-            not_started.append(obj)
+            yield course, NOT_STARTED, bool(enrolled)
 
-    return ProgramProgress(completed, in_progress, not_started, all_unenrolled=not any_enrolled)
+
+@dataclass(frozen=True)
+class CountedProgress:
+    """What `progress(...).counts()` gives, without the course objects (the course route's related
+    programs and the list route need only the counts)."""
+
+    completed: int
+    in_progress: int
+    not_started: int
+    all_unenrolled: bool
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "completed": self.completed,
+            "in_progress": self.in_progress,
+            "not_started": self.not_started,
+            "all_unenrolled": self.all_unenrolled,
+        }
+
+
+def progress_counted(
+    program: dict[str, Any], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
+) -> CountedProgress:
+    """`progress` counted only: same rules (_classified), no copies of the course objects."""
+    counts = [0, 0, 0]
+    any_enrolled = False
+    for _course, bucket, enrolled in _classified(program, user, now, enterprise_uuid):
+        any_enrolled = any_enrolled or enrolled
+        counts[bucket] += 1
+    return CountedProgress(counts[0], counts[1], counts[2], all_unenrolled=not any_enrolled)
 
 
 def extend_course(
@@ -325,7 +385,7 @@ def list_entries(
     entries = []
     for uuid in ordered:
         program = programs[uuid]
-        counts = progress(program, user, now, enterprise_uuid=enterprise_uuid).counts()
+        counts = progress_counted(program, user, now, enterprise_uuid=enterprise_uuid).counts()
         entries.append(
             {
                 "uuid": program["uuid"],

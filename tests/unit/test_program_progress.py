@@ -420,3 +420,39 @@ def test_progress_details_course_certificate_only_when_run_may_certify() -> None
     )
     assert keys_of(body["course_data"]["completed"]) == ["Org+C1"]
     assert body["certificate_data"] == []
+
+
+def test_progress_counted_counts_as_progress_does() -> None:
+    """progress_counted (the course route's related programs, the list route) gives exactly
+    progress(...).counts() over random learners and programs, with and without an enterprise."""
+    import random
+
+    from readmodels.facts import ReadUserFacts
+    from readmodels.views.programs import progress_counted
+
+    rng = random.Random(11)
+    modes = ["verified", "audit", "professional", "no-id-professional", "credit", "honor"]
+    for _ in range(300):
+        courses = []
+        for n in range(rng.randint(0, 4)):
+            runs = [
+                run(ck(n, f"R{r}"), rng.choice(modes), deadline=rng.choice([None, PAST, FUTURE]))
+                for r in range(rng.randint(0, 3))
+            ]
+            courses.append(course(n, *runs))
+        p = program(*courses)
+        facts = Facts()
+        for n in range(5):
+            for r in range(3):
+                if rng.random() < 0.3:
+                    facts.enr(ck(n, f"R{r}"), rng.choice(modes), active=rng.random() < 0.8)
+                if rng.random() < 0.2:
+                    facts.cert(ck(n, f"R{r}"), rng.choice(modes), rng.choice(["downloadable", "notpassing"]))
+                if rng.random() < 0.3:
+                    facts.ent(ENT, ck(n, f"R{r}"), rng.random() < 0.7)
+        for enterprise in (None, ENT):
+            want = progress(p, facts.user(), NOW, enterprise_uuid=enterprise).counts()
+            assert progress_counted(p, facts.user(), NOW, enterprise_uuid=enterprise).counts() == want
+            read = ReadUserFacts(7, dict(facts.raw))
+            assert progress_counted(p, read, NOW, enterprise_uuid=enterprise).counts() == want
+            assert progress(p, read, NOW, enterprise_uuid=enterprise).counts() == want

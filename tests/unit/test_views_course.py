@@ -227,3 +227,45 @@ def test_course_metadata_body_matches_response_model(user: UserFacts) -> None:
         assert body["course_goals"]["selected_goal"] == {"days_per_week": 3, "subscribed_to_reminders": False}
     else:
         assert body["related_programs"] is None and body["enrollment"] == {"mode": None, "is_active": False}
+
+
+@pytest.mark.parametrize("start", ["2026-02-01T00:00:00Z", None])
+def test_course_metadata_of_a_shared_document_is_the_same_body(start: str | None) -> None:
+    """The course-only head kept per shared document gives the same body, in the same order, for
+    every learner and key, as building it each time."""
+    course = {**COURSE, "display_name": "Demo", "start": start, "features": {"notes": True}}
+    users = [UserFacts(None), UserFacts(9, {keys.f_enrollment(CK): "v1\t" + orjson.dumps(enr("verified")).decode()})]
+    for key in (CK, "course-v1:other+X+1"):
+        for user in users:
+            bodies = [
+                course_metadata(
+                    course,
+                    key,
+                    user,
+                    activity=[],
+                    run_programs={},
+                    now=NOW,
+                    config=CONFIG,
+                    progress=_progress,
+                    shared_document=shared,
+                )
+                for shared in (False, True, True)
+            ]
+            assert orjson.dumps(bodies[1]) == orjson.dumps(bodies[0]) == orjson.dumps(bodies[2])
+            assert bodies[1]["id"] == key
+
+
+def test_shared_effective_course_is_effective_course_made_once_per_pair() -> None:
+    from readmodels.views.common import shared_effective_course
+
+    course = {**COURSE, "display_name": "Old"}
+    newer = ("9999", {"name": "New", "start": "2026-04-01T00:00:00Z"})
+    older = ("0000", {"name": "Older"})
+    merged = shared_effective_course(course, "5000", newer)
+    assert merged == effective_course(course, "5000", newer)
+    assert merged["display_name"] == "New" and course["display_name"] == "Old"
+    assert shared_effective_course(course, "5000", newer) is merged
+    assert shared_effective_course(course, "5000", older) is course
+    assert shared_effective_course(course, "5000", None) is course
+    other = ("9999", {"name": "Other"})
+    assert shared_effective_course(course, "5000", other)["display_name"] == "Other"
