@@ -61,7 +61,7 @@ class _Verified:
 # Verified tokens, so a client's repeated token costs a dict lookup instead of an HMAC and two JSON
 # parses. Keyed by everything verification depends on except the clock; the time claims are
 # checked again on every use (a token that expires or is not yet valid takes the full path, which
-# gives the exact same error). Only successes are kept; bounded by clearing when full.
+# gives the exact same error). Only successes are kept; when full, the oldest entry makes room.
 _VERIFIED: dict[tuple[str, str, str, str, str], _Verified] = {}
 _VERIFIED_MAX = 8192
 
@@ -76,8 +76,8 @@ def authenticate(request: Request, settings: Settings) -> Caller | None:
         return hit
     cache_key = _cache_key(token, settings)
     caller, verified = _verify(token, settings)
-    if len(_VERIFIED) >= _VERIFIED_MAX:
-        _VERIFIED.clear()
+    if len(_VERIFIED) >= _VERIFIED_MAX:  # the oldest verified token goes (was: all of them at once)
+        del _VERIFIED[next(iter(_VERIFIED))]
     _VERIFIED[cache_key] = verified
     return caller
 

@@ -80,6 +80,9 @@ def visit_record(
     return headers, orjson.dumps({"visit": visit}, option=orjson.OPT_UTC_Z)
 
 
+STOP_FLUSH_S = 2.0
+
+
 class EventBus:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -125,9 +128,16 @@ class EventBus:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._starter
         if self._flusher is not None and not self._flusher.done():
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            # Visits queued in the last few milliseconds are handed to the producer (whose stop
+            # sends what it buffers) instead of being lost uncounted; bounded, Kafka may be down.
+            try:
+                await asyncio.wait_for(asyncio.shield(self._flusher), timeout=STOP_FLUSH_S)
+            except Exception:  # a timeout or a send failure: what is left is counted below
+                self._flusher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._flusher
+        while self._queued:
+            self._drop(self._queued.popleft(), "the API stopped before it was sent")
         if self._producer is not None:
             with contextlib.suppress(Exception):
                 await self._producer.stop()
@@ -197,6 +207,9 @@ class EventBus:
             except (KafkaError, OSError, TimeoutError) as exc:
                 self._drop(event, repr(exc))
                 continue
+            except asyncio.CancelledError:  # the API is stopping: this one is not sent, count it
+                self._drop(event, "the API stopped while it was being sent")
+                raise
             self._unacked += 1
             delivery.add_done_callback(lambda f, e=event: self._delivered(f, e))
 

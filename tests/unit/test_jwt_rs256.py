@@ -114,3 +114,15 @@ def test_hs256_tokens_still_work_when_public_keys_are_configured() -> None:
 def test_unreadable_public_keys_setting_names_the_variable() -> None:
     with pytest.raises(SettingsError, match=r"LP_JWT_PUBLIC_KEYS: .*not a JWK set or PEM public keys"):
         load_settings(jwt_public_keys="-----BEGIN PUBLIC KEY-----\nnot base64\n-----END PUBLIC KEY-----")
+
+
+def test_a_full_token_cache_drops_its_oldest_entry_not_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    from api import auth
+
+    monkeypatch.setattr(auth, "_VERIFIED_MAX", 3)
+    monkeypatch.setattr(auth, "_VERIFIED", {})
+    settings = load_settings()
+    tokens = [make_token(settings, 100 + i, f"u{i}") for i in range(4)]
+    for t in tokens:
+        authenticate(request(t), settings)
+    assert [auth.cached_caller(t, settings) is not None for t in tokens] == [False, True, True, True]
