@@ -36,12 +36,16 @@ def parse_course_key(raw: str) -> tuple[str, CourseKey]:
 
 
 def parse_usage_key(raw: str) -> tuple[str, UsageKey]:
-    """(the key exactly as requested, parsed); 404 naming the key when it does not parse."""
+    """(the key exactly as requested, parsed); 404 naming the key when it does not parse, or when
+    it names no course run (an `i4x://org/course/type/id` key: its course key cannot be printed,
+    so no read model can hold it)."""
     key = _strip(raw)
     if _plausible(key):
         try:
-            return key, UsageKey.from_string(key)
-        except InvalidKeyError:
+            parsed = UsageKey.from_string(key)
+            str(parsed.course_key)  # TypeError for a run-less (i4x) key
+            return key, parsed
+        except (InvalidKeyError, TypeError, ValueError):
             pass
     raise ApiError(404, f"Invalid usage key: '{shown(key)}'.")
 

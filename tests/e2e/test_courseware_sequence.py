@@ -301,6 +301,7 @@ def test_get_sequence_non_sequence_block_is_422_with_empty_body(pipeline: Pipeli
         b("sequential", "missing"),
         "block-v1:edX+DemoX+Demo_Course+type@*+block@x",
         "block-v1:edX+DemoX+Demo_Course+type@sequential+block@a%0Ab",
+        "i4x://edX/DemoX/sequential/s1",  # names no course run: was a 503 (TypeError printing it)
     ],
 )
 def test_get_sequence_unknown_or_bad_key_is_404(pipeline: Pipeline, key: str) -> None:

@@ -144,3 +144,10 @@ def test_pattern_like_course_and_usage_keys_are_refused_before_any_lookup(raw: s
     with pytest.raises(ApiError) as block:
         parse_usage_key(usage)
     assert block.value.status_code == 404 and len(block.value.message) < 300
+
+
+@pytest.mark.parametrize("raw", ["i4x://edX/DemoX/sequential/abc", "i4x://edX/DemoX/vertical/u1"])
+def test_usage_keys_that_name_no_course_run_are_404_not_an_error(raw: str) -> None:
+    with pytest.raises(ApiError) as caught:
+        parse_usage_key(raw)
+    assert caught.value.status_code == 404
