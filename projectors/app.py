@@ -80,6 +80,11 @@ class QuietMonitor(Monitor):
         pass
 
 
+def owned_fields(app: faust.App) -> list[str]:
+    """The "<topic>:<partition>" of the source partitions assigned to this worker now."""
+    return [f"{tp.topic}:{tp.partition}" for tp in app.consumer.assignment()]
+
+
 def raw_message(message: Any) -> RawMessage:
     headers = message.headers or ()
     if isinstance(headers, dict):
@@ -137,7 +142,8 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
             gen = await retry_forever("read serving generation", lambda: serving_generation(redis, ns))
             projector = Projector(
                 writer, FaustDeadLetters(app), gen, pointer=lambda: current_generation(redis, ns),
-                changes=ChangeRecorder(redis, ns), sink=FaustChangeSink(app, settings),
+                changes=ChangeRecorder(redis, ns, assigned=lambda: owned_fields(app)),
+                sink=FaustChangeSink(app, settings),
             )
         log.info("projecting into generation %d%s", projector.generation, "" if generation is not None else " (live)")
         try:

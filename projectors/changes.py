@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -602,9 +602,15 @@ class ChangeRecorder:
     hold); the publish (projectors/pipeline.py) and the release follow in the background.
     """
 
-    def __init__(self, redis: Redis, ns: str) -> None:
+    def __init__(self, redis: Redis, ns: str, *, assigned: Callable[[], Iterable[str]] | None = None) -> None:
+        """`assigned`: the "<topic>:<partition>" fields of the source partitions this worker owns
+        now (faust's assignment). The first read after they change also reads their outbox fields,
+        so records a crashed owner held after its batch was committed go out without waiting for
+        the next event of their partition."""
         self._redis = redis
         self._ns = ns
+        self._assigned = assigned
+        self._swept: frozenset[str] = frozenset()  # owned partitions whose outbox fields were read
         self._blocks = BlockCache()
         self._unreleased: set[str] = set()  # outbox fields whose records are published, not yet released
         self._releasing: asyncio.Task[None] | None = None
@@ -620,23 +626,30 @@ class ChangeRecorder:
         for m in batch:
             f = f"{m.topic}:{m.partition}"
             ends[f] = max(ends.get(f, 0), m.offset + 1)
-        fields = sorted(ends)
+        owned = frozenset(self._assigned()) if self._assigned is not None else frozenset()
+        fields = sorted(ends) + sorted(owned - self._swept - ends.keys())
         await self.settle()
         release = sorted(self._unreleased)
         read = await _read(self._redis, self._ns, generation, ops, fields, release=release, serving=True,
                            blocks=self._blocks)
         self._unreleased.clear()
+        self._swept = owned
         held = {f: [_from_json(d) for d in orjson.loads(v)] for f, v in zip(fields, read.outbox, strict=True) if v}
         serving = read.serving if read.serving is not None else FIRST_GENERATION
         return BatchFacts(read.store, ends, held, serving=serving)
 
     def records(self, facts: BatchFacts, projected: Sequence[Projected], ops: Sequence[Op],
                 generation: int) -> list[ChangeRecord]:
-        """Held records of this batch's offsets (an earlier attempt), then the new ones, by id once."""
+        """Held records of this batch's offsets (an earlier attempt) and every record held for an
+        owned partition this batch does not touch (their batch was written), then the new ones, by
+        id once."""
         fresh = records(facts.store, projected, ops, generation)
         out: list[ChangeRecord] = []
         for f, held in facts.held.items():
-            end = facts.ends[f]
+            end = facts.ends.get(f)
+            if end is None:
+                out += held
+                continue
             out += [r for r in held if r.message.offset < end]
             facts.later[f] = [r for r in held if r.message.offset >= end]
         if not out:  # nothing held for these offsets (the usual case): no ids to compare

@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from projectors.changes import ChangeRecord, ChangeRecorder
-from projectors.pipeline import DeadLetter, Projector
+from projectors.pipeline import DeadLetter, Projector, RawMessage
 from readmodels import keys
 from readmodels.generations import current_generation, serving_generation
 from readmodels.writer import RedisWriter
@@ -199,5 +199,36 @@ async def test_live_records_over_redis_equal_the_pure_fold_per_key(stack: Stack)
 
         assert len(sink.sent) == len(expected) > 1_000
         assert per_key(sink.sent) == per_key(expected)
+    finally:
+        await redis.aclose()
+
+
+async def test_records_held_for_an_owned_partition_go_out_with_any_batch_after_a_restart(stack: Stack) -> None:
+    """A crash after faust committed the batch, on a partition that gets no further event: the
+    restarted worker's first batch, whatever partition it comes from, publishes them."""
+    redis = Redis.from_url(stack.redis.url)
+    ns = f"t{uuid.uuid4().hex[:8]}"
+    try:
+        gen = await serving_generation(redis, ns)
+        crashing = live(redis, ns, gen, CrashOnce())
+        held = (await crashing.handle(raw([course_published(), enrollment("created", 5)]))).changes
+        await crashing.flush()
+        assert held and await redis.hexists(keys.outbox(ns), "t:0")
+
+        sink = Collect()
+        restarted = Projector(RedisWriter(redis, ns), NoDeadLetters(), gen,
+                              pointer=lambda: current_generation(redis, ns),
+                              changes=ChangeRecorder(redis, ns, assigned=lambda: ["t:0", "other:3"]), sink=sink)
+        other = [RawMessage("other", 3, m.offset, m.key, m.value, m.headers) for m in raw([grade_changed(6, 0.5)])]
+        later = await restarted.handle(other)
+        await restarted.flush()
+        assert [r.id for r in sink.sent[: len(held)]] == [r.id for r in held]  # the held ones first
+        assert [r.id for r in sink.sent] == [r.id for r in later.changes]
+        assert not await redis.exists(keys.outbox(ns))
+
+        again = await restarted.handle([RawMessage("other", 3, 1, m.key, m.value, m.headers)
+                                        for m in raw([grade_changed(6, 0.6)])])
+        await restarted.flush()
+        assert len(sink.sent) == len(later.changes) + len(again.changes)  # nothing published twice
     finally:
         await redis.aclose()
