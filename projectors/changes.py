@@ -415,6 +415,9 @@ async def _read(
     return _Read(store, held, int(pointer) if pointer is not None else None)
 
 
+FANOUT_CHUNK = 1_000  # learners per pipeline when a reference change fans out
+
+
 async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[Op],
                        fields: dict[int, list[str] | None]) -> None:
     """For a batch with a course republish or a program change: the learners of the courses it
@@ -446,23 +449,29 @@ async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[O
     strings = [s for ck in ordered for s in (keys.course(ck), keys.snapshot_parts(keys.course(ck)))
                if s not in store.strings]
     async with redis.pipeline(transaction=True) as pipe:
-        for uid in users:
-            want = wanted[uid]
-            if want is None:
-                pipe.hgetall(p + keys.user(uid))
-            else:
-                pipe.hmget(p + keys.user(uid), sorted(want))
         for h in hashes:
             pipe.hgetall(p + h)
         for s in strings:
             pipe.get(p + s)
         replies = iter(await pipe.execute())
-    for uid in users:
-        reply, want = next(replies), wanted[uid]
-        got = ({_text(k): _text(v) for k, v in reply.items()} if want is None
-               else {f: _text(v) for f, v in zip(sorted(want), reply, strict=True) if v is not None})
-        # Ops of this batch replayed on the learner are applied on top: keep what is already here.
-        store.hashes[keys.user(uid)] = {**got, **store.hashes.get(keys.user(uid), {})}
+    # The learners in chunks, each its own pipeline (not one MULTI: a course with a million
+    # learners must not hold Redis, and the API's reads, for seconds).
+    for start in range(0, len(users), FANOUT_CHUNK):
+        chunk = users[start : start + FANOUT_CHUNK]
+        async with redis.pipeline(transaction=False) as pipe:
+            for uid in chunk:
+                want = wanted[uid]
+                if want is None:
+                    pipe.hgetall(p + keys.user(uid))
+                else:
+                    pipe.hmget(p + keys.user(uid), sorted(want))
+            facts = await pipe.execute()
+        for uid, reply in zip(chunk, facts, strict=True):
+            want = wanted[uid]
+            got = ({_text(k): _text(v) for k, v in reply.items()} if want is None
+                   else {f: _text(v) for f, v in zip(sorted(want), reply, strict=True) if v is not None})
+            # Ops of this batch replayed on the learner are applied on top: keep what is already here.
+            store.hashes[keys.user(uid)] = {**got, **store.hashes.get(keys.user(uid), {})}
     for h in hashes:
         reply = next(replies)
         if reply:

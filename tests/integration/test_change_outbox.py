@@ -160,12 +160,15 @@ async def test_resume_records_follow_a_republished_outline(stack: Stack) -> None
         await redis.aclose()
 
 
-async def test_live_records_over_redis_equal_the_pure_fold_per_key(stack: Stack) -> None:
+async def test_live_records_over_redis_equal_the_pure_fold_per_key(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The recorder reads only what the states need (chosen learner fields, cached outlines): over a
     synthetic history in odd batch sizes its records equal the pure replay on the whole state."""
     from bench.history import build
     from tests.unit.test_change_records import fold
 
+    monkeypatch.setattr("projectors.changes.FANOUT_CHUNK", 7)  # the fan-out's learners in many chunks
     history = build(6_000, seed=3)
     # Reference data changes halfway and at the end, so the fan-out over the learner-course index
     # (its extra reads in the live path) is compared too: republishes with another passing bar,
