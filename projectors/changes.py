@@ -15,8 +15,8 @@ Reference data fans out: a course republish (a new passing bar, a new outline) c
 status and resume point of every learner of the course, a program change (or deletion) the
 progress of every learner of its runs, old and new. The projections keep an index of the
 learners of each course (`keys.course_learners`, an intset); a batch with such a snapshot reads
-it (and those learners' facts) in two more round trips, and the replay computes every reached
-key before and after the snapshot, so only real changes become records, in apply order.
+it, and those learners' facts in pipelines of 1,000, in more round trips; the replay computes
+every reached key before and after the snapshot, so only real changes become records, in order.
 """
 
 from __future__ import annotations
@@ -422,7 +422,7 @@ async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[O
                        fields: dict[int, list[str] | None]) -> None:
     """For a batch with a course republish or a program change: the learners of the courses it
     reaches (`keys.course_learners`), then their facts and those courses' outlines and programs,
-    into `store` (two more round trips, only for such batches)."""
+    into `store` (more round trips, only for such batches)."""
     courses: dict[str, bool] = {}  # course -> whether program progress is reached (else status, resume)
     for op in ops:
         if isinstance(op, ReplaceSnapshot):
