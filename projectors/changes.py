@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -311,11 +311,6 @@ class BlockCache:
         self._entries[(generation, ck)] = (snapshot, blocks)
 
 
-async def prefetch(redis: Redis, ns: str, generation: int, ops: Sequence[Op]) -> MemoryStore:
-    """One pipelined read of everything `states` needs, loaded into a MemoryStore."""
-    return (await _read(redis, ns, generation, ops, ())).store
-
-
 @dataclass
 class _Read:
     store: MemoryStore
@@ -327,54 +322,30 @@ def _text(v: bytes | str) -> str:
     return v.decode() if isinstance(v, bytes) else v
 
 
-async def _read(
-    redis: Redis, ns: str, generation: int, ops: Sequence[Op], outbox_fields: Sequence[str], *,
-    release: Sequence[str] = (), serving: bool = False, blocks: BlockCache | None = None,
-) -> _Read:
-    """`prefetch`, the outbox fields and the serving pointer, in one round trip (none when there
-    is nothing to read). `release`: outbox fields to delete first (published by the last batch)."""
-    users, courses, snapshots, fields = plan(ops)
-    store = MemoryStore()
-    cache = blocks or BlockCache(0)
-    user_keys = [keys.user(u) for u in sorted(users)]
-    block_reads = [ck for ck in sorted(courses) if not cache.known(generation, ck)]
-    hashes = [keys.run_programs(ck) for ck in sorted(courses)] + [keys.course_blocks(ck) for ck in block_reads]
-    strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
-    strings += [keys.snapshot_parts(s) for s in strings]
-    if not user_keys and not outbox_fields and not release and not serving:
-        return _Read(store, [])
-    p = keys.prefix(ns, generation)
-    # MULTI/EXEC: a course snapshot and its outline are read at one instant (they are cached together).
-    async with redis.pipeline(transaction=True) as pipe:
-        if release:
-            pipe.hdel(keys.outbox(ns), *release)
-        if serving:
-            pipe.get(keys.serving(ns))
-        for uid, key in zip(sorted(users), user_keys, strict=True):
-            wanted = fields.get(uid)
-            if wanted is None:
-                pipe.hgetall(p + key)
-            else:
-                pipe.hmget(p + key, wanted)
-        for h in hashes:
-            pipe.hgetall(p + h)
-        for s in strings:
-            pipe.get(p + s)
-        if outbox_fields:
-            pipe.hmget(keys.outbox(ns), list(outbox_fields))
-        replies = iter(await pipe.execute())
-    if release:
-        next(replies)
-    pointer = next(replies) if serving else None
-    for uid, key in zip(sorted(users), user_keys, strict=True):
-        reply = next(replies)
-        wanted = fields.get(uid)
-        if wanted is None:
-            got = {_text(k): _text(v) for k, v in reply.items()}
-        else:
-            got = {f: _text(v) for f, v in zip(wanted, reply, strict=True) if v is not None}
-        if got:
-            store.hashes[key] = got
+def _ask_learner(pipe: Any, p: str, uid: int, want: Sequence[str] | None) -> None:
+    """Queue the read of a learner's fields (`want`; None: the whole hash)."""
+    if want is None:
+        pipe.hgetall(p + keys.user(uid))
+    else:
+        pipe.hmget(p + keys.user(uid), want)
+
+
+def _learner_fields(reply: Any, want: Sequence[str] | None) -> dict[str, str]:
+    """The reply of `_ask_learner`, as field -> raw value (absent fields left out)."""
+    if want is None:
+        return {_text(k): _text(v) for k, v in reply.items()}
+    return {f: _text(v) for f, v in zip(want, reply, strict=True) if v is not None}
+
+
+def _ask_documents(pipe: Any, p: str, hashes: Sequence[str], strings: Sequence[str]) -> None:
+    for h in hashes:
+        pipe.hgetall(p + h)
+    for s in strings:
+        pipe.get(p + s)
+
+
+def _load_documents(store: MemoryStore, replies: Iterator[Any], hashes: Sequence[str], strings: Sequence[str]) -> None:
+    """The replies of `_ask_documents`, in order, into `store`."""
     for h in hashes:
         reply = next(replies)
         if reply:
@@ -383,6 +354,45 @@ async def _read(
         reply = next(replies)
         if reply is not None:
             store.strings[s] = _text(reply)
+
+
+async def _read(
+    redis: Redis, ns: str, generation: int, ops: Sequence[Op], outbox_fields: Sequence[str], *,
+    release: Sequence[str] = (), serving: bool = False, blocks: BlockCache | None = None,
+) -> _Read:
+    """The facts the batch's states need, the outbox fields and the serving pointer, in one round
+    trip (none when there is nothing to read). `release`: outbox fields to delete first."""
+    users, courses, snapshots, fields = plan(ops)
+    store = MemoryStore()
+    cache = blocks or BlockCache(0)
+    learners = sorted(users)
+    block_reads = {ck for ck in courses if not cache.known(generation, ck)}
+    hashes = [keys.run_programs(ck) for ck in sorted(courses)] + [keys.course_blocks(ck) for ck in sorted(block_reads)]
+    strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
+    strings += [keys.snapshot_parts(s) for s in strings]
+    if not learners and not outbox_fields and not release and not serving:
+        return _Read(store, [])
+    p = keys.prefix(ns, generation)
+    # MULTI/EXEC: a course snapshot and its outline are read at one instant (they are cached together).
+    async with redis.pipeline(transaction=True) as pipe:
+        if release:
+            pipe.hdel(keys.outbox(ns), *release)
+        if serving:
+            pipe.get(keys.serving(ns))
+        for uid in learners:
+            _ask_learner(pipe, p, uid, fields.get(uid))
+        _ask_documents(pipe, p, hashes, strings)
+        if outbox_fields:
+            pipe.hmget(keys.outbox(ns), list(outbox_fields))
+        replies = iter(await pipe.execute())
+    if release:
+        next(replies)
+    pointer = next(replies) if serving else None
+    for uid in learners:
+        got = _learner_fields(next(replies), fields.get(uid))
+        if got:
+            store.hashes[keys.user(uid)] = got
+    _load_documents(store, replies, hashes, strings)
     held = next(replies) if outbox_fields else []
     # Course outlines: from the cache while their snapshot is unchanged, else read (rare: a
     # republish, or a course first seen), and remembered.
@@ -431,55 +441,38 @@ async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[O
     if not courses:
         return
     ordered = sorted(courses)
+    hashes = [h for ck in ordered for h in (keys.course_blocks(ck), keys.run_programs(ck))]
+    strings = [s for ck in ordered for s in (keys.course(ck), keys.snapshot_parts(keys.course(ck)))
+               if s not in store.strings]
     async with redis.pipeline(transaction=True) as pipe:
         for ck in ordered:
             pipe.smembers(p + keys.course_learners(ck))
-        members = await pipe.execute()
+        _ask_documents(pipe, p, hashes, strings)
+        replies = iter(await pipe.execute())
     wanted: dict[int, set[str] | None] = {}
-    for ck, reply in zip(ordered, members, strict=True):
-        learners = {_text(m) for m in reply}
+    for ck in ordered:
+        learners = {_text(m) for m in next(replies)}
         store.sets[keys.course_learners(ck)] = learners
         for uid in map(int, learners):
             if courses[ck] or fields.get(uid, []) is None:
                 wanted[uid] = None
             elif (have := wanted.setdefault(uid, set())) is not None:
                 have.update(_state_fields(ck))
-    users = sorted(wanted)
-    hashes = [h for ck in ordered for h in (keys.course_blocks(ck), keys.run_programs(ck))]
-    strings = [s for ck in ordered for s in (keys.course(ck), keys.snapshot_parts(keys.course(ck)))
-               if s not in store.strings]
-    async with redis.pipeline(transaction=True) as pipe:
-        for h in hashes:
-            pipe.hgetall(p + h)
-        for s in strings:
-            pipe.get(p + s)
-        replies = iter(await pipe.execute())
+    _load_documents(store, replies, hashes, strings)
+    want_of = {uid: None if want is None else sorted(want) for uid, want in wanted.items()}
+    users = sorted(want_of)
     # The learners in chunks, each its own pipeline (not one MULTI: a course with a million
     # learners must not hold Redis, and the API's reads, for seconds).
     for start in range(0, len(users), FANOUT_CHUNK):
         chunk = users[start : start + FANOUT_CHUNK]
         async with redis.pipeline(transaction=False) as pipe:
             for uid in chunk:
-                want = wanted[uid]
-                if want is None:
-                    pipe.hgetall(p + keys.user(uid))
-                else:
-                    pipe.hmget(p + keys.user(uid), sorted(want))
+                _ask_learner(pipe, p, uid, want_of[uid])
             facts = await pipe.execute()
         for uid, reply in zip(chunk, facts, strict=True):
-            want = wanted[uid]
-            got = ({_text(k): _text(v) for k, v in reply.items()} if want is None
-                   else {f: _text(v) for f, v in zip(sorted(want), reply, strict=True) if v is not None})
+            got = _learner_fields(reply, want_of[uid])
             # Ops of this batch replayed on the learner are applied on top: keep what is already here.
             store.hashes[keys.user(uid)] = {**got, **store.hashes.get(keys.user(uid), {})}
-    for h in hashes:
-        reply = next(replies)
-        if reply:
-            store.hashes[h] = {_text(k): _text(v) for k, v in reply.items()}
-    for s in strings:
-        reply = next(replies)
-        if reply is not None:
-            store.strings[s] = _text(reply)
 
 
 # The keys `states` reads (hashes u:, cblk:, runprogs:; strings course:); snapshots are replayed
