@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -112,15 +113,20 @@ def decode(headers: Iterable[tuple[str, bytes | None]] | None, value: bytes | No
         or "ce_minorversion" in h
     ):
         return _decode_checked(h, value)
-    if _UUID.fullmatch(ce_id) is None:
-        raise DecodeError(f"ce_id is not a UUID: {ce_id[:80]!r}")
-    try:
-        time = parse_time(ce_time)
-    except ValueError:
-        raise DecodeError(f"ce_time is not an RFC 3339 time with offset: {ce_time[:80]!r}") from None
+    time = _checked_time(ce_id, ce_time)
     cls = _resolve_type(ce_type)
     data = _parse_data(cls, value)
     return Event(type=ce_type, id=ce_id, time=time, data=data, source=source, minorversion=0)
+
+
+def _checked_time(ce_id: str, ce_time: str) -> datetime:
+    """Check the event id (a UUID) and parse the event time, each failure a DecodeError."""
+    if _UUID.fullmatch(ce_id) is None:
+        raise DecodeError(f"ce_id is not a UUID: {ce_id[:80]!r}")
+    try:
+        return parse_time(ce_time)
+    except ValueError:
+        raise DecodeError(f"ce_time is not an RFC 3339 time with offset: {ce_time[:80]!r}") from None
 
 
 def _decode_checked(h: dict[str, bytes], value: bytes | None) -> Event[Any]:
@@ -134,12 +140,7 @@ def _decode_checked(h: dict[str, bytes], value: bytes | None) -> Event[Any]:
     spec = _text(h, "ce_specversion", required=False)
     if spec is not None and spec.strip() != "1.0":
         raise DecodeError(f"unsupported ce_specversion {spec[:40]!r} (only 1.0)")
-    if _UUID.fullmatch(ce_id) is None:
-        raise DecodeError(f"ce_id is not a UUID: {ce_id[:80]!r}")
-    try:
-        time = parse_time(ce_time)
-    except ValueError:
-        raise DecodeError(f"ce_time is not an RFC 3339 time with offset: {ce_time[:80]!r}") from None
+    time = _checked_time(ce_id, ce_time)
     minor = _minor_version(_text(h, "ce_minorversion", required=False))
     source = _text(h, "ce_source", required=False)
     cls = _resolve_type(ce_type)
