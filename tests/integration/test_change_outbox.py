@@ -51,9 +51,12 @@ class NoDeadLetters:
         raise AssertionError(f"unexpected dead letters {letters}")
 
 
-def live(redis: Redis, ns: str, gen: int, sink: object) -> Projector:
-    return Projector(RedisWriter(redis, ns), NoDeadLetters(), gen, pointer=lambda: current_generation(redis, ns),
-                     changes=ChangeRecorder(redis, ns), sink=sink)  # type: ignore[arg-type]
+def live(redis: Redis, ns: str, gen: int, sink: object, *, assigned: list[str] | None = None,
+         track_serving: bool = False) -> Projector:
+    """The live projector as projectors/app.py builds it (a test sink, no dead letters expected)."""
+    recorder = ChangeRecorder(redis, ns, assigned=(lambda: assigned) if assigned is not None else None)
+    return Projector(RedisWriter(redis, ns, track_serving=track_serving), NoDeadLetters(), gen,
+                     pointer=lambda: current_generation(redis, ns), changes=recorder, sink=sink)  # type: ignore[arg-type]
 
 
 async def test_redelivery_after_a_crash_before_publish_publishes_the_same_records(stack: Stack) -> None:
@@ -131,9 +134,7 @@ async def test_resume_records_follow_a_republished_outline(stack: Stack) -> None
     try:
         gen = await serving_generation(redis, ns)
         sink = Collect()
-        projector = Projector(RedisWriter(redis, ns), NoDeadLetters(), gen,
-                              pointer=lambda: current_generation(redis, ns),
-                              changes=ChangeRecorder(redis, ns), sink=sink)
+        projector = live(redis, ns, gen, sink)
         video = block(COURSE, "video", "v1")
         await projector.handle(raw([course_published(), enrollment("created", 9)]))
         await projector.handle(raw([completion(9, video, modified=at(1))], first_offset=10))
@@ -185,9 +186,7 @@ async def test_live_records_over_redis_equal_the_pure_fold_per_key(
     try:
         gen = await serving_generation(redis, ns)
         sink = Collect()
-        projector = Projector(RedisWriter(redis, ns, track_serving=True), NoDeadLetters(), gen,
-                              pointer=lambda: current_generation(redis, ns),
-                              changes=ChangeRecorder(redis, ns), sink=sink)
+        projector = live(redis, ns, gen, sink, track_serving=True)
         messages = raw(events)
         for i in range(0, len(messages), 61):
             await projector.handle(messages[i : i + 61])
@@ -219,9 +218,7 @@ async def test_records_held_for_an_owned_partition_go_out_with_any_batch_after_a
         assert held and await redis.hexists(keys.outbox(ns), "t:0")
 
         sink = Collect()
-        restarted = Projector(RedisWriter(redis, ns), NoDeadLetters(), gen,
-                              pointer=lambda: current_generation(redis, ns),
-                              changes=ChangeRecorder(redis, ns, assigned=lambda: ["t:0", "other:3"]), sink=sink)
+        restarted = live(redis, ns, gen, sink, assigned=["t:0", "other:3"])
         other = [RawMessage("other", 3, m.offset, m.key, m.value, m.headers) for m in raw([grade_changed(6, 0.5)])]
         later = await restarted.handle(other)
         await restarted.flush()
