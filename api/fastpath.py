@@ -53,7 +53,7 @@ from api.routes import courseware, programs
 from readmodels.logs import REQUEST_ID
 from readmodels.program_readers import ProgramReaders
 from readmodels.readers import Readers
-from readmodels.views.programs import list_entries
+from readmodels.views.program_bodies import list_entries
 
 COURSE_PREFIX = "/api/courseware/course/"
 RESUME_PREFIX = "/api/courseware/resume/"

@@ -40,7 +40,7 @@ from readmodels.facts import UserFacts, value
 from readmodels.generations import FIRST_GENERATION
 from readmodels.memory import MemoryStore
 from readmodels.ops import AddMember, Op, ReplaceSnapshot, SetField
-from readmodels.views.programs import progress
+from readmodels.views.program_progress import progress
 
 log = logging.getLogger(__name__)
 

@@ -35,9 +35,9 @@ from events.activity import CelebrationAcknowledged, CoursewareVisited
 from readmodels import models
 from readmodels.readers import CourseFacts, ResumeFacts, SequenceFacts
 from readmodels.tokens import encode_token
-from readmodels.views import programs
 from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
 from readmodels.views.course import course_metadata
+from readmodels.views.program_progress import progress_counted
 from readmodels.views.sequence import sequence_metadata
 
 router = APIRouter(prefix="/api/courseware", tags=["courseware"])
@@ -158,7 +158,7 @@ def course_body(
         run_programs=facts.run_programs,
         now=now,
         config=config,
-        progress=programs.progress_counted,  # related programs need only the counts
+        progress=progress_counted,  # related programs need only the counts
         browser_timezone=browser_timezone,
         masquerading=effective.masquerading,
         shared_document=True,  # the reader's parsed documents, or their merge kept per pair

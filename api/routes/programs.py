@@ -18,7 +18,7 @@ from api.deps import RequiredCallerDep, now_of, settings_of
 from api.errors import ApiError
 from api.responses import JSON
 from readmodels.program_readers import ProgramReaders
-from readmodels.views.programs import DetailUrls, list_entries, progress_details
+from readmodels.views.program_bodies import DetailUrls, list_entries, progress_details
 
 PREFIXES = ("/api/dashboard/v1", "/api/dashboard/v0", "/api/learner_home/v1")
 NO_PROGRAM_DATA = "No program data available."
@@ -33,7 +33,7 @@ ENTERPRISE_UUID = re.compile(
 router = APIRouter(tags=["programs"])
 
 
-# Documented response shapes (OpenAPI only: the bodies are built by readmodels.views.programs and
+# Documented response shapes (OpenAPI only: the bodies are built by readmodels.views.program_bodies and
 # returned as they are; schemathesis checks them against these).
 
 

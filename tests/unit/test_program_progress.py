@@ -10,7 +10,8 @@ import orjson
 from events.catalog import ProgramSnapshot
 from readmodels.documents import program_document
 from readmodels.facts import UserFacts
-from readmodels.views.programs import DetailUrls, banner_image, list_entries, progress, progress_details, relative_url
+from readmodels.views.program_bodies import DetailUrls, banner_image, list_entries, progress_details, relative_url
+from readmodels.views.program_progress import progress
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 PAST = "2026-05-01T00:00:00Z"
@@ -428,7 +429,7 @@ def test_progress_counted_counts_as_progress_does() -> None:
     import random
 
     from readmodels.facts import ReadUserFacts
-    from readmodels.views.programs import progress_counted
+    from readmodels.views.program_progress import progress_counted
 
     rng = random.Random(11)
     modes = ["verified", "audit", "professional", "no-id-professional", "credit", "honor"]

@@ -22,7 +22,7 @@ from readmodels.views.course import (
     user_has_passing_grade,
     verification_status,
 )
-from readmodels.views.programs import ProgramProgress
+from readmodels.views.program_progress import ProgramProgress
 
 CK = "course-v1:edX+DemoX+Demo_Course"
 NOW = datetime(2026, 3, 11, 15, 0, tzinfo=UTC)

@@ -1,19 +1,8 @@
-"""Program progress counting (API.md "Counting"), shared by the program routes and the course
-route's `related_programs`. Pure: program document + learner facts + now -> progress.
+"""The program route bodies (API.md "GET /api/dashboard/v1/programs/..."): the list entries and
+progress_details, built on the counting rules of program_progress.py. Pure: program documents +
+learner facts + now -> response body.
 
-Interface (stable; the course route depends on it):
-
-    progress(program: dict, user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None)
-        -> ProgramProgress
-
-`program` is the stored program document (events.catalog.ProgramSnapshot as JSON);
-`enterprise_uuid` restricts the learner's enrollments to those linked to that enterprise.
-
-Choices where the contract is silent (each follows upstream's ProgramProgressMeter unless said):
-- Certificates are never filtered by enterprise: only enrollments are (upstream passes the
-  filtered enrollments to the meter and lets it read every certificate of the user).
-- A certificate "run has failed" mark (upstream) never affects `in_progress`: upstream compares
-  dicts of different shapes there, so it is a no-op; API.md rule 2 has no such condition either.
+Choices where the contract is silent (each follows upstream unless said):
 - `is_enrolled` on a run is true for an active (counted) enrollment, and also for the run whose
   certificate completed the course: the enterprise portal reads the completed course's run
   through `isEnrolled` and breaks without one (real-clients.md §3 item 28).
@@ -21,142 +10,39 @@ Choices where the contract is silent (each follows upstream's ProgramProgressMet
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from events.base import format_time, parse_time
-from readmodels.facts import ReadUserFacts, UserFacts
+from events.base import format_time
+from readmodels.facts import UserFacts
+from readmodels.views.program_progress import (
+    Enrollment,
+    ProgramProgress,
+    active_enrollments,
+    catalog_time,
+    completing_runs,
+    downloadable_certificates,
+    mode_of,
+    progress,
+    progress_counted,
+)
 
-CERT_DOWNLOADABLE = "downloadable"
 RUN_TIME_FIELDS = ("start", "end", "enrollment_start", "enrollment_end")
 BANNER_SIZES = ("large", "medium", "small", "x-small")
 
 
-@dataclass(frozen=True)
-class ProgramProgress:
-    completed: list[dict[str, Any]] = field(default_factory=list)  # catalog course objects
-    in_progress: list[dict[str, Any]] = field(default_factory=list)
-    not_started: list[dict[str, Any]] = field(default_factory=list)
-    all_unenrolled: bool = True
-
-    def counts(self) -> dict[str, Any]:
-        return {
-            "completed": len(self.completed),
-            "in_progress": len(self.in_progress),
-            "not_started": len(self.not_started),
-            "all_unenrolled": self.all_unenrolled,
-        }
-
-
-@dataclass(frozen=True)
-class Enrollment:
-    mode: str
-    is_active: bool
-    created: datetime | None
-
-
-# Learner facts -----------------------------------------------------------------------------------
-
-
-def _mode(mode: str | None) -> str | None:
-    """Upstream treats `no-id-professional` as `professional` for enrollments and certificates."""
-    return "professional" if mode == "no-id-professional" else mode
-
-
-def _time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    return _parsed(str(value))
-
-
-@lru_cache(maxsize=8192)
-def _parsed(text: str) -> datetime | None:
-    """Catalog times repeat across runs, programs and requests: parse each text once."""
-    try:
-        return parse_time(text)
-    except ValueError:
-        return None
-
-
 @lru_cache(maxsize=8192)
 def _formatted(text: str) -> str | None:
-    t = _parsed(text)
+    t = catalog_time(text)
     return format_time(t) if t else None
 
 
 def _api_time(value: Any) -> str | None:
     """A catalog time in the API's format (null when absent or unparseable)."""
     return _formatted(str(value)) if value else None
-
-
-def active_enrollments(user: UserFacts, enterprise_uuid: str | None = None) -> dict[str, Enrollment]:
-    """The learner's active enrollments by run key; with an enterprise, only the linked ones.
-    Read-only for callers: on a request's ReadUserFacts it is computed once and shared (the course
-    route's related programs and the list route count every program over the same enrollments)."""
-    if isinstance(user, ReadUserFacts):
-        found: dict[str, Enrollment] = user.derived(
-            ("active_enrollments", enterprise_uuid), lambda: _active_enrollments(user, enterprise_uuid)
-        )
-        return found
-    return _active_enrollments(user, enterprise_uuid)
-
-
-def _active_enrollments(user: UserFacts, enterprise_uuid: str | None) -> dict[str, Enrollment]:
-    out: dict[str, Enrollment] = {}
-    linked = user.with_prefix(f"ent:{enterprise_uuid.lower()}:") if enterprise_uuid else None
-    for run_key, enr in user.with_prefix("enr:").items():
-        if not isinstance(enr, dict) or enr.get("is_active") is not True:
-            continue
-        if linked is not None and linked.get(run_key) is not True:
-            continue
-        out[run_key] = Enrollment(str(enr.get("mode") or ""), True, _time(enr.get("created")))
-    return out
-
-
-def downloadable_certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
-    """Run key -> certificate fact, for certificates whose status is `downloadable` (read-only for
-    callers: shared per request as active_enrollments)."""
-    if isinstance(user, ReadUserFacts):
-        found: dict[str, dict[str, Any]] = user.derived("downloadable_certificates", lambda: _certificates(user))
-        return found
-    return _certificates(user)
-
-
-def _certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
-    return {
-        run_key: cert
-        for run_key, cert in user.with_prefix("cert:").items()
-        if isinstance(cert, dict) and cert.get("status") == CERT_DOWNLOADABLE
-    }
-
-
-# Counting rules ----------------------------------------------------------------------------------
-
-
-def certificate_completes_run(cert: dict[str, Any], run_type: str) -> bool:
-    """Rule 1: the certificate's mode matches the run type (`credit` runs accept `verified`)."""
-    mode = _mode(cert.get("mode"))
-    run_type = _mode(run_type) or ""
-    return mode == run_type or (run_type == "credit" and mode == "verified")
-
-
-def _seat_open(run: dict[str, Any], now: datetime) -> bool:
-    """A seat of the run's own type with no upgrade deadline or a future one."""
-    for seat in run.get("seats") or ():
-        if seat.get("type") == run.get("type"):
-            deadline = _time(seat.get("upgrade_deadline"))
-            if deadline is None or deadline > now:
-                return True
-    return False
-
-
-def run_in_progress(run: dict[str, Any], enrollment: Enrollment, now: datetime) -> bool:
-    """Rule 2 for one actively enrolled run."""
-    return _mode(enrollment.mode) == _mode(run.get("type")) or _seat_open(run, now)
 
 
 # Course objects for progress_details ---------------------------------------------------------------
@@ -183,11 +69,11 @@ def _short_date(t: datetime | None) -> str | None:
 
 def _upgrade_url(run: dict[str, Any], enrollment: Enrollment | None, now: datetime, ecommerce_url: str) -> str | None:
     """The checkout url for the seat of the run's type, when an enrolled learner may still buy it."""
-    if enrollment is None or _mode(enrollment.mode) == _mode(run.get("type")):
+    if enrollment is None or mode_of(enrollment.mode) == mode_of(run.get("type")):
         return None
     for seat in run.get("seats") or ():
         if seat.get("type") == run.get("type") and seat.get("sku"):
-            deadline = _time(seat.get("upgrade_deadline"))
+            deadline = catalog_time(seat.get("upgrade_deadline"))
             if deadline is None or deadline > now:
                 return f"{ecommerce_url.rstrip('/')}/basket/add/?sku={seat['sku']}"
     return None
@@ -203,7 +89,7 @@ def extended_run(
     ecommerce_url: str,
 ) -> dict[str, Any]:
     out = dict(run)
-    times = {name: _time(run.get(name)) for name in RUN_TIME_FIELDS}
+    times = {name: catalog_time(run.get(name)) for name in RUN_TIME_FIELDS}
     for name in RUN_TIME_FIELDS:
         out[name] = _api_time(run.get(name))
     out["seats"] = [
@@ -227,89 +113,6 @@ def extended_run(
     return out
 
 
-# Progress ----------------------------------------------------------------------------------------
-
-
-def _completing_runs(course: dict[str, Any], certificates: dict[str, dict[str, Any]]) -> set[str]:
-    """Runs of the course whose downloadable certificate completes it (rule 1)."""
-    return {
-        run["key"]
-        for run in course.get("course_runs") or ()
-        if run["key"] in certificates and certificate_completes_run(certificates[run["key"]], run.get("type", ""))
-    }
-
-
-def progress(
-    program: dict[str, Any], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
-) -> ProgramProgress:
-    """Count every course of the program, in catalog order (API.md "Counting").
-
-    The course objects are the catalog's (shallow copies, `expired: true` on enrolled-but-lapsed
-    courses); their runs are extended with the learner's fields by `extend_course`, which only
-    progress_details needs. Counting stays cheap for the course route and the change records.
-    """
-    buckets: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] = ([], [], [])
-    any_enrolled = False
-    for course, bucket, enrolled in _classified(program, user, now, enterprise_uuid):
-        any_enrolled = any_enrolled or enrolled
-        obj = dict(course)
-        if bucket == NOT_STARTED and enrolled:
-            obj["expired"] = True
-        buckets[bucket].append(obj)
-    completed, in_progress, not_started = buckets
-    return ProgramProgress(completed, in_progress, not_started, all_unenrolled=not any_enrolled)
-
-
-COMPLETED, IN_PROGRESS, NOT_STARTED = range(3)
-
-
-def _classified(
-    program: dict[str, Any], user: UserFacts, now: datetime, enterprise_uuid: str | None
-) -> Iterator[tuple[dict[str, Any], int, bool]]:
-    """(catalog course, bucket, whether the learner is actively enrolled in one of its runs), in
-    catalog order: the counting rules, shared by `progress` and `progress_counted`."""
-    enrollments = active_enrollments(user, enterprise_uuid)
-    certificates = downloadable_certificates(user)
-    for course in program.get("courses") or ():
-        enrolled = [run for run in course.get("course_runs") or () if run["key"] in enrollments]
-        if _completing_runs(course, certificates):
-            yield course, COMPLETED, bool(enrolled)
-        elif any(run_in_progress(run, enrollments[run["key"]], now) for run in enrolled):
-            yield course, IN_PROGRESS, bool(enrolled)
-        else:
-            yield course, NOT_STARTED, bool(enrolled)
-
-
-@dataclass(frozen=True)
-class CountedProgress:
-    """What `progress(...).counts()` gives, without the course objects (the course route's related
-    programs and the list route need only the counts)."""
-
-    completed: int
-    in_progress: int
-    not_started: int
-    all_unenrolled: bool
-
-    def counts(self) -> dict[str, Any]:
-        return {
-            "completed": self.completed,
-            "in_progress": self.in_progress,
-            "not_started": self.not_started,
-            "all_unenrolled": self.all_unenrolled,
-        }
-
-
-def progress_counted(
-    program: dict[str, Any], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
-) -> CountedProgress:
-    """`progress` counted only: same rules (_classified), no copies of the course objects."""
-    counts = [0, 0, 0]
-    any_enrolled = False
-    for _course, bucket, enrolled in _classified(program, user, now, enterprise_uuid):
-        any_enrolled = any_enrolled or enrolled
-        counts[bucket] += 1
-    return CountedProgress(counts[0], counts[1], counts[2], all_unenrolled=not any_enrolled)
-
 
 def extend_course(
     course: dict[str, Any],
@@ -320,7 +123,7 @@ def extend_course(
     ecommerce_url: str,
 ) -> dict[str, Any]:
     """A course object of `progress` with its runs extended for progress_details."""
-    completing = _completing_runs(course, certificates)
+    completing = completing_runs(course, certificates)
     out = dict(course)
     out["course_runs"] = [
         extended_run(
@@ -349,6 +152,7 @@ def banner_image(program: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "height": int(img.get("height") or 0),
         }
     return out
+
 
 
 # Route bodies ------------------------------------------------------------------------------------
