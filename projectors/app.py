@@ -17,7 +17,8 @@ import faust
 from faust.sensors import Monitor
 from faust.types import TP, EventT, Message, StreamT
 
-from projectors.changes import ChangeRecord, ChangeRecorder, topic_of, utcnow
+from projectors.change_records.outbox import ChangeRecorder
+from projectors.change_records.record import ChangeRecord, topic_of, utcnow
 from projectors.metrics import ProjectorMonitor
 from projectors.pipeline import DeadLetter, Projector, RawMessage, retry_forever
 from readmodels.generations import current_generation, serving_generation

@@ -90,7 +90,7 @@ class BatchResult:
     applied: list[Applied]
     dead_letters: list[DeadLetter]
     generation: int = 0
-    changes: list[Any] = field(default_factory=list)  # projectors.changes.ChangeRecord, when published
+    changes: list[Any] = field(default_factory=list)  # change_records.record.ChangeRecord, when published
 
 
 class BatchFacts(Protocol):
@@ -98,7 +98,7 @@ class BatchFacts(Protocol):
 
 
 class ChangeRecorder(Protocol):
-    """Computes change records (projectors/changes.py): facts read before the write, replay after,
+    """Computes change records (projectors/change_records/): facts read before the write, replay after,
     held in the outbox with the write, released once published."""
 
     async def prefetch(self, generation: int, ops: Sequence[Op], batch: Sequence[RawMessage]) -> BatchFacts: ...

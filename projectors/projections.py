@@ -103,7 +103,7 @@ def _block_fact(event: Event[Any], user_id: int, tag: str, usage_key: str, value
 
 def _learner_of(user_id: int, course_key: str) -> AddMember:
     """The learner has facts in the course: the index change records of a course republish or a
-    program change fan out over (projectors/changes.py)."""
+    program change fan out over (projectors/change_records/)."""
     return AddMember(keys.course_learners(course_key), str(user_id))
 
 

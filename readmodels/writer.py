@@ -61,7 +61,8 @@ class RedisWriter:
         """Apply `ops` in order, then the checkpoints; return the ops that took effect.
 
         `held`: change-record outbox fields (`keys.outbox`) to write in the same MULTI/EXEC as the
-        write (projectors/changes.py), so records are never lost between the write and the publish."""
+        write (projectors/change_records/outbox.py), so records are never lost between the write
+        and the publish."""
         self.serving = None  # until this call's script reports it
         if not ops and not checkpoints and not held:
             return []

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 import pytest
 from redis.asyncio import Redis
 
-from projectors.changes import ChangeRecord, ChangeRecorder
+from projectors.change_records.outbox import ChangeRecorder
+from projectors.change_records.record import ChangeRecord
 from projectors.pipeline import DeadLetter, Projector, RawMessage
 from readmodels import keys
 from readmodels.generations import current_generation, serving_generation
@@ -169,7 +170,7 @@ async def test_live_records_over_redis_equal_the_pure_fold_per_key(
     from bench.history import build
     from tests.unit.test_change_records import fold
 
-    monkeypatch.setattr("projectors.changes.FANOUT_CHUNK", 7)  # the fan-out's learners in many chunks
+    monkeypatch.setattr("projectors.change_records.reader.FANOUT_CHUNK", 7)  # the fan-out's learners in many chunks
     history = build(6_000, seed=3)
     # Reference data changes halfway and at the end, so the fan-out over the learner-course index
     # (its extra reads in the live path) is compared too: republishes with another passing bar,

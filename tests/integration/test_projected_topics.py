@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from events import Event
-from projectors.changes import records
+from projectors.change_records.replay import records
 from projectors.pipeline import prepare
 from readmodels.memory import MemoryStore
 from tests.builders import (

@@ -1,4 +1,4 @@
-"""Change records computed by replaying a batch on pre-batch facts (projectors/changes.py)."""
+"""Change records computed by replaying a batch on pre-batch facts (projectors/change_records/)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from events import Event, encode
-from projectors.changes import ChangeRecord, records
+from projectors.change_records.record import ChangeRecord
+from projectors.change_records.replay import records
 from projectors.pipeline import RawMessage, prepare
 from readmodels.memory import MemoryStore
 from tests.builders import (
