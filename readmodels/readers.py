@@ -18,6 +18,7 @@ from readmodels.keys import ACTIVITY_BUCKET_US, completion_block
 from readmodels.parsed import ParsedDocuments
 from readmodels.scripts import ReadScript
 from readmodels.tokens import Position
+from readmodels.views.learner_course import resume_point
 
 
 @dataclass(frozen=True)
@@ -132,12 +133,10 @@ class Readers:
     async def resume(self, course_key: str, caller_id: int | None, masquerade: str = "") -> ResumeFacts:
         raw = await self._resume(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
         who = _who(raw[3], raw[4], raw[5])
-        block = value(_s(raw[1])) if raw[1] else None
-        if not raw[2] or not isinstance(block, str):
+        point = resume_point(value(_s(raw[1])) if raw[1] else None, _s(raw[2]) if raw[2] else None)
+        if point is None:
             return ResumeFacts(int(raw[0]), None, None, None, who)
-        # cblk value: "<block type>\t<unit key>\t<sequence key>" (empty parts: not inside one)
-        _type, unit, sequence = [*_s(raw[2]).split("\t"), "", ""][:3]
-        return ResumeFacts(int(raw[0]), block, unit or None, sequence or None, who)
+        return ResumeFacts(int(raw[0]), point["block_id"], point["unit_id"], point["section_id"], who)
 
     async def celebration(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CelebrationFacts:
         raw = await self._celebration(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])

@@ -5,7 +5,8 @@ How a batch yields its records, without a second source of truth:
    learners and courses the batch touches (reader.py, called by `outbox.ChangeRecorder.prefetch`);
 2. the batch's operations are replayed per event on those facts in memory, with exactly the
    writer's semantics (readmodels/memory.py), giving each model's state before and after every
-   event (replay.py); which model keys an operation reaches is touches.py, a model's state states.py;
+   event (replay.py); which model keys an operation reaches is touches.py, and a model's state
+   is computed by the same rule functions the API calls (states.py over readmodels/views);
 3. a record (record.py) is made for every model key whose state differs; no-op events make none;
 4. the records are held in the outbox with the batch's write and released once published (outbox.py).
 

@@ -1,4 +1,8 @@
-"""The four model states of a key, from the replay's facts (PROJECTED.md "`state` per model")."""
+"""The four model states of a key, from the replay's facts (PROJECTED.md "`state` per model").
+
+Every state is the API's rule applied to the same stored facts (readmodels/views/learner_course.py,
+program_progress.py): only reading the facts out of the replay store is done here.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from projectors.change_records.touches import Touch
 from readmodels import keys
 from readmodels.facts import UserFacts, value
 from readmodels.memory import MemoryStore
+from readmodels.views import learner_course
 from readmodels.views.program_progress import program_runs, progress_counted
 
 _NO_FIELDS: dict[str, str] = {}
@@ -32,46 +37,22 @@ def _facts(store: MemoryStore, uid: int) -> UserFacts:
 
 
 def course_status(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None:
-    u = _facts(store, uid)
-    enr = u.get(keys.f_enrollment(ck))
-    grade = u.get(keys.f_grade(ck))
-    passing = u.get(keys.f_passing(ck))
-    cert = u.get(keys.f_certificate(ck))
-    if enr is None and grade is None and passing is None and cert is None:
-        return None
     course = value(store.get(keys.course(ck)))
-    lowest = course.get("lowest_passing_grade") if isinstance(course, dict) else None
-    # API.md user_has_passing_grade: the percent grade against the course's bar, else the status
-    is_passing = bool(passing) if grade is None or lowest is None else round(float(grade), 2) >= float(lowest)
-    return {
-        "mode": enr.get("mode") if enr else None,
-        "is_active": bool(enr.get("is_active")) if enr else False,
-        "percent_grade": grade,
-        "is_passing": is_passing,
-        "cert_status": cert.get("status") if cert else None,
-    }
+    return learner_course.course_status(course if isinstance(course, dict) else None, ck, _facts(store, uid))
 
 
 def resume_point(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None:
     block = _facts(store, uid).get(keys.f_resume(ck))
-    if block is None:
-        return None
-    where = _hash(store, keys.course_blocks(ck)).get(block)
-    unit, section = (where.split("\t")[1:3] if where else ("", ""))
-    return {"block_id": block, "unit_id": unit or None, "section_id": section or None}
+    place = _hash(store, keys.course_blocks(ck)).get(block) if isinstance(block, str) else None
+    return learner_course.resume_point(block, place)
 
 
 def celebrations(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None:
-    u = _facts(store, uid)
-    first = u.get(keys.f_celebration("first_section", ck))
-    weekly = u.get(keys.f_celebration("weekly_goal", ck))
-    if first is None and weekly is None:
-        return None
-    return {"first_section": bool(first), "weekly_goal": bool(weekly)}
+    return learner_course.armed_celebrations(_facts(store, uid), ck)
 
 
 def program_progress(store: MemoryStore, uid: int, program: dict[str, Any], now: datetime) -> dict[str, Any] | None:
-    """The counts as the program routes count them; None while the learner has no enrollment or
+    """The counts as every program route counts them; None while the learner has no enrollment or
     certificate in any run of the program (the key has no state)."""
     u = _facts(store, uid)
     if not any(u.raw.get(keys.f_enrollment(r)) or u.raw.get(keys.f_certificate(r)) for r in program_runs(program)):

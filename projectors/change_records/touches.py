@@ -13,12 +13,11 @@ from readmodels import keys
 from readmodels.facts import value
 from readmodels.memory import MemoryStore
 from readmodels.ops import AddMember, Op, ReplaceSnapshot, SetField
+from readmodels.views.learner_course import CELEBRATION_FLAGS
 from readmodels.views.program_progress import program_runs
 
 # (kind, user id, course key); kind one of "status", "resume", "cel", "prog" (states.py)
 Touch = tuple[str, int, str]
-
-CELEBRATION_FLAGS = ("first_section", "weekly_goal")
 
 _USER_PREFIX = keys.user(0)[:-1]  # "u:"
 _CELEBRATION_FIELDS = tuple(keys.f_celebration(flag, "") for flag in CELEBRATION_FLAGS)

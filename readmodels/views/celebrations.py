@@ -10,6 +10,9 @@ from typing import Any
 from readmodels import keys
 from readmodels.facts import UserFacts
 from readmodels.views.common import time_or_none, zone
+from readmodels.views.learner_course import armed_celebrations
+
+NOT_ARMED = {"first_section": False, "weekly_goal": False}
 
 
 def day_zone(user: UserFacts, browser_timezone: str | None) -> tzinfo:
@@ -77,10 +80,11 @@ def celebrations(
     tz = day_zone(user, browser_timezone)
     today = now.astimezone(tz).date()
 
+    armed = armed_celebrations(user, course_key) or NOT_ARMED
     weekly = False
     goal = user.get(keys.f_goal(course_key)) or {}
     days_per_week = int(goal.get("days_per_week") or 0)
-    if on and user.get(keys.f_celebration("weekly_goal", course_key)) is True and days_per_week > 0:
+    if on and armed["weekly_goal"] and days_per_week > 0:
         monday = today - timedelta(days=today.weekday())
         days = activity_days(activity, tz, kinds="vc", course_key=course_key)
         weekly = sum(1 for d in days if monday <= d <= today) == days_per_week
@@ -98,7 +102,7 @@ def celebrations(
         and (end is None or end > now)
     )
     return {
-        "first_section": on and user.get(keys.f_celebration("first_section", course_key)) is True,
+        "first_section": on and armed["first_section"],
         "weekly_goal": weekly,
         "streak_length_to_celebrate": streak,
         "streak_discount_enabled": discount,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -13,6 +11,7 @@ from readmodels import keys
 from readmodels.facts import UserFacts
 from readmodels.views.celebrations import celebrations
 from readmodels.views.common import VERIFIED_TYPE_MODES, ViewConfig, api_time, fmt, time_or_none, zone
+from readmodels.views.learner_course import enrollment_state, user_has_passing_grade
 
 INTEGRITY_MODES = frozenset({"verified", "professional", "no-id-professional", "credit", "executive-education"})
 CERT_STATUSES = frozenset({"downloadable", "generating", "unverified", "unavailable"})
@@ -30,23 +29,6 @@ def start_display(course: dict[str, Any]) -> tuple[str | None, str]:
         months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
         return f"{months[start.month - 1]} {start.day:02d}, {start.year}", "timestamp"
     return None, "empty"
-
-
-def user_has_passing_grade(course: dict[str, Any], course_key: str, user: UserFacts) -> bool:
-    if user.user_id is None:
-        return False
-    percent = user.get(keys.f_grade(course_key))
-    if isinstance(percent, int | float):
-        return _passes(float(percent), float(course.get("lowest_passing_grade", 0.5)))
-    return user.get(keys.f_passing(course_key)) is True
-
-
-@lru_cache(maxsize=4096)
-def _passes(percent: float, lowest: float) -> bool:
-    """Half-up on the decimal text (0.495 -> 0.50), not binary float rounding (round(0.495, 2) == 0.49).
-    Pure in its two floats; grades and thresholds repeat, the Decimal work is kept per pair."""
-    rounded = Decimal(repr(percent)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return rounded >= Decimal(repr(lowest))
 
 
 def _verified_mode(course: dict[str, Any]) -> dict[str, Any] | None:
@@ -247,8 +229,8 @@ def course_metadata(
     features = course.get("features") or {}
     anonymous = user.user_id is None
     enrollment = None if anonymous else user.get(keys.f_enrollment(course_key))
-    mode = enrollment.get("mode") if enrollment else None
-    active = bool(enrollment and enrollment.get("is_active"))
+    enrolled = enrollment_state(enrollment)
+    mode, active = enrolled["mode"], enrolled["is_active"]
     certificate = None if anonymous else user.get(keys.f_certificate(course_key))
     passing = user_has_passing_grade(course, course_key, user)
     goal = None if anonymous else user.get(keys.f_goal(course_key))
@@ -258,7 +240,7 @@ def course_metadata(
     body = dict(_course_head(course, course_key) if shared_document else _make_head(course, course_key))
     body.update(
         {
-            "enrollment": {"mode": mode, "is_active": active},
+            "enrollment": enrolled,
             "access_expiration": access_expiration(course, enrollment, now, config, staff_masquerading=masquerading),
             "offer": None,
             "content_type_gating_enabled": bool(features.get("content_type_gating")) and mode == "audit",

@@ -137,3 +137,20 @@ def test_program_change_records_the_progress_of_the_learners_of_its_runs() -> No
     gone = fold([program_deleted(time=at(3))], 1, store)
     assert {(r.key, r.state) for r in gone if r.model == "program-progress"} == {
         (f"6:{PROGRAM}", None), (f"7:{PROGRAM}", None)}
+
+
+def test_status_is_passing_rounds_half_up_as_the_api_does() -> None:
+    """0.495 against a bar of 0.5 passes (half-up to 0.50), as the course body's user_has_passing_grade."""
+    out = fold([course_published(lowest_passing_grade=0.5), enrollment("created", 3), grade_changed(3, 0.495)], 10)
+    status = [r for r in out if r.model == "learner-course-status"]
+    assert status[-1].state is not None and status[-1].state["is_passing"] is True
+
+
+def test_resume_point_of_a_block_gone_from_the_outline_has_no_state_as_the_api_shows_nulls() -> None:
+    video = block(COURSE, "video", "v1")
+    history = [course_published(time=at(0)), enrollment("created", 4), completion(4, video, modified=at(1))]
+    without = course_published(time=at(5), outline=[])
+    out = fold([*history, without], 1)
+    resume = [r for r in out if r.model == "resume-point"]
+    assert resume[-1].event_type == "ext.content.course.published.v1"
+    assert resume[-1].previous is not None and resume[-1].state is None
