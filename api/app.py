@@ -17,7 +17,7 @@ from api.changes import ChangeFeed
 from api.errors import install_error_handlers
 from api.fastpath import FastPath
 from api.observability import install_observability
-from api.platform import ALLOW_HEADERS, EXPOSE_HEADERS, PlatformMiddleware
+from api.platform import PlatformMiddleware, cors_options
 from api.redis_pipe import RedisPipe
 from api.redis_pipe import supports as redis_pipe_supports
 from api.routes import courseware, programs
@@ -102,14 +102,6 @@ def create_app(settings: Settings | None = None) -> LearnerApi:
     app.include_router(programs.router)
     # Added last = outermost: CORS wraps the platform, so errors and 304s carry CORS headers too.
     app.add_middleware(PlatformMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=list(settings.cors_origins),
-        allow_credentials=True,
-        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-        allow_headers=list(ALLOW_HEADERS),
-        expose_headers=list(EXPOSE_HEADERS),
-        max_age=600,
-    )
+    app.add_middleware(CORSMiddleware, **cors_options(settings))
     install_observability(app, settings)  # last: its middleware is the outermost (request ids, metrics)
     return app

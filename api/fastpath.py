@@ -1,14 +1,13 @@
-"""The fast path: the four hot reads answered in one plain ASGI function, in front of FastAPI.
+"""The fast path: a cheaper way into the four hot reads, in front of FastAPI.
 
 GET (and HEAD) of course metadata, resume, sequence metadata and the program list are most of the
 traffic, and on them FastAPI's and Starlette's per-request machinery (six middleware layers with
 their send wrappers, routing, the Request object, dependency resolution, response classes) cost
-more CPU than the read itself: ~0.5-0.8 ms of the 0.5-1.0 ms a request took (bench/RESULTS.md).
-This path does the same work directly: match the path by prefix, take the caller from the JWT
-cache, run the route's Lua read (readmodels.readers), build the body with the same functions the
-routes use (api/routes/courseware.py), and answer with exactly the headers the middleware stack
-would add (platform: ETag, Cache-Control, 304, request id, exposed headers; CORS; observability:
-metrics, request id context).
+more CPU than the read itself (bench/RESULTS.md). This path skips that machinery, not the rules:
+it matches the path by prefix, takes the caller from the JWT cache, and then calls what the app
+calls: the route's answer function (api/routes: read, masquerade authorisation, body), the answer
+core (api/answer.py: ETag/304, Cache-Control, request id, exposed headers, the 503s), Starlette's
+CORSMiddleware (its response hook, see `CorsHeaders`) and the request meter (api/observability.py).
 
 It answers only the common case; everything else is handed to the FastAPI app untouched, which
 then behaves as documented (the fast path has sent nothing and read no body):
@@ -17,58 +16,50 @@ then behaves as documented (the fast path has sent nothing and read no body):
 - a masquerade (`?username=`);
 - credentials not (yet) in the verified-token cache of api/auth.py (a token's first request, an
   expired or malformed one) and anonymous calls of the routes that require a caller (401);
-- keys that do not parse (400/404), an unknown course or block (404), a non-sequential (422);
-- any unexpected exception before the answer is sent (FastAPI re-runs the request and answers
-  503 like the platform does).
-Redis unreachable is answered here, as the platform answers it: 503 with the request id.
+- keys that do not parse (400/404), and any other 4xx of the route (an ApiError: unknown course
+  or block 404, non-sequential 422).
+A failure (Redis unreachable, anything unexpected) is answered here as the app answers it: logged
+with the request id and answered 503 by the answer core.
 
 `LP_API_FAST_PATH=false` turns it off (tests/e2e/test_fast_path.py compares both answers).
 """
 
 from __future__ import annotations
 
-import time
-import uuid
-from datetime import datetime
+import logging
+from collections.abc import Coroutine
 from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import FastAPI
-from prometheus_client import Histogram
-from starlette.types import Scope, Send
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Message, Scope, Send
 
 from api import clock
+from api.answer import EXPOSE, REDIS_DOWN, Answer, RequestFacts, failed, json_answer
 from api.auth import AuthError, Caller, cached_caller, token_from
 from api.deps import view_config
-from api.errors import ApiError, error_body
+from api.errors import ApiError
 from api.keys import parse_course_key, parse_usage_key
-from api.masquerade import authorize
-from api.metrics import ApiMetrics
-from api.observability import REQUEST_ID_PATTERN, access_log
-from api.platform import EXPOSE_LINE, REDIS_DOWN, etag_matches, etag_of
-from api.platform import log as platform_log
+from api.observability import RequestMeter, accepted_request_id
+from api.platform import cors_options, send_answer
 from api.routes import courseware, programs
 from readmodels.logs import REQUEST_ID
 from readmodels.program_readers import ProgramReaders
 from readmodels.readers import Readers
-from readmodels.views.program_bodies import list_entries
+
+log = logging.getLogger(__name__)
 
 COURSE_PREFIX = "/api/courseware/course/"
 RESUME_PREFIX = "/api/courseware/resume/"
 SEQUENCE_PREFIX = "/api/courseware/sequence/"
-JSON_TYPE = (b"content-type", b"application/json")
-CACHE_CONTROL = (b"cache-control", b"private, no-cache")
-EXPOSE = (b"access-control-expose-headers", EXPOSE_LINE)
-ALLOW_CREDENTIALS = (b"access-control-allow-credentials", b"true")
-VARY_ORIGIN = (b"vary", b"Origin")
 # Request headers that need the full stack: a body (413 checks), read-your-writes, long polls.
 FALL_THROUGH_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"x-read-model-min-token", b"prefer"})
-REDIS_DOWN_MESSAGE = "Read models are unavailable (Redis unreachable)."
-
-Answer = tuple[int, Any]  # status, body (to be JSON)
 COURSE, RESUME, SEQUENCE, PROGRAMS = range(4)
+ROUTE_ERRORS = (ApiError, AuthError)  # the route's 4xx answers: the FastAPI app gives them
 
 
 class _FallThrough(Exception):  # not an error: the request goes to FastAPI
@@ -103,6 +94,55 @@ def _template(router_routes: list[Any], endpoint: Any) -> list[tuple[str, str]]:
     return [(r.path, r.path_format) for r in router_routes if getattr(r, "endpoint", None) is endpoint]
 
 
+class CorsHeaders:
+    """What Starlette's CORSMiddleware adds to an answer of the answer core, for a request's Origin.
+
+    The middleware's own response hook decides (configured as the app's, api/platform.cors_options);
+    as the core's answers differ in nothing the hook reads but the Origin (they all carry the same
+    exposed headers and no Vary), its additions are computed once per Origin and kept (a bounded
+    table: the hook costs ~3 us a request, a fifth of a resume answer's own work)."""
+
+    MAX_ORIGINS = 256
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self._cors = CORSMiddleware(_never_called, **options)
+        self._added: dict[str | None, list[tuple[bytes, bytes]]] = {}
+
+    def of(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+        added = self._added.get(origin)
+        if added is None:
+            if len(self._added) >= self.MAX_ORIGINS:
+                self._added.clear()
+            added = self._added[origin] = self._hook(origin)
+        return added
+
+    def _hook(self, origin: str | None) -> list[tuple[bytes, bytes]]:
+        start: Message = {"type": "http.response.start", "status": 200, "headers": [EXPOSE]}
+        request = Headers(raw=[] if origin is None else [(b"origin", origin.encode("latin-1"))])
+        _run_at_once(self._cors.send(start, _kept, request))
+        headers: list[tuple[bytes, bytes]] = start["headers"]
+        assert headers[0] == EXPOSE, headers  # the hook rewrites the exposed headers with our own line
+        return headers[1:]
+
+
+async def _never_called(scope: Scope, receive: Any, send: Send) -> None:
+    raise AssertionError("CorsHeaders uses the middleware's response hook only")
+
+
+async def _kept(message: Message) -> None:
+    return None
+
+
+def _run_at_once(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run a coroutine that never suspends (the CORS hook with a send that returns at once)."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        return
+    coroutine.close()
+    raise AssertionError("the CORS response hook suspended")
+
+
 class FastPath:
     """Built in the app's lifespan, from the clients it made (app.state)."""
 
@@ -112,16 +152,14 @@ class FastPath:
         self.readers: Readers = state.readers
         self.program_readers: ProgramReaders = state.program_readers
         self.bus = state.bus
-        self.metrics: ApiMetrics = state.metrics
+        self.meter: RequestMeter = state.meter
         self.config = view_config(self.settings)
-        self.origins = frozenset(self.settings.cors_origins)
-        self.any_origin = "*" in self.origins
+        self.cors = CorsHeaders(cors_options(self.settings))
         routes = courseware.router.routes
         self.course_route = _template(routes, courseware.get_course_metadata)[0][1]
         self.resume_route = _template(routes, courseware.get_resume)[0][1]
         self.sequence_route = _template(routes, courseware.get_sequence_metadata)[0][1]
         self.program_list_routes = dict(_template(programs.router.routes, programs.get_programs))
-        self._latency: dict[tuple[str, str, int], Any] = {}
 
     async def answer(self, scope: Scope, send: Send) -> bool:
         """Answer the request, or return False (having sent nothing) for the FastAPI app to answer."""
@@ -179,133 +217,57 @@ class FastPath:
         if caller is None and kind in (RESUME, PROGRAMS):
             return False  # 401
 
-        request_id = (
-            request_id_header
-            if request_id_header is not None and REQUEST_ID_PATTERN.fullmatch(request_id_header)
-            else uuid.uuid4().hex
-        )
-        context = REQUEST_ID.set(request_id)
-        in_flight = self.metrics.in_flight
-        in_flight.inc()
-        started = time.perf_counter()
+        request = RequestFacts(method, path, accepted_request_id(request_id_header), if_none_match)
+        context = REQUEST_ID.set(request.request_id)
+        meter = self.meter
+        started = meter.start()
         try:
+            redis_down = False
             try:
-                status, body = await self._read(kind, rest, caller, query)
-            except _FallThrough:
+                body = await self._read(kind, rest, caller, query)
+            except (_FallThrough, *ROUTE_ERRORS):
+                meter.cancel()
                 return False
-            except REDIS_DOWN as exc:
-                platform_log.warning("request %s %s %s: Redis unavailable: %r", request_id, method, path, exc)
-                self.metrics.redis_errors.labels("request").inc()
-                content = orjson.dumps(error_body(path, REDIS_DOWN_MESSAGE, request_id))
-                headers = [
-                    JSON_TYPE,
-                    (b"content-length", str(len(content)).encode()),
-                    CACHE_CONTROL,
-                    (b"etag", etag_of(content).encode()),
-                    (b"x-request-id", request_id.encode()),
-                    EXPOSE,
-                ]
-                status = 503
-            except Exception:
-                return False  # FastAPI runs it again and answers as the platform does (logged, 503)
+            except Exception as exc:
+                answer, redis_down = failed(request, exc), isinstance(exc, REDIS_DOWN)
             else:
-                content = orjson.dumps(body)
-                etag = etag_of(content)
-                if if_none_match is not None and etag_matches(if_none_match, etag):
-                    status, content = 304, b""
-                    headers = [CACHE_CONTROL, (b"etag", etag.encode()), (b"x-request-id", request_id.encode()), EXPOSE]
-                else:
-                    headers = [
-                        JSON_TYPE,
-                        CACHE_CONTROL,
-                        (b"etag", etag.encode()),
-                        (b"content-length", str(len(content)).encode()),
-                        (b"x-request-id", request_id.encode()),
-                        EXPOSE,
-                    ]
-            if origin is not None:  # as Starlette's CORSMiddleware does with credentials allowed
-                if self.any_origin:
-                    headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
-                    headers.append(ALLOW_CREDENTIALS)
-                else:
-                    headers.append(ALLOW_CREDENTIALS)
-                    if origin in self.origins:
-                        headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
-            headers.append(VARY_ORIGIN)
-            try:
-                await send({"type": "http.response.start", "status": status, "headers": headers})
-                await send({"type": "http.response.body", "body": b"" if method == "HEAD" else content})
-            except Exception:
-                platform_log.exception("request %s %s %s failed", request_id, method, path)
-            self._observe(method, route, status, path, started)
-            self.metrics.fast_path.inc()
+                answer = json_answer(request, 200, orjson.dumps(body))
+            await self._send(request, answer, origin, send)
+            meter.finish(method, route, answer.status, path, started, redis_error=redis_down, fast=True)
             return True
         finally:
-            in_flight.dec()
             REQUEST_ID.reset(context)
 
-    async def _read(self, kind: int, rest: str, caller: Caller | None, query: dict[str, str]) -> Answer:
-        """The route's read and body (what the route handler does in the common case)."""
+    async def _send(self, request: RequestFacts, answer: Answer, origin: str | None, send: Send) -> None:
+        """The answer with CORSMiddleware's headers. A failure to send (the client went away) is
+        logged; the answer is still counted."""
+        try:
+            await send_answer(send, answer._replace(headers=answer.headers + self.cors.of(origin)))
+        except Exception:
+            log.exception("request %s %s %s: sending the answer failed", request.request_id, request.method,
+                          request.path)
+
+    async def _read(self, kind: int, rest: str, caller: Caller | None, query: dict[str, str]) -> Any:
+        """The route's body, by the route's own answer function (api/routes)."""
         now = clock.now(self.settings)
         if kind == COURSE:
-            return await self._course(rest, caller, query, now)
+            course = _course_key(rest)
+            if course is None:
+                raise FALL_THROUGH
+            return await courseware.course_answer(self.readers, self.bus, *course, caller, "", now, self.config,
+                                                  query.get("requested_fields"), query.get("browser_timezone"))
         if kind == SEQUENCE:
-            return await self._sequence(rest, caller, now)
+            usage = _usage_key(rest)
+            if usage is None:
+                raise FALL_THROUGH
+            body = await courseware.sequence_answer(self.readers, *usage, caller, "", now, self.config)
+            if body is None:
+                raise FALL_THROUGH  # 422
+            return body
         assert caller is not None
         if kind == RESUME:
-            parts = _course_key(rest)
-            if parts is None:
+            course = _course_key(rest)
+            if course is None:
                 raise FALL_THROUGH
-            key, org = parts
-            resume = await self.readers.resume(key, caller.user_id)
-            authorize(caller, "", resume.who, key, org)
-            return 200, courseware.resume_body(resume)
-        facts = await self.program_readers.user_programs(caller.user_id)
-        return 200, list_entries(facts.programs, facts.user, now)
-
-    async def _course(self, rest: str, caller: Caller | None, query: dict[str, str], now: datetime) -> Answer:
-        parts = _course_key(rest)
-        if parts is None:
-            raise FALL_THROUGH
-        key, org = parts
-        facts = await self.readers.course(key, caller.user_id if caller else None)
-        effective = authorize(caller, "", facts.who, key, org)
-        browser_timezone = query.get("browser_timezone")
-        body = courseware.course_body(
-            facts, key, effective, now, self.config, query.get("requested_fields"), browser_timezone
-        )
-        if body is None:
-            raise FALL_THROUGH
-        if caller is not None:
-            self.bus.emit_visit(caller.user_id, key, now, browser_timezone)
-        return 200, body
-
-    async def _sequence(self, rest: str, caller: Caller | None, now: datetime) -> Answer:
-        parts = _usage_key(rest)
-        if parts is None:
-            raise FALL_THROUGH
-        key, course_key, org, block_id = parts
-        facts = await self.readers.sequence(course_key, key, caller.user_id if caller else None)
-        effective = authorize(caller, "", facts.who, course_key, org)
-        if facts.course is None or facts.block_type is None:
-            raise FALL_THROUGH
-        body = courseware.sequence_body(facts, key, course_key, org, block_id, effective, now, self.config)
-        if body is None:
-            raise FALL_THROUGH
-        return 200, body
-
-    def _observe(self, method: str, route: str, status: int, path: str, started: float) -> None:
-        """What api/observability.py records for a request: latency by method, route and status."""
-        elapsed = time.perf_counter() - started
-        child = self._latency.get((method, route, status))
-        if child is None:
-            latency: Histogram = self.metrics.latency
-            child = self._latency[(method, route, status)] = latency.labels(method, route, str(status))
-        child.observe(elapsed)
-        access_log.debug(
-            "%s %s %d",
-            method,
-            path,
-            status,
-            extra={"route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
-        )
+            return await courseware.resume_answer(self.readers, *course, caller, "")
+        return await programs.program_list(self.program_readers, caller, now)

@@ -9,7 +9,7 @@ the status every client got (the platform's 503s and 304s, CORS preflights inclu
   matched no route), method and final status.
 - JSON logging is configured when the server starts the app (the ASGI lifespan), not at import.
 
-api/fastpath.py records the same metrics for the requests it answers (same labels).
+api/fastpath.py records the requests it answers with the same RequestMeter.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import logging
 import re
 import time
 import uuid
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
@@ -36,14 +37,53 @@ UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
 UNMATCHED = "unmatched"
 
 
+def accepted_request_id(header: str | None) -> str:
+    """The client's `X-Request-ID` when it is a plain token, else a new id."""
+    return header if header is not None and REQUEST_ID_PATTERN.fullmatch(header) else uuid.uuid4().hex
+
+
 def request_id_of(scope: Scope) -> str:
     for k, v in scope.get("headers") or ():
         if k.lower() == b"x-request-id":
-            candidate = v.decode("latin-1")
-            if REQUEST_ID_PATTERN.fullmatch(candidate):
-                return candidate
-            break
-    return uuid.uuid4().hex
+            return accepted_request_id(v.decode("latin-1"))
+    return accepted_request_id(None)
+
+
+class RequestMeter:
+    """The one request meter of both ways in (this module's middleware and api/fastpath.py):
+    requests in flight, latency by method, route template and final status, Redis failures, the
+    fast path's share, and the access log line."""
+
+    def __init__(self, metrics: ApiMetrics) -> None:
+        self.metrics = metrics
+        self._latency: dict[tuple[str, str, str], Any] = {}  # labelled children, looked up once each
+
+    def start(self) -> float:
+        self.metrics.in_flight.inc()
+        return time.perf_counter()
+
+    def cancel(self) -> None:
+        """A request started here but handed to the other way in (which meters it)."""
+        self.metrics.in_flight.dec()
+
+    def finish(self, method: str, route: str, status: int, path: str, started: float, *,
+               redis_error: bool = False, fast: bool = False) -> None:
+        elapsed = time.perf_counter() - started
+        metrics = self.metrics
+        metrics.in_flight.dec()
+        label = method if method in METHODS else "other"
+        child = self._latency.get((label, route, str(status)))
+        if child is None:
+            child = self._latency[(label, route, str(status))] = metrics.latency.labels(label, route, str(status))
+        child.observe(elapsed)
+        if redis_error:
+            metrics.redis_errors.labels("request").inc()
+        if fast:
+            metrics.fast_path.inc()
+        access_log.debug(
+            "%s %s %d", method, path, status,
+            extra={"route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
+        )
 
 
 class RouteRecorder:
@@ -64,9 +104,9 @@ class RouteRecorder:
 
 
 class ObservabilityMiddleware:
-    def __init__(self, app: ASGIApp, *, metrics: ApiMetrics, log_level: str) -> None:
+    def __init__(self, app: ASGIApp, *, meter: RequestMeter, log_level: str) -> None:
         self.app = app
-        self.metrics = metrics
+        self.meter = meter
         self.log_level = log_level
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -79,10 +119,8 @@ class ObservabilityMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         token = REQUEST_ID.set(request_id)
-        method = scope.get("method", "GET")
         status = 500  # when the app raises before answering
-        self.metrics.in_flight.inc()
-        started = time.perf_counter()
+        started = self.meter.start()
 
         async def observe(message: Message) -> None:
             nonlocal status
@@ -93,20 +131,8 @@ class ObservabilityMiddleware:
         try:
             await self.app(scope, receive, observe)
         finally:
-            elapsed = time.perf_counter() - started
-            route = state.get("route", UNMATCHED)
-            self.metrics.in_flight.dec()
-            label = method if method in METHODS else "other"
-            self.metrics.latency.labels(label, route, str(status)).observe(elapsed)
-            if state.get("redis_error"):
-                self.metrics.redis_errors.labels("request").inc()
-            access_log.debug(
-                "%s %s %d",
-                method,
-                scope.get("path", ""),
-                status,
-                extra={"route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
-            )
+            self.meter.finish(scope.get("method", "GET"), state.get("route", UNMATCHED), status,
+                              scope.get("path", ""), started, redis_error=bool(state.get("redis_error")))
             REQUEST_ID.reset(token)
 
 
@@ -115,6 +141,7 @@ def install_observability(app: FastAPI, settings: Settings) -> None:
     outermost one."""
     metrics = ApiMetrics()
     app.state.metrics = metrics
+    app.state.meter = meter = RequestMeter(metrics)
     app.include_router(ops.router)
-    app.add_middleware(ObservabilityMiddleware, metrics=metrics, log_level=settings.log_level)
+    app.add_middleware(ObservabilityMiddleware, meter=meter, log_level=settings.log_level)
     app.user_middleware.append(Middleware(RouteRecorder))  # appended = innermost, next to the router

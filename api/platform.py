@@ -13,33 +13,36 @@
   with or without an `Origin` (CORS itself is Starlette's middleware, outside this one).
 
 A pure ASGI middleware (not BaseHTTPMiddleware) so streaming, HEAD and errors stay under control.
-The hot reads are answered by api/fastpath.py, which sends the same headers itself: a change here
-needs the same change there (tests/e2e/test_fast_path.py fails on any difference).
+Every answer is finished by the answer core (api/answer.py), which the fast path (api/fastpath.py)
+calls too: the headers, ETag/304 and 503 rules live there once.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 import time
 import uuid
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
-import orjson
-from redis.exceptions import BusyLoadingError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.answer import (
+    EXPOSE_HEADERS,
+    REDIS_DOWN,
+    Answer,
+    RequestFacts,
+    error_answer,
+    etag_of,
+    failed,
+    json_answer,
+    not_modified,
+    plain_answer,
+)
 from api.changes import ChangeFeed, Watch, prefer_wait, read_key
-from api.errors import error_body
 from api.freshness import wait_fresh
+from readmodels.settings import Settings
 
-log = logging.getLogger(__name__)
-
-EXPOSE_HEADERS = ("Date", "ETag", "X-Read-Model-Token", "X-Read-Model-Fresh", "X-Request-ID")
-EXPOSE_LINE = ", ".join(EXPOSE_HEADERS).encode()
 ALLOW_HEADERS = (
     "USE-JWT-COOKIE",
     "X-CSRFToken",
@@ -49,22 +52,28 @@ ALLOW_HEADERS = (
     "Prefer",
     "X-Read-Model-Min-Token",
 )
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, BusyLoadingError)
 
 
 class BodyTooLargeError(Exception):
     pass
 
 
-def etag_of(body: bytes) -> str:
-    return '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
+def cors_options(settings: Settings) -> dict[str, Any]:
+    """Starlette's CORSMiddleware configuration: the app's middleware, and the fast path's response
+    hook (one policy, applied by the library on both ways in)."""
+    return {
+        "allow_origins": list(settings.cors_origins),
+        "allow_credentials": True,
+        "allow_methods": ["GET", "HEAD", "POST", "OPTIONS"],
+        "allow_headers": list(ALLOW_HEADERS),
+        "expose_headers": list(EXPOSE_HEADERS),
+        "max_age": 600,
+    }
 
 
-def etag_matches(if_none_match: str, etag: str) -> bool:
-    if if_none_match.strip() == "*":
-        return True
-    tags = (t.strip().removeprefix("W/") for t in if_none_match.split(","))
-    return etag in tags
+async def send_answer(send: Send, answer: Answer) -> None:
+    await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
+    await send({"type": "http.response.body", "body": answer.body})
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -76,11 +85,9 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 def _not_modified(scope: Scope, start: Message, body: bytes) -> bool:
     """A 2xx JSON answer whose ETag the request's If-None-Match already names."""
-    inm = _header(scope, b"if-none-match")
-    if inm is None or not 200 <= start["status"] < 300:
-        return False
     content_type = next((v for k, v in start.get("headers", ()) if k.lower() == b"content-type"), b"")
-    return content_type.startswith(b"application/json") and etag_matches(inm, etag_of(body))
+    return content_type.startswith(b"application/json") and not_modified(
+        _header(scope, b"if-none-match"), start["status"], etag_of(body))
 
 
 async def _no_body() -> Message:
@@ -103,41 +110,19 @@ class PlatformMiddleware:
         state = scope.setdefault("state", {})
         # api/observability.py sets it first (setdefault alone would draw a uuid4 on every request)
         request_id = state.get("request_id") or state.setdefault("request_id", uuid.uuid4().hex)
-        path: str = scope.get("path", "")
         method: str = scope.get("method", "GET")
+        request = RequestFacts(method, scope.get("path", ""), request_id, _header(scope, b"if-none-match"))
+        too_large = f"Request body larger than {self.max_body_bytes} bytes."
         started = False
         extra_headers: list[tuple[bytes, bytes]] = []
 
-        async def send_final(status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-            headers = [
-                *headers,
-                *extra_headers,
-                (b"x-request-id", request_id.encode()),
-                (b"access-control-expose-headers", EXPOSE_LINE),
-            ]
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
-
-        async def send_json(status: int, content: Any) -> None:
-            body = orjson.dumps(content)
-            await send_final(
-                status,
-                [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"cache-control", b"private, no-cache"),
-                    (b"etag", etag_of(body).encode()),
-                ],
-                body,
-            )
-
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            await send_json(413, error_body(path, f"Request body larger than {self.max_body_bytes} bytes."))
+            await send_answer(send, error_answer(request, 413, too_large))
             return
 
         if method == "HEAD":
-            # HEAD is GET without the body, for every route of every router.
+            # HEAD is GET without the body, for every route of every router (the answer core drops it).
             scope = {**scope, "method": "GET"}
 
         received = 0
@@ -165,19 +150,16 @@ class PlatformMiddleware:
                     async with scope["app"].state.changes.watching_disconnect(watch, limited_receive):
                         start, body = await self._hold(scope, watch, start, body, wait_s)
             started = True
-            await self._finish(scope, start, body, send_final)
+            await send_answer(send, _finish(request, start, body, extra_headers))
         except BodyTooLargeError:
             if not started:
-                await send_json(413, error_body(path, f"Request body larger than {self.max_body_bytes} bytes."))
-        except REDIS_DOWN as exc:
-            log.warning("request %s %s %s: Redis unavailable: %r", request_id, method, path, exc)
-            state["redis_error"] = True  # counted by api/observability.py
+                await send_answer(send, error_answer(request, 413, too_large))
+        except Exception as exc:
+            if isinstance(exc, REDIS_DOWN):
+                state["redis_error"] = True  # counted by api/observability.py
+            answer = failed(request, exc)
             if not started:
-                await send_json(503, error_body(path, "Read models are unavailable (Redis unreachable).", request_id))
-        except Exception:
-            log.exception("request %s %s %s failed", request_id, method, path)
-            if not started:
-                await send_json(503, error_body(path, "Temporarily unable to answer.", request_id))
+                await send_answer(send, answer)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send) -> tuple[Message | None, bytes]:
         """Run the app, capturing its answer (start message and whole body)."""
@@ -228,35 +210,22 @@ class PlatformMiddleware:
         bound = state.settings.freshness_wait_ms / 1000
         return await wait_fresh(state.readers, getattr(state, "changes", None), token, bound)
 
-    @staticmethod
-    async def _finish(scope: Scope, start: Message, body: bytes, send_final: Any) -> None:
-        status: int = start["status"]
-        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
-        if scope["method"] == "OPTIONS" and status == 405:
-            # Not a CORS preflight (CORSMiddleware answers those): the route's methods, from its 405.
-            allow = {m.strip() for k, v in headers if k.lower() == b"allow" for m in v.decode().split(",")}
-            if "GET" in allow:
-                allow.add("HEAD")
-            allow_line = ", ".join(sorted((allow - {""}) | {"OPTIONS"})).encode()
-            await send_final(200, [(b"allow", allow_line), (b"content-length", b"0")], b"")
-            return
-        if status == 405:
-            allow = {m.strip() for k, v in headers if k.lower() == b"allow" for m in v.decode().split(",")}
-            if "GET" in allow:
-                allow.add("HEAD")
-            allow_line = ", ".join(sorted((allow - {""}) | {"OPTIONS"})).encode()
-            headers = [(k, v) for k, v in headers if k.lower() != b"allow"] + [(b"allow", allow_line)]
-        content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-        if content_type.startswith(b"application/json"):
-            headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
-            headers.append((b"cache-control", b"private, no-cache"))
-            etag = etag_of(body)
-            headers.append((b"etag", etag.encode()))
-            if 200 <= status < 300:
-                inm = _header(scope, b"if-none-match")
-                if inm is not None and etag_matches(inm, etag):
-                    keep = {b"etag", b"cache-control", b"date", b"vary"}
-                    await send_final(304, [(k, v) for k, v in headers if k.lower() in keep], b"")
-                    return
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send_final(status, headers, body)
+
+
+def _finish(request: RequestFacts, start: Message, body: bytes, after: Sequence[tuple[bytes, bytes]]) -> Answer:
+    """The route's answer through the answer core: its headers kept (but Content-Length), an
+    `Allow` that names HEAD and OPTIONS, an OPTIONS that is not a CORS preflight answered 200."""
+    status: int = start["status"]
+    headers = [(k.lower(), v) for k, v in start.get("headers", ()) if k.lower() != b"content-length"]
+    if status == 405:
+        allow = {m.strip() for k, v in headers if k == b"allow" for m in v.decode().split(",")}
+        if "GET" in allow:
+            allow.add("HEAD")
+        allow_line = ", ".join(sorted((allow - {""}) | {"OPTIONS"})).encode()
+        if request.method == "OPTIONS":  # CORSMiddleware answers preflights: the route's methods
+            return plain_answer(request, 200, b"", [(b"allow", allow_line)], after)
+        headers = [(k, v) for k, v in headers if k != b"allow"] + [(b"allow", allow_line)]
+    content_type = next((v for k, v in headers if k == b"content-type"), b"")
+    if content_type.startswith(b"application/json"):
+        return json_answer(request, status, body, headers, after)
+    return plain_answer(request, status, body, headers, after)

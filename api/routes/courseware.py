@@ -14,7 +14,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 
 from api.auth import Caller
-from api.bus import EVENT_SOURCE, BusUnavailableError
+from api.bus import EVENT_SOURCE, BusUnavailableError, EventBus
 from api.deps import (
     BusDep,
     CallerDep,
@@ -33,7 +33,7 @@ from api.responses import JSON
 from events import Event
 from events.activity import CelebrationAcknowledged, CoursewareVisited
 from readmodels import models
-from readmodels.readers import CourseFacts, ResumeFacts, SequenceFacts
+from readmodels.readers import CourseFacts, Readers, ResumeFacts, SequenceFacts
 from readmodels.tokens import encode_token
 from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
 from readmodels.views.course import course_metadata
@@ -58,15 +58,11 @@ async def get_course_metadata(
 ) -> Response:
     key, parsed = parse_course_key(course_key)
     masquerade = requested_username(request, caller)
-    now, config = now_of(request), view_config_of(request)
-    facts = await readers_of(request).course(key, caller.user_id if caller else None, masquerade)
-    effective = authorize(caller, masquerade, facts.who, key, parsed.org)
-    body = course_body(facts, key, effective, now, config, requested_fields, browser_timezone)
-    if body is None:
-        raise ApiError(404, f"Course not found: '{shown(key)}'.")
     # A long-poll re-run (api/changes.py) is the same read again: it emits no second visit.
-    if caller is not None and not effective.masquerading and not getattr(request.state, "replay", False):
-        bus_of(request).emit_visit(caller.user_id, key, now, browser_timezone)
+    visit = not getattr(request.state, "replay", False)
+    body = await course_answer(readers_of(request), bus_of(request), key, parsed.org, caller, masquerade,
+                               now_of(request), view_config_of(request), requested_fields, browser_timezone,
+                               visit=visit)
     return JSON(body)
 
 
@@ -74,9 +70,7 @@ async def get_course_metadata(
 async def get_resume(course_key: str, request: Request, caller: RequiredCallerDep) -> Response:
     key, parsed = parse_course_key(course_key)
     masquerade = requested_username(request, caller)
-    facts = await readers_of(request).resume(key, caller.user_id, masquerade)
-    authorize(caller, masquerade, facts.who, key, parsed.org)
-    return JSON(resume_body(facts))
+    return JSON(await resume_answer(readers_of(request), key, parsed.org, caller, masquerade))
 
 
 @router.post(
@@ -123,18 +117,69 @@ async def get_sequence_metadata(usage_key: str, request: Request, caller: Caller
     key, parsed = parse_usage_key(usage_key)
     course_key, org = str(parsed.course_key), parsed.course_key.org or ""
     masquerade = requested_username(request, caller)
-    now, config = now_of(request), view_config_of(request)
-    facts = await readers_of(request).sequence(course_key, key, caller.user_id if caller else None, masquerade)
-    effective = authorize(caller, masquerade, facts.who, course_key, org)
-    if facts.course is None or facts.block_type is None:
-        raise ApiError(404, f"Block not found: '{shown(key)}'.")
-    body = sequence_body(facts, key, course_key, org, parsed.block_id, effective, now, config)
+    body = await sequence_answer(readers_of(request), key, course_key, org, parsed.block_id, caller, masquerade,
+                                 now_of(request), view_config_of(request))
     if body is None:
         return Response(status_code=422)
     return JSON(body)
 
 
-# Bodies, shared with the fast path (api/fastpath.py) so both answer the same bytes -------------
+# What the routes answer, shared with the fast path (api/fastpath.py): the read, the masquerade's
+# authorisation and the body, from parsed input. A 4xx is an ApiError (the fast path hands those
+# requests to the routes above). ------------------------------------------------------------------
+
+
+async def course_answer(
+    readers: Readers,
+    bus: EventBus,
+    key: str,
+    org: str | None,
+    caller: Caller | None,
+    masquerade: str,
+    now: datetime,
+    config: ViewConfig,
+    requested_fields: str | None,
+    browser_timezone: str | None,
+    *,
+    visit: bool = True,
+) -> dict[str, Any]:
+    """The course-metadata body; the caller's own read of it (`visit`) emits a courseware visit."""
+    facts = await readers.course(key, caller.user_id if caller else None, masquerade)
+    effective = authorize(caller, masquerade, facts.who, key, org)
+    body = course_body(facts, key, effective, now, config, requested_fields, browser_timezone)
+    if body is None:
+        raise ApiError(404, f"Course not found: '{shown(key)}'.")
+    if visit and caller is not None and not effective.masquerading:
+        bus.emit_visit(caller.user_id, key, now, browser_timezone)
+    return body
+
+
+async def resume_answer(readers: Readers, key: str, org: str | None, caller: Caller, masquerade: str) -> dict[str, Any]:
+    facts = await readers.resume(key, caller.user_id, masquerade)
+    authorize(caller, masquerade, facts.who, key, org)
+    return resume_body(facts)
+
+
+async def sequence_answer(
+    readers: Readers,
+    key: str,
+    course_key: str,
+    org: str,
+    block_id: str,
+    caller: Caller | None,
+    masquerade: str,
+    now: datetime,
+    config: ViewConfig,
+) -> dict[str, Any] | None:
+    """The sequence-metadata body; None for a block of the outline that is not a sequential (422)."""
+    facts = await readers.sequence(course_key, key, caller.user_id if caller else None, masquerade)
+    effective = authorize(caller, masquerade, facts.who, course_key, org)
+    if facts.course is None or facts.block_type is None:
+        raise ApiError(404, f"Block not found: '{shown(key)}'.")
+    return sequence_body(facts, key, course_key, org, block_id, effective, now, config)
+
+
+# Bodies --------------------------------------------------------------------------------------------
 
 
 def course_body(

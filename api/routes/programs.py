@@ -9,11 +9,13 @@ value outside the pattern is a route miss (404 `{"detail": "Not found."}`), neve
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.auth import Caller
 from api.deps import RequiredCallerDep, now_of, settings_of
 from api.errors import ApiError
 from api.responses import JSON
@@ -179,8 +181,7 @@ async def get_progress_details(program_uuid: str, request: Request, caller: Requ
 
 async def get_programs(request: Request, caller: RequiredCallerDep) -> Any:
     """The learner's programs (B2C list): a bare JSON array."""
-    facts = await program_readers_of(request).user_programs(caller.user_id)
-    return JSON(list_entries(facts.programs, facts.user, now_of(request)))
+    return JSON(await program_list(program_readers_of(request), caller, now_of(request)))
 
 
 async def get_enterprise_programs(enterprise_uuid: str, request: Request, caller: RequiredCallerDep) -> Any:
@@ -189,8 +190,15 @@ async def get_enterprise_programs(enterprise_uuid: str, request: Request, caller
         raise _not_found()
     hexed = enterprise_uuid.replace("-", "").lower()
     canonical = f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
-    facts = await program_readers_of(request).user_programs(caller.user_id)
-    return JSON(list_entries(facts.programs, facts.user, now_of(request), enterprise_uuid=canonical))
+    return JSON(await program_list(program_readers_of(request), caller, now_of(request), enterprise_uuid=canonical))
+
+
+async def program_list(
+    readers: ProgramReaders, caller: Caller, now: datetime, *, enterprise_uuid: str | None = None
+) -> list[dict[str, Any]]:
+    """The list routes' body (shared with the fast path, api/fastpath.py)."""
+    facts = await readers.user_programs(caller.user_id)
+    return list_entries(facts.programs, facts.user, now, enterprise_uuid=enterprise_uuid)
 
 
 def _register() -> None:

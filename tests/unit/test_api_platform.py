@@ -11,13 +11,13 @@ import httpx
 import pytest
 
 from api import clock
+from api.answer import etag_matches, etag_of
 from api.app import create_app
 from api.auth import Caller
 from api.changes import ChangeFeed, prefer_wait
 from api.errors import ApiError
 from api.keys import parse_course_key, parse_usage_key
 from api.masquerade import authorize
-from api.platform import etag_matches, etag_of
 from readmodels.facts import UserFacts
 from readmodels.readers import Who
 from readmodels.settings import load_settings
