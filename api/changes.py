@@ -34,6 +34,7 @@ from starlette.types import Receive, Scope
 
 from api.auth import AuthError, authenticate
 from readmodels import keys
+from readmodels.replies import text
 from readmodels.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ class ChangeFeed:
     def dispatch(self, channel: bytes | str, data: bytes | str) -> None:
         """One published message: wake whoever it concerns."""
         self._seen += 1
-        name = channel.decode() if isinstance(channel, bytes) else channel
+        name = text(channel)
         applied, changed, _generation = self._channels
         if name not in (applied, changed):
             self._wake_all()  # a generation switch: every answer may differ

@@ -15,6 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from readmodels import keys
+from readmodels.replies import int_hash
 
 BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -91,7 +92,7 @@ async def used_memory(redis_url: str) -> int:
 async def checkpoints(redis: Redis, ns: str) -> dict[str, int]:
     gen = int(await redis.get(keys.serving(ns)) or 1)
     raw = await redis.hgetall(keys.prefix(ns, gen) + keys.CHECKPOINTS)
-    return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
+    return int_hash(raw)
 
 
 @dataclass

@@ -51,6 +51,7 @@ from readmodels.generations import (
     switch_generation,
 )
 from readmodels.ops import Checkpoint
+from readmodels.replies import text_hash
 from readmodels.settings import Settings
 from readmodels.writer import RedisWriter
 
@@ -174,7 +175,7 @@ async def start_or_resume(redis: Redis, settings: Settings, *, fresh: bool = Fal
     ns = settings.redis_namespace
     serving = await serving_generation(redis, ns)
     raw_state = await redis.hgetall(keys.rebuild_state(ns))
-    state = {_text(k): _text(v) for k, v in raw_state.items()}
+    state = text_hash(raw_state)
     if state:
         gen, source = int(state["generation"]), int(state["source"])
         usable = source == serving and gen != serving and gen in await generations(redis, ns)
@@ -196,8 +197,6 @@ async def partitions_of(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> li
     return [TopicPartition(t, p) for t in topics for p in sorted(cluster.partitions_for_topic(t) or ())]
 
 
-def _text(v: bytes | str) -> str:
-    return v.decode() if isinstance(v, bytes) else v
 
 
 def _field(tp: TopicPartition) -> str:

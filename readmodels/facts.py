@@ -8,15 +8,13 @@ from typing import Any
 
 import orjson
 
-
-def _s(v: bytes | str) -> str:
-    return v.decode() if isinstance(v, bytes) else v
+from readmodels.replies import text
 
 
 def pairs(flat: Sequence[bytes | str]) -> dict[str, str]:
     """A flat HGETALL-style reply [k1, v1, k2, v2, ...] -> dict."""
     it = iter(flat)
-    return {_s(k): _s(v) for k, v in zip(it, it, strict=True)}
+    return {text(k): text(v) for k, v in zip(it, it, strict=True)}
 
 
 def versioned(raw: str | None) -> tuple[str, Any] | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from redis.asyncio import Redis
 
 from readmodels import keys
+from readmodels.replies import text_or_none
 from readmodels.scripts import lua
 
 FIRST_GENERATION = 1
@@ -27,10 +28,6 @@ class GenerationError(RuntimeError):
 class SwitchResult:
     switched: bool
     reason: str
-
-
-def _text(raw: bytes | str | None) -> str | None:
-    return raw.decode() if isinstance(raw, bytes) else raw
 
 
 async def serving_generation(redis: Redis, ns: str) -> int:
@@ -67,7 +64,7 @@ async def switch_generation(redis: Redis, ns: str, *, expected: int, new: int) -
     """
     script = redis.register_script(lua("switch"))
     ok, reason = await script(keys=[], args=[ns, str(expected), str(new)])
-    return SwitchResult(bool(int(ok)), _text(reason) or "")
+    return SwitchResult(bool(int(ok)), text_or_none(reason) or "")
 
 
 async def delete_generation(redis: Redis, ns: str, generation: int, *, grace_seconds: float = 2.0) -> int:

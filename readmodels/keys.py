@@ -85,8 +85,16 @@ CHECKPOINTS = "ckpt"
 USERNAMES = "unames"
 
 
+COURSE_PREFIX = "course:"
+PROGRAM_PREFIX = "prog:"
+COURSE_BLOCKS_PREFIX = "cblk:"
+RUN_PROGRAMS_PREFIX = "runprogs:"
+USER_PREFIX = "u:"
+BLOCK_IDS_PREFIX = "bid:"
+
+
 def course(course_key: str) -> str:
-    return f"course:{course_key}"
+    return f"{COURSE_PREFIX}{course_key}"
 
 
 def snapshot_parts(snapshot_key: str) -> str:
@@ -100,7 +108,7 @@ def course_sequences(course_key: str) -> str:
 
 
 def course_blocks(course_key: str) -> str:
-    return f"cblk:{course_key}"
+    return f"{COURSE_BLOCKS_PREFIX}{course_key}"
 
 
 def course_catalog(course_key: str) -> str:
@@ -108,15 +116,23 @@ def course_catalog(course_key: str) -> str:
 
 
 def program(uuid: str) -> str:
-    return f"prog:{uuid}"
+    return f"{PROGRAM_PREFIX}{uuid}"
 
 
 def run_programs(course_key: str) -> str:
-    return f"runprogs:{course_key}"
+    return f"{RUN_PROGRAMS_PREFIX}{course_key}"
 
 
 def user(user_id: int) -> str:
-    return f"u:{user_id}"
+    return f"{USER_PREFIX}{user_id}"
+
+
+def user_id_of(key: str) -> int | None:
+    """The learner of a `user` key; None for any other key."""
+    if not key.startswith(USER_PREFIX):
+        return None
+    rest = key[len(USER_PREFIX) :]
+    return int(rest) if rest.isdigit() else None
 
 
 def completions(user_id: int, course_key: str) -> str:
@@ -126,7 +142,7 @@ def completions(user_id: int, course_key: str) -> str:
 def block_ids(course_key: str) -> str:
     """The block dictionary of a course: `completion_field` -> index and index -> `completion_field`
     in one hash (a completion field is `<type>@<id>` or a usage key, never all digits)."""
-    return f"bid:{course_key}"
+    return f"{BLOCK_IDS_PREFIX}{course_key}"
 
 
 # Tags of the per-block facts kept beside the completion records (`completions` key), and their
@@ -217,26 +233,42 @@ def _base36(n: int) -> str:
     return sign + out
 
 
-# Fields of the learner hash u:<user_id>.
+# Fields of the learner hash u:<user_id>. Per-course facts are `<kind>:<course key>` (a
+# celebration flag `cel:<flag>:<course key>`); `field_kind` splits a field at its kind.
 F_USERNAME = "username"
 F_IDV = "idv"
 CATALOG_INFO_FIELD = "info"
+KIND_ENROLLMENT = "enr"
+KIND_GRADE = "grade"
+KIND_PASSING = "pass"
+KIND_CERTIFICATE = "cert"
+KIND_RESUME = "resume"
+KIND_CELEBRATION = "cel"
+F_ENROLLMENT_PREFIX = f"{KIND_ENROLLMENT}:"
+F_CERTIFICATE_PREFIX = f"{KIND_CERTIFICATE}:"
+F_ROLE_PREFIX = "role:"
+
+
+def field_kind(field: str) -> tuple[str, str]:
+    """(kind, the rest) of a learner field: `enr:<course key>` -> ("enr", "<course key>")."""
+    kind, _, rest = field.partition(":")
+    return kind, rest
 
 
 def f_enrollment(course_key: str) -> str:
-    return f"enr:{course_key}"
+    return f"{F_ENROLLMENT_PREFIX}{course_key}"
 
 
 def f_grade(course_key: str) -> str:
-    return f"grade:{course_key}"
+    return f"{KIND_GRADE}:{course_key}"
 
 
 def f_passing(course_key: str) -> str:
-    return f"pass:{course_key}"
+    return f"{KIND_PASSING}:{course_key}"
 
 
 def f_certificate(course_key: str) -> str:
-    return f"cert:{course_key}"
+    return f"{F_CERTIFICATE_PREFIX}{course_key}"
 
 
 def f_goal(course_key: str) -> str:
@@ -245,7 +277,12 @@ def f_goal(course_key: str) -> str:
 
 def f_celebration(flag: str, course_key: str) -> str:
     """flag: "first_section" or "weekly_goal"."""
-    return f"cel:{flag}:{course_key}"
+    return f"{f_celebration_prefix(flag)}{course_key}"
+
+
+def f_celebration_prefix(flag: str) -> str:
+    """What every course's field of one celebration flag starts with."""
+    return f"{KIND_CELEBRATION}:{flag}:"
 
 
 def f_signature(course_key: str) -> str:
@@ -253,11 +290,16 @@ def f_signature(course_key: str) -> str:
 
 
 def f_enterprise(enterprise_uuid: str, course_key: str) -> str:
-    return f"ent:{enterprise_uuid}:{course_key}"
+    return f"{f_enterprise_prefix(enterprise_uuid)}{course_key}"
+
+
+def f_enterprise_prefix(enterprise_uuid: str) -> str:
+    """What the fields of every course linked to one enterprise start with."""
+    return f"ent:{enterprise_uuid}:"
 
 
 def f_resume(course_key: str) -> str:
-    return f"resume:{course_key}"
+    return f"{KIND_RESUME}:{course_key}"
 
 
 def f_subsection_grade(block_key: str) -> str:
@@ -302,7 +344,7 @@ def f_program_certificate(program_uuid: str) -> str:
 
 def f_role(org: str, course_key: str, role: str) -> str:
     """A course access role; an empty course key means every course of the org."""
-    return f"role:{org}\t{course_key}\t{role}"
+    return f"{F_ROLE_PREFIX}{org}\t{course_key}\t{role}"
 
 
 # Generations and rebuilds (appended with the rebuild work).

@@ -127,7 +127,7 @@ class MemoryStore:
         return dict(sorted(out.items()))
 
 
-_BLOCK_IDS = keys.block_ids("")
+_BLOCK_IDS = keys.BLOCK_IDS_PREFIX
 
 
 def _block_fact_field(stored: str, names: dict[str, str]) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from readmodels.replies import text
+
 MAX_ENTRIES = 2048
 
 
@@ -35,8 +37,7 @@ class ParsedDocuments:
         """`<version>\\t<json>` -> (version, value), once per distinct value."""
         hit = self._versioned.get(raw)
         if hit is None:
-            text = raw.decode() if isinstance(raw, bytes) else raw
-            version, _, body = text.partition("\t")
+            version, _, body = text(raw).partition("\t")
             hit = (version, orjson.loads(body))
             if len(self._versioned) >= self._max:
                 self._versioned.clear()

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 
 from readmodels.facts import ReadUserFacts, UserFacts, pairs
 from readmodels.parsed import ParsedDocuments
+from readmodels.replies import text
 from readmodels.scripts import ReadScript
 
 
@@ -32,10 +33,6 @@ class ProgramFacts:
     user: UserFacts
 
 
-def _s(v: bytes | str) -> str:
-    return v.decode() if isinstance(v, bytes) else v
-
-
 class ProgramReaders:
     def __init__(self, redis: Redis, namespace: str, execute: Callable[..., Awaitable[Any]] | None = None) -> None:
         """`execute`: what sends the scripts' EVALSHA (default: redis-py's execute_command)."""
@@ -51,7 +48,7 @@ class ProgramReaders:
         for uuid, doc in zip(flat, flat, strict=True):
             parsed = self._docs.loads(doc)
             if isinstance(parsed, dict):
-                programs[_s(uuid)] = parsed
+                programs[text(uuid)] = parsed
         return UserProgramsFacts(int(raw[0]), ReadUserFacts(user_id, pairs(raw[1])), programs)
 
     async def program(self, program_uuid: str, user_id: int) -> ProgramFacts:

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from readmodels.facts import ReadUserFacts, UserFacts, pairs, value
 from readmodels.keys import ACTIVITY_BUCKET_US, completion_block
 from readmodels.parsed import ParsedDocuments
+from readmodels.replies import text
 from readmodels.scripts import ReadScript
 from readmodels.tokens import Position
 from readmodels.views.learner_course import resume_point
@@ -72,13 +73,9 @@ class CelebrationFacts:
     who: Who
 
 
-def _s(v: bytes | str) -> str:
-    return v.decode() if isinstance(v, bytes) else v
-
-
 def _who(caller_roles: list[bytes], uid: bytes, unknown: int) -> Who:
-    text = _s(uid)
-    return Who(int(text) if text else None, bool(unknown), UserFacts(None, pairs(caller_roles)))
+    uid_text = text(uid)
+    return Who(int(uid_text) if uid_text else None, bool(unknown), UserFacts(None, pairs(caller_roles)))
 
 
 class Readers:
@@ -106,9 +103,9 @@ class Readers:
             course_version=course[0],
             catalog=self._docs.versioned(raw[2]) if raw[2] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[3])),
-            run_programs={_s(k): self._docs.loads(v) for k, v in zip(progs, progs, strict=True)},
+            run_programs={text(k): self._docs.loads(v) for k, v in zip(progs, progs, strict=True)},
             # scores are bucket numbers (keys.ACTIVITY_WINDOW_BUCKETS): back to microseconds
-            activity=[(_s(act[i]), int(float(act[i + 1])) * ACTIVITY_BUCKET_US) for i in range(0, len(act), 2)],
+            activity=[(text(act[i]), int(float(act[i + 1])) * ACTIVITY_BUCKET_US) for i in range(0, len(act), 2)],
             who=who,
         )
 
@@ -123,7 +120,7 @@ class Readers:
             course=course[1] if course else None,
             course_version=course[0] if course else "",
             catalog=self._docs.versioned(raw[9]) if len(raw) > 9 and raw[9] else None,
-            block_type=_s(raw[2]).split("\t", 1)[0] if raw[2] else None,
+            block_type=text(raw[2]).split("\t", 1)[0] if raw[2] else None,
             sequence=self._docs.loads(raw[3]) if raw[3] else None,
             user=ReadUserFacts(who.user_id, pairs(raw[4])),
             completions=completions(course_key, raw[5]),
@@ -133,7 +130,7 @@ class Readers:
     async def resume(self, course_key: str, caller_id: int | None, masquerade: str = "") -> ResumeFacts:
         raw = await self._resume(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
         who = _who(raw[3], raw[4], raw[5])
-        point = resume_point(value(_s(raw[1])) if raw[1] else None, _s(raw[2]) if raw[2] else None)
+        point = resume_point(value(text(raw[1])) if raw[1] else None, text(raw[2]) if raw[2] else None)
         if point is None:
             return ResumeFacts(int(raw[0]), None, None, None, who)
         return ResumeFacts(int(raw[0]), point["block_id"], point["unit_id"], point["section_id"], who)
@@ -141,7 +138,7 @@ class Readers:
     async def celebration(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CelebrationFacts:
         raw = await self._celebration(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
         who = _who(raw[3], raw[4], raw[5])
-        return CelebrationFacts(int(raw[0]), bool(raw[1]), value(_s(raw[2])) if raw[2] else None, who)
+        return CelebrationFacts(int(raw[0]), bool(raw[1]), value(text(raw[2])) if raw[2] else None, who)
 
     async def applied(self, position: Position) -> bool:
         """Whether the serving generation has applied this Kafka position (read-your-writes)."""
@@ -159,13 +156,13 @@ def completions(course_key: str, flat: list[bytes | str]) -> dict[str, float]:
     parsed: dict[bytes | str, float] = {}
     it = iter(flat)
     for k, v in zip(it, it, strict=True):
-        name = k.decode() if isinstance(k, bytes) else k
+        name = text(k)
         if ":" not in name:
             block_type, _, block_id = name.partition("@")
             name = f"{head}{block_type}+block@{block_id}"
         number = parsed.get(v)
         if number is None:
-            number = parsed[v] = float(value(_s(v), 0.0))
+            number = parsed[v] = float(value(text(v), 0.0))
         out[name] = number
     return out
 

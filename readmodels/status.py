@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from readmodels import keys
 from readmodels.generations import current_generation
+from readmodels.replies import int_hash, text
 
 REPORT_INTERVAL_S = 2.0
 ENDS_TTL_S = 30  # no report for this long: the projector is not running (or cannot reach Redis)
@@ -53,13 +54,9 @@ def lag_of(ends: Mapping[str, Offsets], checkpoints: Mapping[str, int]) -> dict[
     return {tp: max(0, o.end - max(checkpoints.get(tp, 0), o.start)) for tp, o in sorted(ends.items())}
 
 
-def _text(raw: bytes | str) -> str:
-    return raw.decode() if isinstance(raw, bytes) else raw
-
-
 async def _checkpoints(redis: Redis, ns: str, generation: int) -> dict[str, int]:
     raw = await redis.hgetall(keys.prefix(ns, generation) + keys.CHECKPOINTS)
-    return {_text(k): int(v) for k, v in raw.items()}
+    return int_hash(raw)
 
 
 class StatusWriter:
@@ -103,7 +100,7 @@ class StatusReader:
         raw_ends = await self._redis.hgetall(keys.ops_ends(self._ns))
         if not raw_ends:
             return None
-        ends = {_text(k): Offsets(*orjson.loads(v)) for k, v in raw_ends.items()}
+        ends = {text(k): Offsets(*orjson.loads(v)) for k, v in raw_ends.items()}
         checkpoints = await _checkpoints(self._redis, self._ns, generation)
         return Lag(generation, lag_of(ends, checkpoints))
 

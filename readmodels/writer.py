@@ -26,6 +26,7 @@ from redis.exceptions import NoScriptError
 from readmodels import keys
 from readmodels.generations import FIRST_GENERATION
 from readmodels.ops import Checkpoint, Op
+from readmodels.replies import int_hash, text
 from readmodels.scripts import lua
 
 MAX_SCRIPT_BYTES = 32 * 1024 * 1024
@@ -100,7 +101,7 @@ class RedisWriter:
         out: list[Applied] = []
         for i in range(1, len(raw), 2):
             prev = raw[i + 1]
-            out.append(Applied(start + int(raw[i]) - 1, prev.decode() if isinstance(prev, bytes) else prev or None))
+            out.append(Applied(start + int(raw[i]) - 1, text(prev) if prev else None))
         return out
 
     async def _with_outbox(self, held: Mapping[str, bytes], args: list[bytes | str]) -> list[Any]:
@@ -122,7 +123,7 @@ class RedisWriter:
 
     async def checkpoints(self, generation: int) -> dict[str, int]:
         raw = await self._redis.hgetall(keys.prefix(self._ns, generation) + keys.CHECKPOINTS)
-        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
+        return int_hash(raw)
 
 
 def _chunks(encoded: Sequence[bytes], max_bytes: int) -> list[tuple[int, int]]:

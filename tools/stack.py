@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from readmodels.replies import int_hash
 from readmodels.settings import Settings, load_settings
 from tools.kafka_runner import KafkaBroker
 from tools.procs import free_port, spawn, stop_process, wait_until
@@ -125,7 +126,7 @@ async def wait_applied(settings: Settings, ends: dict[tuple[str, int], int]) -> 
         while True:
             gen = int(await redis.get(keys.serving(ns)) or 1)
             raw = await redis.hgetall(keys.prefix(ns, gen) + keys.CHECKPOINTS)
-            done = {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in raw.items()}
+            done = int_hash(raw)
             if all(done.get(f"{t}:{p}", 0) >= off for (t, p), off in ends.items()):
                 return
             await asyncio.sleep(0.1)

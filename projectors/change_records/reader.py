@@ -14,10 +14,7 @@ from projectors.change_records.touches import plan, reached, state_fields
 from readmodels import keys
 from readmodels.memory import MemoryStore
 from readmodels.ops import Op, ReplaceSnapshot
-
-
-def _text(v: bytes | str) -> str:
-    return v.decode() if isinstance(v, bytes) else v
+from readmodels.replies import text, text_hash, text_or_none
 
 
 class BlockCache:
@@ -60,8 +57,8 @@ def _ask_learner(pipe: Any, p: str, uid: int, want: Sequence[str] | None) -> Non
 def _learner_fields(reply: Any, want: Sequence[str] | None) -> dict[str, str]:
     """The reply of `_ask_learner`, as field -> raw value (absent fields left out)."""
     if want is None:
-        return {_text(k): _text(v) for k, v in reply.items()}
-    return {f: _text(v) for f, v in zip(want, reply, strict=True) if v is not None}
+        return text_hash(reply)
+    return {f: text(v) for f, v in zip(want, reply, strict=True) if v is not None}
 
 
 def _ask_documents(pipe: Any, p: str, hashes: Sequence[str], strings: Sequence[str]) -> None:
@@ -76,11 +73,11 @@ def _load_documents(store: MemoryStore, replies: Iterator[Any], hashes: Sequence
     for h in hashes:
         reply = next(replies)
         if reply:
-            store.hashes[h] = {_text(k): _text(v) for k, v in reply.items()}
+            store.hashes[h] = text_hash(reply)
     for s in strings:
         reply = next(replies)
         if reply is not None:
-            store.strings[s] = _text(reply)
+            store.strings[s] = text(reply)
 
 
 async def read(
@@ -143,8 +140,8 @@ async def read(
             stale_replies = iter(await pipe.execute())
             for ck in stale:
                 snapshot, reply = next(stale_replies), next(stale_replies)
-                got = {_text(k): _text(v) for k, v in reply.items()}
-                cache.put(generation, ck, _text(snapshot) if snapshot is not None else None, got)
+                got = text_hash(reply)
+                cache.put(generation, ck, text_or_none(snapshot), got)
                 if got:
                     store.hashes[keys.course_blocks(ck)] = dict(got) if snapshots else got
     if snapshots:
@@ -178,7 +175,7 @@ async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[O
         replies = iter(await pipe.execute())
     wanted: dict[int, set[str] | None] = {}
     for ck in ordered:
-        learners = {_text(m) for m in next(replies)}
+        learners = {text(m) for m in next(replies)}
         store.sets[keys.course_learners(ck)] = learners
         for uid in map(int, learners):
             if courses[ck] or fields.get(uid, []) is None:

@@ -19,41 +19,32 @@ from readmodels.views.program_progress import program_runs
 # (kind, user id, course key); kind one of "status", "resume", "cel", "prog" (states.py)
 Touch = tuple[str, int, str]
 
-_USER_PREFIX = keys.user(0)[:-1]  # "u:"
-_CELEBRATION_FIELDS = tuple(keys.f_celebration(flag, "") for flag in CELEBRATION_FLAGS)
+_CELEBRATION_FIELDS = tuple(keys.f_celebration_prefix(flag) for flag in CELEBRATION_FLAGS)
 
-# The learner field kinds (text before the first ':') that feed a model state.
+# The learner field kinds (keys.field_kind) that feed a model state.
 _FIELD_KINDS: dict[str, tuple[str, ...]] = {
-    keys.f_enrollment("").rstrip(":"): ("status", "prog"),
-    keys.f_certificate("").rstrip(":"): ("status", "prog"),
-    keys.f_grade("").rstrip(":"): ("status",),
-    keys.f_passing("").rstrip(":"): ("status",),
-    keys.f_resume("").rstrip(":"): ("resume",),
+    keys.KIND_ENROLLMENT: ("status", "prog"),
+    keys.KIND_CERTIFICATE: ("status", "prog"),
+    keys.KIND_GRADE: ("status",),
+    keys.KIND_PASSING: ("status",),
+    keys.KIND_RESUME: ("resume",),
 }
-_CELEBRATION_KIND = keys.f_celebration("", "").split(":")[0]
 _NO_TOUCH: list[Touch] = []
-
-
-def _user_id(key: str) -> int | None:
-    if not key.startswith(_USER_PREFIX):
-        return None
-    rest = key[len(_USER_PREFIX):]
-    return int(rest) if rest.isdigit() else None
 
 
 def touches(op: Op) -> list[Touch]:
     """The model keys an operation can change (called for every op of every live batch: a dict
     lookup on the field's kind instead of a scan of prefixes)."""
-    if not isinstance(op, SetField) or not op.key.startswith(_USER_PREFIX):
+    if not isinstance(op, SetField) or not op.key.startswith(keys.USER_PREFIX):
         return _NO_TOUCH
-    uid = _user_id(op.key)
+    uid = keys.user_id_of(op.key)
     if uid is None:
         return _NO_TOUCH
-    kind, _, rest = op.field.partition(":")
+    kind, rest = keys.field_kind(op.field)
     models = _FIELD_KINDS.get(kind)
     if models is not None:
         return [(m, uid, rest) for m in models]
-    if kind == _CELEBRATION_KIND:
+    if kind == keys.KIND_CELEBRATION:
         for prefix in _CELEBRATION_FIELDS:
             if op.field.startswith(prefix):
                 return [("cel", uid, op.field[len(prefix):])]
@@ -93,7 +84,7 @@ def state_fields(ck: str) -> tuple[str, ...]:
 # The keys the states read (hashes u:, cblk:, runprogs:; strings course:); snapshots are replayed
 # whole since they own hash fields elsewhere; learner-course index members for the fan-out. Other
 # ops (completions per block, activity zsets) cannot change a model state: the replay skips them.
-_READ_PREFIXES = (_USER_PREFIX, keys.course_blocks(""), keys.run_programs(""), keys.course(""))
+_READ_PREFIXES = (keys.USER_PREFIX, keys.COURSE_BLOCKS_PREFIX, keys.RUN_PROGRAMS_PREFIX, keys.COURSE_PREFIX)
 
 
 def replayed(op: Op) -> bool:
@@ -104,20 +95,16 @@ def replayed(op: Op) -> bool:
 
 def learner_fact(op: Op) -> bool:
     """A learner field (or index member): it changes only the states of the (user, course) keys it touches."""
-    return isinstance(op, AddMember) or (isinstance(op, SetField) and op.key.startswith(_USER_PREFIX))
-
-
-_COURSE_PREFIX = keys.course("")
-_PROGRAM_PREFIX = keys.program("")
+    return isinstance(op, AddMember) or (isinstance(op, SetField) and op.key.startswith(keys.USER_PREFIX))
 
 
 def reached(op: ReplaceSnapshot, store: MemoryStore) -> list[tuple[str, bool]]:
     """The courses whose learners' states a reference snapshot can change, before it is applied to
     `store`: (course key, False) for a course republish (the passing bar, the outline: status and
     resume point), (run, True) for every run of a program, as it was and as it becomes (progress)."""
-    if op.key.startswith(_COURSE_PREFIX):
-        return [(op.key[len(_COURSE_PREFIX):], False)]
-    if op.key.startswith(_PROGRAM_PREFIX):
+    if op.key.startswith(keys.COURSE_PREFIX):
+        return [(op.key[len(keys.COURSE_PREFIX) :], False)]
+    if op.key.startswith(keys.PROGRAM_PREFIX):
         runs: set[str] = set()
         for doc in (value(store.strings.get(op.key)), orjson.loads(op.value)):
             if isinstance(doc, dict):

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from events.base import format_time
+from readmodels import keys
 from readmodels.facts import UserFacts
 from readmodels.views.program_progress import (
     Enrollment,
@@ -219,7 +220,7 @@ def _certificate_data(program: dict[str, Any], result: ProgramProgress, user: Us
                     {"type": "course", "title": run.get("title") or course.get("title"), "url": run["certificate_url"]}
                 )
                 break
-    pcert = user.get(f"pcert:{program['uuid']}")
+    pcert = user.get(keys.f_program_certificate(program["uuid"]))
     if isinstance(pcert, dict) and pcert.get("awarded") is True:
         certs.append({"type": "program", "title": pcert.get("title") or program.get("title"), "url": pcert.get("url")})
     return certs
