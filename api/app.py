@@ -13,7 +13,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
 from api.bus import EventBus
-from api.changes import ChangeFeed
+from api.change_feed import ChangeFeed
 from api.errors import install_error_handlers
 from api.fastpath import FastPath
 from api.observability import install_observability

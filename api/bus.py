@@ -57,7 +57,7 @@ def visit_record(
 ) -> tuple[list[tuple[str, bytes]], bytes]:
     """encode() of the CoursewareVisited event api/routes/courseware.visit_event builds (same
     headers, same value bytes; tests/unit/test_api_bus.py compares them), without the pydantic
-    models: `course_key` must be a key that parsed (api/keys.py), `now` an aware UTC datetime."""
+    models: `course_key` must be a key that parsed (api/path_keys.py), `now` an aware UTC datetime."""
     event_id = str(uuid.uuid4())
     visit = {
         "user_id": user_id,

@@ -43,8 +43,8 @@ from api.answer import EXPOSE, REDIS_DOWN, Answer, RequestFacts, failed, json_an
 from api.auth import AuthError, Caller, cached_caller, token_from
 from api.deps import view_config
 from api.errors import ApiError
-from api.keys import parse_course_key, parse_usage_key
 from api.observability import RequestMeter, accepted_request_id
+from api.path_keys import parse_course_key, parse_usage_key
 from api.platform import cors_options, send_answer
 from api.routes import courseware, programs
 from readmodels.logs import REQUEST_ID
@@ -71,7 +71,7 @@ FALL_THROUGH = _FallThrough()
 
 @lru_cache(maxsize=4096)
 def _course_key(raw: str) -> tuple[str, str | None] | None:
-    """(key, org) of a course key as the routes parse it (api/keys.py); None: it does not parse."""
+    """(key, org) of a course key as the routes parse it (api/path_keys.py); None: it does not parse."""
     try:
         key, parsed = parse_course_key(raw)
     except ApiError:

@@ -1,7 +1,7 @@
 """Read-your-writes: a read carrying `X-Read-Model-Min-Token` waits, up to the configured bound,
 until the projector has applied that Kafka position, and says whether it got there.
 
-Event-driven: the wait registers with the change feed (api/changes.py) before it checks Redis, and
+Event-driven: the wait registers with the change feed (api/change_feed.py) before it checks Redis, and
 checks again only when the projector announces a checkpoint past the token's offset (or the serving
 generation switches); the check itself reads the serving generation's checkpoint, so a token is
 honoured by any API worker or process and across a rebuild's switch.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from api.changes import ChangeFeed
+from api.change_feed import ChangeFeed
 from readmodels.readers import Readers
 from readmodels.tokens import TokenError, decode_token
 

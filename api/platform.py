@@ -7,7 +7,7 @@
 - JSON responses get an `ETag` of the body, `Cache-Control: private, no-cache`, and 304 on a
   matching `If-None-Match`; HEAD answers carry the headers without the body;
 - `X-Read-Model-Min-Token` on a read: wait (bounded) for the projector, answer `X-Read-Model-Fresh`;
-- `If-None-Match` + `Prefer: wait=<s>`: held until the body would change (api/changes.py);
+- `If-None-Match` + `Prefer: wait=<s>`: held until the body would change (api/change_feed.py);
 - `OPTIONS` without a CORS preflight is answered with the route's `Allow` list;
 - `Access-Control-Expose-Headers` (Date, ETag, the X-Read-Model-* headers) on every response,
   with or without an `Origin` (CORS itself is Starlette's middleware, outside this one).
@@ -39,7 +39,7 @@ from api.answer import (
     not_modified,
     plain_answer,
 )
-from api.changes import ChangeFeed, Watch, prefer_wait, read_key
+from api.change_feed import ChangeFeed, Watch, prefer_wait, read_key
 from api.freshness import wait_fresh
 from readmodels.settings import Settings
 

@@ -5,7 +5,7 @@ thresholds and under ours (tools/redis_runner.LISTPACK_CONFIG), without Kafka or
 
 The synthetic history's operations (projectors/projections.py) are written through the projector's
 own write script (readmodels/writer.py, batches of 1,000 events) into two private redis-servers,
-checked against the oracle fold (readmodels/oracle.py), and measured per key kind with MEMORY
+checked against the oracle fold (projectors/oracle.py), and measured per key kind with MEMORY
 USAGE, plus the INFO used_memory delta. `lp bench` measures the live projector's result on our
 config only.
 """
@@ -24,10 +24,10 @@ from redis.asyncio import Redis as AsyncRedis
 
 from bench import history
 from events import Event
+from projectors.oracle import compare, fold, report
 from projectors.projections import project
 from readmodels import keys
 from readmodels.memory import MemoryStore, dump_redis
-from readmodels.oracle import compare, fold, report
 from readmodels.writer import RedisWriter
 from tools.redis_runner import LISTPACK_CONFIG, RedisServer
 

@@ -1,10 +1,14 @@
-"""`lp` sub-commands: bench. Each command module registers its commands on the typer app."""
+"""`lp` sub-commands: bench. Each command module registers its commands on the typer app.
+
+`lp bench` runs the suite's own command line (`python -m bench`, bench/__main__.py) from the
+repository root, with the arguments as given (`lp bench --help` lists them): bench/ sits on top of
+tools/, so tools never imports it.
+"""
 
 from __future__ import annotations
 
+import subprocess
 import sys
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
@@ -14,39 +18,12 @@ from tools.stack import ROOT
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `lp` app."""
 
-    @app.command()
-    def bench(
-        quick: Annotated[bool, typer.Option("--quick", help="Small sizes: the suite in about 2 minutes.")] = False,
-        events: Annotated[int | None, typer.Option(help="Events in the history (1,000,000; quick 30,000).")] = None,
-        api_seconds: Annotated[float | None, typer.Option(help="Seconds of wrk per API route.")] = None,
-        freshness_seconds: Annotated[float | None, typer.Option(help="Seconds of the freshness run.")] = None,
-        profile: Annotated[bool, typer.Option("--profile/--no-profile", help="py-spy the projector and API.")] = True,
-        seed: Annotated[int, typer.Option(help="Seed of the synthetic history.")] = 7,
-        rebuild_arg: Annotated[list[str] | None, typer.Option(help="Extra argument for `lp rebuild`.")] = None,
-        out: Annotated[Path | None, typer.Option(help="JSON file (default bench/results/latest.json).")] = None,
-        keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after the run.")] = False,
-        only: Annotated[str, typer.Option(help="Steps besides the projector, comma-separated (default all): "
-                                           "memory, api, freshness, longpoll, rebuild.")] = "",
-    ) -> None:
-        """Run the benchmark suite on real Kafka and Redis; print the table, write it as JSON."""
-        if str(ROOT) not in sys.path:  # bench/ is repository tooling, not an installed package
-            sys.path.insert(0, str(ROOT))
-        from bench.run import Config, relative, render, run
-
-        config = Config.quick() if quick else Config()
-        config.events = events if events is not None else config.events
-        config.api_seconds = api_seconds if api_seconds is not None else config.api_seconds
-        config.freshness_seconds = freshness_seconds if freshness_seconds is not None else config.freshness_seconds
-        config.profile, config.seed, config.keep = profile, seed, keep
-        config.rebuild_args = list(rebuild_arg or [])
-        config.out = out or config.out
-        config.only = frozenset(s.strip() for s in only.split(",") if s.strip()) or None
+    @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+                 add_help_option=False)
+    def bench(ctx: typer.Context) -> None:
+        """Run the benchmark suite on real Kafka and Redis (`lp bench --help` for its options)."""
         try:
-            doc = run(config, say=lambda line: typer.echo(line, err=True))
+            done = subprocess.run([sys.executable, "-m", "bench", *ctx.args], cwd=ROOT, check=False)
         except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
-        typer.echo("")
-        typer.echo(render(doc))
-        typer.echo("")
-        typer.echo(f"written: {relative(config.out)} and {relative(config.out.with_suffix('.md'))}")
+        raise typer.Exit(done.returncode)

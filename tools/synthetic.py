@@ -1,4 +1,4 @@
-"""Deterministic synthetic event histories, and the demo history.
+"""Deterministic synthetic event histories (the demo history built on them: tools/demo.py).
 
 `generate(seed=..., ...)` yields a realistic Open edX event-bus history in time order: the catalog
 (course runs with outlines, programs, course staff) first, then day by day the learners'
@@ -13,7 +13,7 @@ generated event succeeds.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import orjson
@@ -24,7 +24,7 @@ from tools.synth_world import Config, Raw, World
 
 D = Config()  # the defaults
 
-__all__ = ["Config", "count_events", "demo_events", "generate", "to_jsonl_line"]
+__all__ = ["Config", "count_events", "generate", "to_jsonl_line"]
 
 
 def _event(raw: Raw) -> Event[Any]:
@@ -61,10 +61,3 @@ def to_jsonl_line(event: Event[Any], topic_prefix: str = "") -> bytes:
         "data": event.data.model_dump(mode="json"), "topic": topic_prefix + type(event.data).TOPIC,
         "key": event.data.partition_key() or None,
     }) + b"\n"
-
-
-def demo_events(now: datetime) -> list[Event[Any]]:
-    """The demo history loaded by `lp start`, with times relative to `now` (see tools/synth_demo.py)."""
-    from tools.synth_demo import demo_events as build
-
-    return build(now)

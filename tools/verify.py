@@ -86,8 +86,8 @@ async def read_history(settings: Settings, until: dict[str, int]) -> list[Event[
 
 
 async def compare_with_oracle(redis: Redis, settings: Settings, generation: int) -> list[EntityDifference]:
-    """A generation against the oracle fold (readmodels/oracle.py) of the history it applied."""
-    from readmodels.oracle import compare, fold
+    """A generation against the oracle fold (projectors/oracle.py) of the history it applied."""
+    from projectors.oracle import compare, fold
 
     ns = settings.redis_namespace
     applied = await RedisWriter(redis, ns, announce=False).checkpoints(generation)

@@ -27,8 +27,8 @@ from api.deps import (
     view_config_of,
 )
 from api.errors import ApiError, shown
-from api.keys import parse_course_key, parse_usage_key
 from api.masquerade import Effective, authorize, requested_username
+from api.path_keys import parse_course_key, parse_usage_key
 from api.responses import JSON
 from events import Event
 from events.activity import CelebrationAcknowledged, CoursewareVisited
@@ -58,7 +58,7 @@ async def get_course_metadata(
 ) -> Response:
     key, parsed = parse_course_key(course_key)
     masquerade = requested_username(request, caller)
-    # A long-poll re-run (api/changes.py) is the same read again: it emits no second visit.
+    # A long-poll re-run (api/change_feed.py) is the same read again: it emits no second visit.
     visit = not getattr(request.state, "replay", False)
     body = await course_answer(readers_of(request), bus_of(request), key, parsed.org, caller, masquerade,
                                now_of(request), view_config_of(request), requested_fields, browser_timezone,

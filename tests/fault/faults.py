@@ -14,7 +14,7 @@ from redis.exceptions import BusyLoadingError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from events import Event
-from readmodels.oracle import compare, fold, report
+from projectors.oracle import compare, fold, report
 from tests.pipeline import Pipeline
 
 # faust's own variables: a killed worker's group membership expires after 6 s instead of 60 s, so

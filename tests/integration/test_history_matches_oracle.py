@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from events import Event
-from readmodels.oracle import compare, fold, report
+from projectors.oracle import compare, fold, report
 from tests.pipeline import Pipeline
 from tools.stack import Stack
 from tools.synthetic import generate

@@ -18,12 +18,12 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from events import Event
+from projectors.oracle import compare, fold, report
 from projectors.projections import project
 from readmodels import keys
 from readmodels.compact import completion_value, completion_version
 from readmodels.memory import MemoryStore, dump_redis
 from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField
-from readmodels.oracle import compare, fold, report
 from readmodels.writer import RedisWriter
 from tests import builders as b
 from tests.strategies import colliding_histories, histories

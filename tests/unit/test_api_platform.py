@@ -14,10 +14,10 @@ from api import clock
 from api.answer import etag_matches, etag_of
 from api.app import create_app
 from api.auth import Caller
-from api.changes import ChangeFeed, prefer_wait
+from api.change_feed import ChangeFeed, prefer_wait
 from api.errors import ApiError
-from api.keys import parse_course_key, parse_usage_key
 from api.masquerade import authorize
+from api.path_keys import parse_course_key, parse_usage_key
 from readmodels.facts import UserFacts
 from readmodels.readers import Who
 from readmodels.settings import load_settings

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readmodels.oracle import Difference, FieldDifference, compare, report
+from projectors.oracle import Difference, FieldDifference, compare, report
 
 
 def test_compare_equal_dumps_reports_nothing() -> None:

@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events import Event
+from projectors.oracle import compare, fold, report
 from projectors.projections import project
 from readmodels.memory import MemoryStore
-from readmodels.oracle import compare, fold, report
 from tests.strategies import colliding_histories, histories
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,12 +10,12 @@ import orjson
 
 from events import Event
 from events.base import lww_version
+from projectors.oracle import fold
 from projectors.projections import PROJECTIONS, project
 from readmodels import keys
 from readmodels.compact import completion_version, parse_version, resume_version, split_completion
 from readmodels.memory import MemoryStore
 from readmodels.ops import AddActivity, ReplaceSnapshot, SetCompletion, SetField
-from readmodels.oracle import fold
 from tests.builders import (
     COURSE,
     ENTERPRISE,

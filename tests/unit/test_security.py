@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from api.auth import COOKIE_HEADER_PAYLOAD, COOKIE_SIGNATURE, AuthError, authenticate, make_token
 from api.errors import ApiError
-from api.keys import parse_course_key, parse_usage_key
+from api.path_keys import parse_course_key, parse_usage_key
 from readmodels.settings import load_settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is .* below the minimum")

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from events import Event
+from projectors.projections import project as project_event
 from readmodels import keys
 from readmodels.memory import MemoryStore
 from readmodels.ops import (
@@ -42,11 +43,6 @@ log = logging.getLogger(__name__)
 
 def fold(events: Iterable[Event[Any]], project: Callable[[Event[Any]], Sequence[Op]] | None = None) -> MemoryStore:
     if project is None:
-        # The one upward import of readmodels: the oracle is where the projection definition
-        # meets the stored form (tools and tests call it); importing it here keeps readmodels
-        # importable without projectors.
-        from projectors.projections import project as project_event
-
         project = project_event
     fields: dict[tuple[str, str], str] = {}
     snapshots: dict[str, tuple[str, ReplaceSnapshot]] = {}
