@@ -55,8 +55,8 @@ class Produced(NamedTuple):
 def visit_record(
     user_id: int, course_key: str, now: datetime, browser_timezone: str | None
 ) -> tuple[list[tuple[str, bytes]], bytes]:
-    """encode() of the CoursewareVisited event api/routes/courseware.visit_event builds (same
-    headers, same value bytes; tests/unit/test_api_bus.py compares them), without the pydantic
+    """encode() of the course route's CoursewareVisited event (same headers, same value bytes;
+    tests/unit/test_api_bus.py compares them), without the pydantic
     models: `course_key` must be a key that parsed (api/path_keys.py), `now` an aware UTC datetime."""
     event_id = str(uuid.uuid4())
     visit = {
@@ -159,23 +159,12 @@ class EventBus:
             raise BusUnavailableError(f"Kafka did not acknowledge: {exc!r}") from exc
         return Position(meta.topic, meta.partition, meta.offset)
 
-    def emit(self, event: Event[Any]) -> None:
-        """Fire and forget: never waits, never raises; drops (and counts) when Kafka is unavailable.
-
-        The request only queues the event; one flusher task hands everything queued to the producer
-        a few milliseconds later (so a burst of visits shares one produce request), and the
-        delivery callbacks count what Kafka did not acknowledge."""
-        if self._producer is None or len(self._queued) + self._unacked >= MAX_IN_FLIGHT_VISITS:
-            self.dropped += 1
-            return
-        headers, value = encode(event)
-        topic = self._settings.topic(type(event.data).TOPIC)
-        key = event.data.partition_key().encode() or None
-        self._queue(Produced(topic, key, headers, value, event.type, event.id))
-
     def emit_visit(self, user_id: int, course_key: str, now: datetime, browser_timezone: str | None) -> None:
-        """emit() of the course route's visit event (api/routes/courseware.visit_event), encoded
-        directly (visit_record): no pydantic models, no key re-validation per request."""
+        """Fire and forget the course route's visit: never waits, never raises; drops (and counts)
+        when Kafka is unavailable. Encoded directly (visit_record: no pydantic models, no key
+        re-validation per request). The request only queues it; one flusher task hands everything
+        queued to the producer a few milliseconds later (so a burst of visits shares one produce
+        request), and the delivery callbacks count what Kafka did not acknowledge."""
         if self._producer is None or len(self._queued) + self._unacked >= MAX_IN_FLIGHT_VISITS:
             self.dropped += 1
             return

@@ -4,16 +4,18 @@ redis-py's execute_command takes a pooled connection per command (pool get and r
 wrapper, command packing, a reader coroutine waiting on the socket) and each of the 32 concurrent
 requests of the benchmark then has its own connection: one write and one read system call, and one
 event loop wake-up, per command. Here all requests share one connection: a command is packed into
-RESP by hand and written at once, a future waits for its reply, and the protocol's
-`data_received` feeds hiredis and resolves the futures in order (Redis answers the commands of a
-connection in the order it received them), so one read can answer many requests.
+RESP by hiredis (`pack_command`) and written at once, a future waits for its reply, and the
+protocol's `data_received` feeds hiredis' reader and resolves the futures in order (Redis answers
+the commands of a connection in the order it received them), so one read can answer many requests.
 
 Failures look like redis-py's, so the API answers them as before (api/platform.py REDIS_DOWN):
 - not connected / refused / connection lost: redis.exceptions.ConnectionError (a command whose
   connection was lost is sent once more on a new connection: the read scripts only read);
 - no reply within `socket_timeout` (checked once a second): redis.exceptions.TimeoutError, and the
   connection is dropped (its later replies would be out of step);
-- error replies: redis-py's own exception classes (NoScriptError, BusyLoadingError, ...).
+- error replies: redis-py's own (public) exception classes, NoScriptError, BusyLoadingError, ...
+  (`reply_error`: redis-py keeps its own table of them private, so the codes a read can meet are
+  listed here).
 Only plain TCP URLs (`redis://`) are supported; api/app.py uses redis-py for anything else.
 """
 
@@ -26,41 +28,55 @@ from collections import deque
 from typing import Any
 
 import hiredis
-from redis._parsers.base import BaseParser
 from redis.asyncio.connection import parse_url
+from redis.exceptions import (
+    AuthenticationError,
+    BusyLoadingError,
+    ExecAbortError,
+    MasterDownError,
+    NoPermissionError,
+    NoScriptError,
+    OutOfMemoryError,
+    ReadOnlyError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Arg = str | bytes | int
 
-_ARG_HEADS: dict[int, bytes] = {}
-
-
-def _head(n: int) -> bytes:
-    head = _ARG_HEADS.get(n)
-    if head is None:
-        head = b"$%d\r\n" % n
-        if n < 4096:
-            _ARG_HEADS[n] = head
-    return head
+# Error reply codes -> redis-py's exceptions, as redis-py raises them.
+_ERRORS: dict[str, type[ResponseError] | type[RedisConnectionError]] = {
+    "NOSCRIPT": NoScriptError,
+    "LOADING": BusyLoadingError,
+    "OOM": OutOfMemoryError,
+    "READONLY": ReadOnlyError,
+    "TRYAGAIN": TryAgainError,
+    "MASTERDOWN": MasterDownError,
+    "EXECABORT": ExecAbortError,
+    "NOPERM": NoPermissionError,
+    "NOAUTH": AuthenticationError,
+    "WRONGPASS": AuthenticationError,
+}
+_TOO_MANY_CLIENTS = "max number of clients reached"
 
 
 def pack(args: tuple[Arg, ...]) -> bytes:
-    """A command in RESP (as redis-py packs it: str as UTF-8, int as its decimal text)."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        if isinstance(arg, str):
-            data = arg.encode()
-        elif isinstance(arg, bytes):
-            data = arg
-        elif isinstance(arg, int):
-            data = str(arg).encode()
-        else:
-            raise TypeError(f"unsupported Redis argument type {type(arg).__name__}")
-        parts.append(_head(len(data)))
-        parts.append(data)
-        parts.append(b"\r\n")
-    return b"".join(parts)
+    """A command in RESP, as redis-py packs it (str as UTF-8, int as its decimal text)."""
+    # hiredis' stub declares a one-element tuple; pack_command takes a command of any length.
+    return hiredis.pack_command(args)  # type: ignore[arg-type]
+
+
+def reply_error(message: str) -> Exception:
+    """The exception redis-py raises for an error reply (`<CODE> <text>`, the leading `-` gone)."""
+    code, _, text = message.partition(" ")
+    cls = _ERRORS.get(code)
+    if cls is not None:
+        return cls(text, status_code=code)
+    if code == "ERR" and text == _TOO_MANY_CLIENTS:
+        return RedisConnectionError(text, status_code=code)
+    return ResponseError(message)
 
 
 def supports(url: str) -> bool:
@@ -70,7 +86,7 @@ def supports(url: str) -> bool:
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.reader = hiredis.Reader(replyError=BaseParser.parse_error, notEnoughData=False)
+        self.reader = hiredis.Reader(replyError=reply_error, notEnoughData=False)
         self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
         self.closed = False
 

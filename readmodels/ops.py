@@ -160,12 +160,3 @@ def raw_value(version: str, value: str) -> str:
 def newer(raw: str, stored: str | None) -> bool:
     """Whether `raw` replaces `stored` under last-writer-wins (byte order, as writer.lua)."""
     return stored is None or raw.encode() > stored.encode()
-
-
-def split_versioned(raw: str | bytes | None) -> tuple[str, str] | None:
-    """`<version>\\t<json>` -> (version, json)."""
-    if raw is None:
-        return None
-    text = raw.decode() if isinstance(raw, bytes) else raw
-    version, _, value = text.partition("\t")
-    return version, value

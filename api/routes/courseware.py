@@ -31,7 +31,7 @@ from api.masquerade import Effective, authorize, requested_username
 from api.path_keys import parse_course_key, parse_usage_key
 from api.responses import JSON
 from events import Event
-from events.activity import CelebrationAcknowledged, CoursewareVisited
+from events.activity import CelebrationAcknowledged
 from readmodels import models
 from readmodels.readers import CourseFacts, Readers, ResumeFacts, SequenceFacts
 from readmodels.tokens import encode_token
@@ -212,17 +212,6 @@ def course_body(
         wanted = [f.strip() for f in requested_fields.split(",") if f.strip()]
         body = {name: body[name] for name in wanted if name in body}
     return body
-
-
-def visit_event(caller: Caller, key: str, now: datetime, browser_timezone: str | None) -> Event[Any]:
-    """The visit as an Event (the routes emit the same bytes with EventBus.emit_visit)."""
-    visit = {
-        "user_id": caller.user_id,
-        "course_key": key,
-        "visited_at": now,
-        "browser_timezone": browser_timezone[:64] if browser_timezone else None,
-    }
-    return _event(CoursewareVisited, {"visit": visit}, now)
 
 
 def resume_body(facts: ResumeFacts) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -127,6 +127,3 @@ def is_course_staff(roles: UserFacts, course_key: str, org: str) -> bool:
             return True
     return False
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -3,16 +3,31 @@ what events.encode makes of the route's CoursewareVisited event (headers and val
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
 from api.auth import Caller
-from api.bus import visit_record
-from api.routes.courseware import visit_event
-from events import decode, encode
+from api.bus import EVENT_SOURCE, visit_record
+from events import Event, decode, encode
+from events.activity import CoursewareVisited
 
 NOW = datetime(2026, 1, 21, 15, 0, tzinfo=UTC)
+
+
+def visit_event(caller: Caller, key: str, now: datetime, browser_timezone: str | None) -> Event[Any]:
+    """The visit as the validated Event the route would emit (moved here from api/routes/courseware.py:
+    the route emits visit_record's bytes, this is what they are checked against)."""
+    visit = {
+        "user_id": caller.user_id,
+        "course_key": key,
+        "visited_at": now,
+        "browser_timezone": browser_timezone[:64] if browser_timezone else None,
+    }
+    data = CoursewareVisited.model_validate({"visit": visit})
+    return Event(type=CoursewareVisited.TYPE, id=str(uuid.uuid4()), time=now, data=data, source=EVENT_SOURCE)
 
 
 @pytest.mark.parametrize(
