@@ -161,8 +161,6 @@ def watch_producer_errors() -> None:
         logger.addHandler(PRODUCER_ERRORS)
 
 
-PUBLISHER = Publisher()
-
 
 def guarded(receiver: Callable[..., None]) -> Callable[..., None]:
     """A signal receiver that logs and counts its failure instead of raising into the LMS request."""
@@ -179,3 +177,15 @@ def guarded(receiver: Callable[..., None]) -> Callable[..., None]:
     run.__doc__ = receiver.__doc__
     run.__module__ = receiver.__module__
     return run
+
+
+def flush_producer() -> None:
+    """Wait for the event bus producer's buffered messages (edx-event-bus-kafka: `prepare_for_shutdown`)."""
+    from openedx_events.event_bus import get_producer
+
+    flush = getattr(get_producer(), "prepare_for_shutdown", None)
+    if flush is not None:
+        flush()
+
+
+PUBLISHER = Publisher()

@@ -1,0 +1,26 @@
+"""`manage.py lms lp_publish_programs [--all]`: publish the catalog programs that changed in the LMS's
+cache since the last run (programs.py); run it after `cache_programs` (e.g. in the same cron line)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from learner_projector_openedx.programs import publish_programs
+from learner_projector_openedx.publisher import flush_producer, send
+
+
+class Command(BaseCommand):
+    help = "Publish changed catalog programs from the LMS's catalog cache as learner-projector events."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--all", action="store_true", help="send every cached program, changed or not")
+
+    def handle(self, *args: Any, all: bool = False, **options: Any) -> None:  # noqa: A002 - the option's name
+        counts = publish_programs(send, force=all)
+        flush_producer()
+        self.stdout.write(f"programs: {counts.changed} sent, {counts.unchanged} unchanged, "
+                          f"{counts.deleted} deleted, {counts.failed} failed")
+        if counts.failed:
+            raise CommandError(f"{counts.failed} program events were not published (see the log)")
