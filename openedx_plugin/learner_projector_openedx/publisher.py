@@ -21,9 +21,8 @@ import os
 import queue
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -35,6 +34,7 @@ from learner_projector_openedx.times import utc
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_SIZE = 10_000
+Event = tuple[OpenEdxPublicSignal, Mapping[str, Any], datetime]
 _PRODUCER_LOGGER = "edx_event_bus_kafka.internal.producer"
 
 
@@ -59,18 +59,18 @@ class Publisher:
 
     def __init__(self, sender: Callable[[OpenEdxPublicSignal, Mapping[str, Any], datetime], bool] = send):
         self._sender = sender
-        self._queue: queue.Queue[tuple[str, Callable[[], bool]]] | None = None
+        self._queue: queue.Queue[tuple[str, Callable[[], Iterable[Event]]]] | None = None
         self._pid = 0
         self._lock = threading.RLock()
         self.counts: Counter[str] = Counter()
 
     def submit(self, signal: OpenEdxPublicSignal, payload: Mapping[str, Any], time: datetime) -> None:
         """Queue an event for sending; never blocks and never raises."""
-        self.submit_job(signal.event_type, partial(self._sender, signal, payload, time))
+        self.submit_job(signal.event_type, lambda: [(signal, payload, time)])
 
-    def submit_job(self, name: str, job: Callable[[], bool]) -> None:
-        """Queue work that builds and sends events in the sending thread (e.g. a course snapshot,
-        too slow for the request); `job` returns False when it failed. Never blocks or raises."""
+    def submit_job(self, name: str, job: Callable[[], Iterable[Event]]) -> None:
+        """Queue work that builds events in the sending thread (e.g. a course snapshot, too slow for
+        the request), which then sends them. Never blocks or raises."""
         try:
             self._ensure_started().put_nowait((name, job))
             self._count("queued")
@@ -111,7 +111,7 @@ class Publisher:
     def stats(self) -> dict[str, int]:
         return {**self.counts, "producer_errors": PRODUCER_ERRORS.count}
 
-    def _ensure_started(self) -> queue.Queue[tuple[str, Callable[[], bool]]]:
+    def _ensure_started(self) -> queue.Queue[tuple[str, Callable[[], Iterable[Event]]]]:
         if self._queue is not None and self._pid == os.getpid():
             return self._queue
         with self._lock:
@@ -123,12 +123,13 @@ class Publisher:
                                  daemon=True).start()
         return self._queue
 
-    def _run(self, q: queue.Queue[tuple[str, Callable[[], bool]]]) -> None:
+    def _run(self, q: queue.Queue[tuple[str, Callable[[], Iterable[Event]]]]) -> None:
         while True:
             name, job = q.get()
             try:
                 close_old_connections()  # jobs and receivers of our signals may read the database
-                self._count("sent" if job() else "failed")
+                for event in job():
+                    self._count("sent" if self._sender(*event) else "failed")
             except Exception:
                 self._count("failed")
                 log.exception("learner-projector: could not send %s", name)

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from waffle.models import Switch
 
+from learner_projector_openedx import publisher
 from learner_projector_openedx.publisher import PUBLISHER
 from tests import standins
 
@@ -48,6 +49,7 @@ def published(monkeypatch: pytest.MonkeyPatch) -> Published:
     recorder = Published()
     assert PUBLISHER.drain(10)
     monkeypatch.setattr(PUBLISHER, "_sender", recorder.send)
+    monkeypatch.setattr(publisher, "send", recorder.send)  # the commands send synchronously
     return recorder
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from learner_projector_openedx import data, edx_platform, signals
-from learner_projector_openedx.publisher import PUBLISHER, guarded, send
+from learner_projector_openedx.publisher import PUBLISHER, Event, guarded
 from learner_projector_openedx.snapshots.course import build_course, published_time
 from learner_projector_openedx.times import now
 
@@ -28,12 +28,12 @@ def course_event(course_key: Any) -> tuple[dict[str, data.CoursePublishedData], 
     return {"course": build_course(course)}, published_time(course, now())
 
 
-def publish_course(course_key: Any) -> bool:
+def course_events(course_key: Any) -> list[Event]:
     event = course_event(course_key)
-    return event is None or send(signals.COURSE_PUBLISHED, *event)
+    return [] if event is None else [(signals.COURSE_PUBLISHED, *event)]
 
 
 @guarded
 def on_course_published(sender: Any, course_key: Any = None, **kwargs: Any) -> None:
     if course_key is not None and getattr(course_key, "is_course", True):
-        PUBLISHER.submit_job(f"{signals.COURSE_PUBLISHED.event_type} {course_key}", lambda: publish_course(course_key))
+        PUBLISHER.submit_job(f"{signals.COURSE_PUBLISHED.event_type} {course_key}", lambda: course_events(course_key))

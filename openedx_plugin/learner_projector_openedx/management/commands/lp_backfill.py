@@ -15,9 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 from opaque_keys import InvalidKeyError
 from opaque_keys.edx.keys import CourseKey
 
-from learner_projector_openedx import backfill
+from learner_projector_openedx import backfill, publisher
 from learner_projector_openedx.programs import publish_programs
-from learner_projector_openedx.publisher import PRODUCER_ERRORS, flush_producer, send, watch_producer_errors
 
 
 def parse_since(value: str) -> datetime:
@@ -50,14 +49,14 @@ class Command(BaseCommand):
                chunk: int, **options: Any) -> None:
         if chunk < 1:
             raise CommandError("--chunk must be at least 1")
-        watch_producer_errors()
-        errors_before = PRODUCER_ERRORS.count
+        publisher.watch_producer_errors()
+        errors_before = publisher.PRODUCER_ERRORS.count
         wanted = set(only) or set(backfill.source_names())
         total = backfill.Report()
         if "courses" in wanted:
             self._run("courses", [list(backfill.course_events(course))], total)
         if "programs" in wanted and not course:
-            counts = publish_programs(send, force=True)
+            counts = publish_programs(publisher.send, force=True)
             total.events += counts.changed + counts.deleted
             total.failed += counts.failed
             self.stdout.write(f"programs: {counts.changed} sent, {counts.deleted} deleted, {counts.failed} failed")
@@ -65,7 +64,7 @@ class Command(BaseCommand):
             if source.name in wanted:
                 self._run(source.name, (list(source.events(c)) for c in backfill.chunks(source, since, course, chunk)),
                           total, rows_of=True)
-        total.failed += PRODUCER_ERRORS.count - errors_before
+        total.failed += publisher.PRODUCER_ERRORS.count - errors_before
         self.stdout.write(f"done: {total.rows:,} rows, {total.events:,} events, {total.failed:,} not published")
         if total.failed:
             raise CommandError(f"{total.failed} events were not published (see the log); run lp_backfill again")
@@ -77,11 +76,11 @@ class Command(BaseCommand):
             for event in batch:
                 if event is None:
                     continue
-                if send(*event):
+                if publisher.send(*event):
                     events += 1
                 else:
                     failed += 1
-            flush_producer()
+            publisher.flush_producer()
             rate = rows / max(time.monotonic() - began, 1e-6)
             self.stdout.write(f"{name}: {rows:,} {'rows' if rows_of else 'items'}, {events:,} events"
                               f"{f', {failed:,} failed' if failed else ''} ({rate:,.0f}/s)")

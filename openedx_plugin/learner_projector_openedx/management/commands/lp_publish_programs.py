@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from learner_projector_openedx.programs import publish_programs
-from learner_projector_openedx.publisher import flush_producer, send
+from learner_projector_openedx import publisher
 
 
 class Command(BaseCommand):
@@ -18,8 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="send every cached program, changed or not")
 
     def handle(self, *args: Any, all: bool = False, **options: Any) -> None:  # noqa: A002 - the option's name
-        counts = publish_programs(send, force=all)
-        flush_producer()
+        counts = publish_programs(publisher.send, force=all)
+        publisher.flush_producer()
         self.stdout.write(f"programs: {counts.changed} sent, {counts.unchanged} unchanged, "
                           f"{counts.deleted} deleted, {counts.failed} failed")
         if counts.failed:
