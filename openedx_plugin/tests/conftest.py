@@ -39,6 +39,11 @@ class Published:
         assert PUBLISHER.drain(10), "the sending thread did not finish"
         return [(p, t) for k, p, t in self.events if k == event_type]
 
+    def forget(self) -> None:
+        """Drop what was recorded so far (e.g. what a fixture's saves published live)."""
+        assert PUBLISHER.drain(10), "the sending thread did not finish"
+        self.events.clear()
+
     def types(self) -> list[str]:
         assert PUBLISHER.drain(10), "the sending thread did not finish"
         return [k for k, _, _ in self.events]
