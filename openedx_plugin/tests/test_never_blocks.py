@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from completion.models import BlockCompletion
+from django.test import override_settings
 from opaque_keys.edx.keys import UsageKey
 
 from learner_projector_openedx import publisher as publisher_module
@@ -37,8 +38,10 @@ def test_the_save_returns_while_the_bus_is_still_busy(monkeypatch, user, complet
     assert PUBLISHER.drain(10)
 
 
+@override_settings(EVENT_BUS_KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:9",
+                   EVENT_BUS_KAFKA_SCHEMA_REGISTRY_URL="http://127.0.0.1:9")
 def test_registry_and_kafka_down_cost_the_request_nothing_and_are_counted(user, completion_tracking):
-    """The real producer with nothing listening on the configured Kafka and registry ports."""
+    """The real producer with nothing listening on its Kafka and registry ports."""
     publisher_module.watch_producer_errors()
     before = PUBLISHER.stats()
 

@@ -6,8 +6,9 @@ the main pytest process. So they live in a virtualenv of their own, made on firs
 `requirements.txt` beside this file and re-made when that file changes (keyed by its hash, as
 `./lp` does for `.venv`); scripts run there with `openedx_python()` as the interpreter.
 
-To add a library (edx-completion, the plugin package of issue #14), add its pin to
-requirements.txt: the next call installs it.
+To add a library, add its pin to requirements.txt: the next call installs it. The Open edX plugin
+(openedx_plugin/, issue #14) is installed from there in editable mode (pip runs from the
+repository root); a change of its pyproject.toml (entry points, dependencies) also re-installs.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS = Path(__file__).with_name("requirements.txt")
 VENV = ROOT / ".venv-openedx"
+PLUGIN_PROJECT = ROOT / "openedx_plugin" / "pyproject.toml"
 
 
 class OpenedxEnvError(RuntimeError):
@@ -33,7 +35,7 @@ def openedx_python() -> Path:
 
     Safe to call from parallel processes (a file lock); a fresh install takes well under a minute
     from wheels (pip's cache makes later ones a few seconds)."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes() + PLUGIN_PROJECT.read_bytes()).hexdigest()[:16]
     python = VENV / "bin" / "python"
     stamp = VENV / f".installed-{digest}"
     if stamp.exists():
@@ -54,7 +56,7 @@ def openedx_python() -> Path:
 
 
 def _run(cmd: list[str]) -> None:
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
     if out.returncode != 0:
         tail = "\n".join((out.stderr or out.stdout).strip().splitlines()[-15:])
         raise OpenedxEnvError(f"{' '.join(cmd[:4])} ... failed ({out.returncode}):\n{tail}")
