@@ -14,7 +14,7 @@ tests/test_schemas.py checks the result against the schemas checked in under eve
 from __future__ import annotations
 
 import logging
-from typing import Any, List, get_args, get_origin  # noqa: UP035
+from typing import Any, get_args, get_origin
 
 import attr
 from openedx_events.event_bus.avro import schema as avro_schema
@@ -29,7 +29,7 @@ class _Probe:
 
 def generator_takes_record_lists() -> bool:
     try:
-        avro_schema._create_avro_field_definition("probe", List[_Probe], set())
+        avro_schema._create_avro_field_definition("probe", list[_Probe], set())
     except TypeError:
         return False
     return True

@@ -14,7 +14,6 @@ price is the catalog's decimal string and a course image is a map of strings.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Dict, List  # noqa: UP035 - openedx-events reads typing's generics
 
 import attr
 from opaque_keys.edx.keys import CourseKey, UsageKey
@@ -163,7 +162,7 @@ class Unit:
     icon = required(str)  # "problem" | "video" | "other"
     graded = required(bool)
     contains_gated_content = required(bool)
-    blocks = required(List[Block])
+    blocks = required(list[Block])
 
 
 @record
@@ -184,14 +183,14 @@ class Sequence:
     is_proctored = required(bool)
     hide_from_toc = required(bool)
     prerequisite = optional(Prerequisite)
-    units = required(List[Unit])
+    units = required(list[Unit])
 
 
 @record
 class Chapter:
     block_key = required(UsageKey)
     display_name = required(str)
-    sequences = required(List[Sequence])
+    sequences = required(list[Sequence])
 
 
 @record
@@ -218,13 +217,13 @@ class CoursePublishedData:
     show_calculator = required(bool)
     invitation_only = required(bool)
     lowest_passing_grade = attr.ib(type=float, default=0.5)
-    modes = required(List[Mode])
+    modes = required(list[Mode])
     expected_duration_weeks = optional(int)
     certificate_available_date = optional(datetime)
     honor_certificates_enabled = required(bool)
     entrance_exam = optional(EntranceExam)
     features = required(Features)
-    outline = required(List[Chapter])
+    outline = required(list[Chapter])
 
 
 # --- catalog-program-lifecycle: Program ------------------------------------------------------------
@@ -250,7 +249,7 @@ class CourseRun:
     enrollment_end = optional(datetime)
     advertised_start = optional(str)
     status = required(str)
-    seats = required(List[Seat])
+    seats = required(list[Seat])
 
 
 @record
@@ -258,9 +257,9 @@ class ProgramCourse:
     key = required(str)
     uuid = required(str)
     title = required(str)
-    image = optional(Dict[str, str])
+    image = optional(dict[str, str])
     short_description = optional(str)
-    course_runs = required(List[CourseRun])
+    course_runs = required(list[CourseRun])
 
 
 @record
@@ -288,7 +287,7 @@ class Pathway:
     description = required(str)
     destination_url = required(str)
     pathway_type = required(str)
-    program_uuids = required(List[str])
+    program_uuids = required(list[str])
 
 
 @record
@@ -302,11 +301,11 @@ class ProgramSnapshot:
     marketing_slug = optional(str)
     marketing_url = optional(str)
     card_image_url = optional(str)
-    banner_image = optional(Dict[str, ImageSize])
-    authoring_organizations = required(List[Organization])
-    courses = required(List[ProgramCourse])
-    pathways = required(List[Pathway])
-    applicable_seat_types = required(List[str])
+    banner_image = optional(dict[str, ImageSize])
+    authoring_organizations = required(list[Organization])
+    courses = required(list[ProgramCourse])
+    pathways = required(list[Pathway])
+    applicable_seat_types = required(list[str])
     is_program_eligible_for_one_click_purchase = required(bool)
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from waffle.models import Switch
-
 from learner_projector_openedx import publisher
 from learner_projector_openedx.publisher import PUBLISHER
+from waffle.models import Switch
+
 from tests import standins
 
 

@@ -24,9 +24,9 @@ def main(user_id: int) -> int:
     from completion.models import BlockCompletion
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
+    from learner_projector_openedx.publisher import PUBLISHER, flush_producer, watch_producer_errors
     from waffle.models import Switch
 
-    from learner_projector_openedx.publisher import PUBLISHER, flush_producer, watch_producer_errors
     from tests import standins
     from tests.blocks import COURSE, demo_course
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from opaque_keys.edx.keys import CourseKey, UsageKey
-
 from learner_projector_openedx import data
+from opaque_keys.edx.keys import CourseKey, UsageKey
 
 COURSE = CourseKey.from_string("course-v1:edX+DemoX+Demo_Course")
 

@@ -20,9 +20,8 @@ from completion.models import BlockCompletion
 from confluent_kafka import Consumer, TopicPartition
 from django.conf import settings
 from django.core.management import call_command
-from opaque_keys.edx.keys import UsageKey
-
 from learner_projector_openedx.publisher import PUBLISHER, flush_producer
+from opaque_keys.edx.keys import UsageKey
 
 BOOTSTRAP = os.environ.get("LP_TEST_KAFKA_BOOTSTRAP")
 REGISTRY = os.environ.get("LP_TEST_SCHEMA_REGISTRY_URL")

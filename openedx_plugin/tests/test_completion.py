@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from completion.models import BlockCompletion
 from django.db import transaction
-from opaque_keys.edx.keys import UsageKey
-
 from learner_projector_openedx.data import CompletionData
+from opaque_keys.edx.keys import UsageKey
 
 TYPE = "ext.learning.block.completion.changed.v1"
 BLOCK = UsageKey.from_string("block-v1:edX+DemoX+Demo_Course+type@html+block@intro")

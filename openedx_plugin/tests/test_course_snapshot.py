@@ -6,9 +6,9 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-
 from learner_projector_openedx import data
 from learner_projector_openedx.snapshots.course import build_course
+
 from tests import standins
 from tests.blocks import COURSE, demo_course
 from tests.standin_app import models as m
@@ -46,7 +46,8 @@ def test_snapshot_course_fields(course):
 
     assert (snap.course_key, snap.org, snap.number, snap.run, snap.display_name) == (
         COURSE, "edX", "DemoX", "Demo_Course", "Demo Course")
-    assert (snap.short_description, snap.overview, snap.effort, snap.language) == ("Short", "<p>Overview</p>", "3h", "en")
+    assert (snap.short_description, snap.overview, snap.effort, snap.language) == (
+        "Short", "<p>Overview</p>", "3h", "en")
     assert snap.pacing == "self"
     assert snap.course_image_url.endswith("block@images_course_image.jpg")
     assert snap.course_video_url == "https://www.youtube.com/watch?v=abc123"

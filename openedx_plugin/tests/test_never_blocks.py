@@ -8,11 +8,11 @@ import threading
 import pytest
 from completion.models import BlockCompletion
 from django.test import override_settings
-from opaque_keys.edx.keys import UsageKey
-
 from learner_projector_openedx import publisher as publisher_module
 from learner_projector_openedx.publisher import PUBLISHER, Publisher
 from learner_projector_openedx.signals import BLOCK_COMPLETION_CHANGED
+from opaque_keys.edx.keys import UsageKey
+
 from tests.standin_app import models as m
 
 BLOCK = UsageKey.from_string("block-v1:edX+DemoX+Demo_Course+type@html+block@intro")

@@ -8,8 +8,8 @@ import io
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-
 from learner_projector_openedx.snapshots.program import build_program
+
 from tests import standins
 
 UUID = "0d0d0d0d-0000-4000-8000-000000000001"

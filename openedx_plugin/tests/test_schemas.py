@@ -16,10 +16,10 @@ from pathlib import Path
 
 import fastavro
 import pytest
+from learner_projector_openedx import avro_compat, signals
 from openedx_events.event_bus.avro.schema import schema_from_signal
 from openedx_events.event_bus.avro.serializer import serialize_event_data_to_bytes
 
-from learner_projector_openedx import avro_compat, signals
 from tests.samples import course_published, program
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "events" / "avro_schemas"

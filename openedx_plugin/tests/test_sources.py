@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
+from learner_projector_openedx import data
 from opaque_keys.edx.keys import CourseKey, UsageKey
 
-from learner_projector_openedx import data
 from tests import standins
 from tests.standin_app import models as m
 

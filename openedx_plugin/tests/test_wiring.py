@@ -7,10 +7,9 @@ from django.apps import apps
 from django.conf import settings
 from django.db.models.signals import post_save
 from django.test import override_settings
-from openedx_events.event_bus import merge_producer_configs
-
 from learner_projector_openedx.settings.common import plugin_settings, producer_defaults
 from learner_projector_openedx.signals import EXT_SIGNALS
+from openedx_events.event_bus import merge_producer_configs
 
 
 def test_app_is_installed_from_its_lms_entry_point():

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from learner_projector_openedx.programs import publish_programs
 from learner_projector_openedx import publisher
+from learner_projector_openedx.programs import publish_programs
 
 
 class Command(BaseCommand):
@@ -17,7 +17,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--all", action="store_true", help="send every cached program, changed or not")
 
-    def handle(self, *args: Any, all: bool = False, **options: Any) -> None:  # noqa: A002 - the option's name
+    def handle(self, *args: Any, all: bool = False, **options: Any) -> None:
         counts = publish_programs(publisher.send, force=all)
         publisher.flush_producer()
         self.stdout.write(f"programs: {counts.changed} sent, {counts.unchanged} unchanged, "
