@@ -49,8 +49,16 @@ def snapshots() -> list[data.ProgramSnapshot]:
             for p in programs]
 
 
+def forget_sent() -> None:
+    """Forget every digest, so the next run sends every program (after the bus lost some)."""
+    uuids = cache.get(UUIDS_KEY) or ()
+    cache.delete_many([DIGEST_KEY.format(u) for u in uuids])
+
+
 def publish_programs(sender: Callable[[Any, dict[str, Any], datetime], bool], force: bool = False) -> ProgramCounts:
-    """Send what changed in the catalog cache since the last run (everything with `force`)."""
+    """Send what changed in the catalog cache since the last run (everything with `force`).
+    A digest is kept once the event is handed to the producer; a caller that then sees delivery
+    errors calls `forget_sent()`."""
     counts = ProgramCounts()
     current = snapshots()
     time = now()

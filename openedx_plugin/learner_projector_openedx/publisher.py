@@ -16,6 +16,7 @@ from its log records). The backfill (`lp_backfill`) republishes a site's state t
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
@@ -34,6 +35,7 @@ from learner_projector_openedx.times import utc
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_SIZE = 10_000
+EXIT_GRACE_SECONDS = 5.0
 Event = tuple[OpenEdxPublicSignal, Mapping[str, Any], datetime]
 _PRODUCER_LOGGER = "edx_event_bus_kafka.internal.producer"
 
@@ -121,7 +123,13 @@ class Publisher:
                 self._pid = os.getpid()
                 threading.Thread(target=self._run, args=(self._queue,), name="learner-projector-publisher",
                                  daemon=True).start()
+                atexit.register(self._at_exit)
         return self._queue
+
+    def _at_exit(self) -> None:
+        """Give what is still queued a few seconds at process exit (a daemon thread dies with it)."""
+        if not self.drain(EXIT_GRACE_SECONDS):
+            log.warning("learner-projector: exiting with unsent events (lp_backfill repairs)")
 
     def _run(self, q: queue.Queue[tuple[str, Callable[[], Iterable[Event]]]]) -> None:
         while True:

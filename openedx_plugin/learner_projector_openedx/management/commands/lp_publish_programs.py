@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from learner_projector_openedx import publisher
-from learner_projector_openedx.programs import publish_programs
+from learner_projector_openedx.programs import forget_sent, publish_programs
 
 
 class Command(BaseCommand):
@@ -18,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="send every cached program, changed or not")
 
     def handle(self, *args: Any, all: bool = False, **options: Any) -> None:
+        publisher.watch_producer_errors()
+        errors_before = publisher.PRODUCER_ERRORS.count
         counts = publish_programs(publisher.send, force=all)
         publisher.flush_producer()
+        if publisher.PRODUCER_ERRORS.count > errors_before:  # delivery failed after the hand-over
+            forget_sent()
+            counts.failed += publisher.PRODUCER_ERRORS.count - errors_before
         self.stdout.write(f"programs: {counts.changed} sent, {counts.unchanged} unchanged, "
                           f"{counts.deleted} deleted, {counts.failed} failed")
         if counts.failed:
