@@ -1,7 +1,8 @@
 """What happened, as data: typed, versioned, frozen event records and their codec. No I/O here."""
 
 from events.base import Event, EventData
-from events.codec import DecodeError, decode, encode
+from events.codec import decode, encode
+from events.errors import DecodeError
 from events.registry import REGISTRY, lookup
 
 __all__ = ["REGISTRY", "DecodeError", "Event", "EventData", "decode", "encode", "lookup"]

@@ -1,4 +1,8 @@
-"""Kafka message (headers + value) <-> Event. CloudEvents 1.0 binary content mode, JSON data.
+"""Kafka message (headers + value) <-> Event. CloudEvents 1.0 binary content mode; the data is
+JSON or, as edx-event-bus-kafka writes it, Confluent-framed Avro (events/avro.py), chosen per
+message by `content-type` (else `ce_datacontenttype`, else the value's first byte: 0x00 is the
+Avro framing, which no JSON text starts with). Both formats end in the same strict validation by
+the event type's payload class.
 
 Every way a message can be wrong raises DecodeError with a one-line reason; the consuming side
 turns that into a dead-letter entry.
@@ -14,7 +18,9 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from events import avro
 from events.base import Event, EventData, format_time, parse_time
+from events.errors import DecodeError
 from events.registry import REGISTRY, lookup, split_version
 
 Headers = Sequence[tuple[str, bytes]]
@@ -23,12 +29,7 @@ _DIGITS = re.compile(r"\s*([0-9]{1,9})\s*", re.ASCII)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", re.ASCII)
 
 
-class DecodeError(ValueError):
-    """The message cannot become an Event. `reason` is one line, fit for the `dlq_reason` header."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason.replace("\n", " ").replace("\r", " ")[:500]
+__all__ = ["DecodeError", "decode", "encode"]
 
 
 def _header_map(headers: Iterable[tuple[str, bytes | None]] | None) -> dict[str, bytes]:
@@ -88,14 +89,21 @@ def _parse_data(cls: type[EventData], value: bytes | None) -> EventData:
 
 # Header values that need no further parsing (what our producers and Open edX send).
 _PLAIN_CONTENT_TYPES = frozenset((b"application/json", b"application/json; charset=utf-8"))
+_JSON, _AVRO = "json", "avro"
 
 
-def decode(headers: Iterable[tuple[str, bytes | None]] | None, value: bytes | None) -> Event[Any]:
+def decode(
+    headers: Iterable[tuple[str, bytes | None]] | None, value: bytes | None,
+    schemas: avro.WriterSchemas | None = None,
+) -> Event[Any]:
     """Kafka headers + value -> Event. Raise DecodeError (never anything else) when it cannot be one.
 
-    The usual message (required headers present and UTF-8, plain content type, spec 1.0, no minor
-    version) takes a short path; anything else goes through `_decode_checked`, which checks every
-    header in order, so both give the same event or the same error."""
+    `schemas`: the parsed Avro writer schemas by id (the registry client's cache, holding every id
+    the message may name); None when no registry is configured, which dead-letters Avro values.
+
+    The usual message (required headers present and UTF-8, plain content type, spec 1.0, minor
+    version absent or 0) takes a short path; anything else goes through `_decode_checked`, which
+    checks every header in order, so both give the same event or the same error."""
     h = _header_map(headers)
     try:
         ce_type = h["ce_type"].decode()
@@ -104,19 +112,46 @@ def decode(headers: Iterable[tuple[str, bytes | None]] | None, value: bytes | No
         source_raw = h.get("ce_source")
         source = None if source_raw is None else source_raw.decode()
     except (KeyError, UnicodeDecodeError):
-        return _decode_checked(h, value)
-    content_type, spec = h.get("content-type"), h.get("ce_specversion")
+        return _decode_checked(h, value, schemas)
+    content_type, spec, minor = h.get("content-type"), h.get("ce_specversion"), h.get("ce_minorversion")
+    if content_type is None:
+        content_type = h.get("ce_datacontenttype")
+    if content_type is None:
+        fmt = _AVRO if value and value[0] == avro.MAGIC else _JSON
+    elif content_type in _PLAIN_CONTENT_TYPES:
+        fmt = _JSON
+    elif content_type == avro.CONTENT_TYPE:
+        fmt = _AVRO
+    else:
+        return _decode_checked(h, value, schemas)
     if (
         not ce_type.strip() or not ce_id.strip() or not ce_time.strip()
-        or (content_type is not None and content_type not in _PLAIN_CONTENT_TYPES)
         or (spec is not None and spec != b"1.0")
-        or "ce_minorversion" in h
+        or (minor is not None and minor != b"0")
     ):
-        return _decode_checked(h, value)
+        return _decode_checked(h, value, schemas)
     time = _checked_time(ce_id, ce_time)
     cls = _resolve_type(ce_type)
-    data = _parse_data(cls, value)
+    data = _parse_data(cls, value if fmt is _JSON else _avro_json(value, schemas))
     return Event(type=ce_type, id=ce_id, time=time, data=data, source=source, minorversion=0)
+
+
+def _avro_json(value: bytes | None, schemas: avro.WriterSchemas | None) -> bytes | None:
+    return None if value is None else avro.read_body(value, schemas)
+
+
+def _wire_format(h: dict[str, bytes], value: bytes | None) -> str:
+    content_type = _text(h, "content-type", required=False)
+    if content_type is None:
+        content_type = _text(h, "ce_datacontenttype", required=False)
+    if content_type is None:
+        return _AVRO if value and value[0] == avro.MAGIC else _JSON
+    media = content_type.split(";")[0].strip().lower()
+    if media == "application/json":
+        return _JSON
+    if media == "application/avro":
+        return _AVRO
+    raise DecodeError(f"unsupported content-type {content_type[:80]!r} (only application/json or application/avro)")
 
 
 def _checked_time(ce_id: str, ce_time: str) -> datetime:
@@ -129,14 +164,12 @@ def _checked_time(ce_id: str, ce_time: str) -> datetime:
         raise DecodeError(f"ce_time is not an RFC 3339 time with offset: {ce_time[:80]!r}") from None
 
 
-def _decode_checked(h: dict[str, bytes], value: bytes | None) -> Event[Any]:
+def _decode_checked(h: dict[str, bytes], value: bytes | None, schemas: avro.WriterSchemas | None = None) -> Event[Any]:
     ce_type = _text(h, "ce_type", required=True)
     ce_id = _text(h, "ce_id", required=True)
     ce_time = _text(h, "ce_time", required=True)
     assert ce_type is not None and ce_id is not None and ce_time is not None
-    content_type = _text(h, "content-type", required=False)
-    if content_type is not None and content_type.split(";")[0].strip().lower() != "application/json":
-        raise DecodeError(f"unsupported content-type {content_type[:80]!r} (only application/json)")
+    fmt = _wire_format(h, value)
     spec = _text(h, "ce_specversion", required=False)
     if spec is not None and spec.strip() != "1.0":
         raise DecodeError(f"unsupported ce_specversion {spec[:40]!r} (only 1.0)")
@@ -144,7 +177,7 @@ def _decode_checked(h: dict[str, bytes], value: bytes | None) -> Event[Any]:
     minor = _minor_version(_text(h, "ce_minorversion", required=False))
     source = _text(h, "ce_source", required=False)
     cls = _resolve_type(ce_type)
-    data = _parse_data(cls, value)
+    data = _parse_data(cls, value if fmt is _JSON else _avro_json(value, schemas))
     return Event(type=ce_type, id=ce_id, time=time, data=data, source=source, minorversion=minor)
 
 

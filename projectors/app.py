@@ -21,6 +21,7 @@ from projectors.change_records.outbox import ChangeRecorder
 from projectors.change_records.record import ChangeRecord, topic_of, utcnow
 from projectors.metrics import ProjectorMonitor
 from projectors.pipeline import DeadLetter, Projector, RawMessage, retry_forever
+from projectors.schema_registry import registry_for
 from readmodels.generations import current_generation, serving_generation
 from readmodels.redis_client import make_redis
 from readmodels.settings import Settings
@@ -137,14 +138,15 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
         ns = settings.redis_namespace
         # Shadow writes wake no API waiter; the live writer reports the serving pointer with each write.
         writer = RedisWriter(redis, ns, announce=generation is None, track_serving=generation is None)
+        registry = registry_for(settings)
         if generation is not None:  # a shadow generation: fixed, publishes nothing
-            projector = Projector(writer, FaustDeadLetters(app), generation)
+            projector = Projector(writer, FaustDeadLetters(app), generation, registry=registry)
         else:  # live: follows the serving pointer per batch and publishes change records
             gen = await retry_forever("read serving generation", lambda: serving_generation(redis, ns))
             projector = Projector(
                 writer, FaustDeadLetters(app), gen, pointer=lambda: current_generation(redis, ns),
                 changes=ChangeRecorder(redis, ns, assigned=lambda: owned_fields(app)),
-                sink=FaustChangeSink(app, settings),
+                sink=FaustChangeSink(app, settings), registry=registry,
             )
         log.info("projecting into generation %d%s", projector.generation, "" if generation is not None else " (live)")
         try:
@@ -158,5 +160,7 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
             with contextlib.suppress(Exception, asyncio.TimeoutError):
                 await asyncio.wait_for(projector.flush(), timeout=5.0)
             await redis.aclose()
+            if registry is not None:
+                await registry.aclose()
 
     return app

@@ -1,6 +1,9 @@
 """One batch of Kafka messages -> read-model writes, dead letters and checkpoints.
 
 Error policy (explicit, nothing swallowed):
+- the Avro writer schemas a batch names are fetched from the schema registry before the batch is
+  decoded; while the registry cannot answer, that is retried with backoff, indefinitely, and the
+  batch waits unacked (an unknown schema id is no such case: its messages are dead-lettered);
 - a message that cannot be decoded or projected goes to `<topic>.dlq` with the original key,
   value and headers plus `dlq_reason` and `dlq_source`, and is counted;
 - a Redis or Kafka error while writing is transient: retried with bounded exponential backoff,
@@ -20,7 +23,9 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from events import DecodeError, Event, decode
+from events.avro import WriterSchemas, schema_id
 from projectors.projections import project
+from projectors.schema_registry import SchemaRegistry
 from readmodels.ops import Checkpoint, Op
 from readmodels.writer import Applied, RedisWriter
 
@@ -119,8 +124,19 @@ class ChangeSink(Protocol):
 Prepared = tuple[list[Projected], list[Op], list[DeadLetter], list[Checkpoint]]
 
 
-def prepare(batch: Sequence[RawMessage]) -> Prepared:
-    """Pure part: decode and project every message of the batch."""
+async def writer_schemas(registry: SchemaRegistry | None, batch: Sequence[RawMessage]) -> WriterSchemas | None:
+    """The Avro writer schemas the batch's values name, fetched into the registry's cache if they
+    are not there yet (retried while the registry cannot answer); None without a registry."""
+    if registry is None:
+        return None
+    ids = {i for m in batch if (i := schema_id(m.value)) is not None}
+    if registry.missing(ids):
+        await retry_forever("schema registry lookup", partial(registry.resolve, ids))
+    return registry.schemas
+
+
+def prepare(batch: Sequence[RawMessage], schemas: WriterSchemas | None = None) -> Prepared:
+    """Pure part: decode and project every message of the batch (`schemas`: `writer_schemas`)."""
     projected: list[Projected] = []
     ops: list[Op] = []
     letters: list[DeadLetter] = []
@@ -128,7 +144,7 @@ def prepare(batch: Sequence[RawMessage]) -> Prepared:
     for m in batch:
         next_offsets[(m.topic, m.partition)] = max(next_offsets.get((m.topic, m.partition), 0), m.offset + 1)
         try:
-            event = decode(m.headers, m.value)
+            event = decode(m.headers, m.value, schemas)
         except DecodeError as exc:
             letters.append(DeadLetter(m, exc.reason))
             continue
@@ -193,7 +209,8 @@ class Projector:
     live projector) the generation is the serving one, read per batch, and checked again after the
     write: if a rebuild switched the pointer meanwhile, the batch is applied to the new generation
     too (idempotent), so no batch can land only in a generation that no longer serves. Change
-    records are made and published only in that live mode (`changes` and `sink`).
+    records are made and published only in that live mode (`changes` and `sink`). `registry`: the
+    schema registry for Avro values (None: Avro values are dead-lettered).
     """
 
     def __init__(
@@ -205,8 +222,10 @@ class Projector:
         pointer: Callable[[], Awaitable[int]] | None = None,
         changes: ChangeRecorder | None = None,
         sink: ChangeSink | None = None,
+        registry: SchemaRegistry | None = None,
     ) -> None:
         self.writer = writer
+        self.registry = registry
         self.dead_letters = dead_letters
         self.generation = generation
         self.pointer = pointer
@@ -216,7 +235,11 @@ class Projector:
         self._publishing: asyncio.Task[None] | None = None
 
     async def handle(self, batch: Sequence[RawMessage]) -> BatchResult:
-        return await self.handle_prepared(batch, prepare(batch))
+        return await self.handle_prepared(batch, await self.prepare(batch))
+
+    async def prepare(self, batch: Sequence[RawMessage]) -> Prepared:
+        """`prepare(batch)` with the writer schemas it needs fetched first."""
+        return prepare(batch, await writer_schemas(self.registry, batch))
 
     async def flush(self) -> None:
         """Wait for the change records of the last batch to be published (or to fail), and released."""

@@ -41,7 +41,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 from redis.asyncio import Redis
 
-from projectors.pipeline import BatchResult, DeadLetter, Projector, RawMessage, prepare
+from projectors.pipeline import BatchResult, DeadLetter, Projector, RawMessage
+from projectors.schema_registry import registry_for
 from readmodels import keys
 from readmodels.generations import (
     allocate_generation,
@@ -220,7 +221,8 @@ async def run_rebuild(
     ns = settings.redis_namespace
     writer = RedisWriter(redis, ns, announce=False)  # shadow writes wake no API waiter
     letters = ReplayDeadLetters()
-    projector = Projector(writer, letters, plan.generation)
+    registry = registry_for(settings)
+    projector = Projector(writer, letters, plan.generation, registry=registry)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap, group_id=plan.group, enable_auto_commit=False,
         auto_offset_reset="earliest", max_partition_fetch_bytes=4 << 20,
@@ -282,7 +284,7 @@ async def run_rebuild(
                     batch.append(_raw(r))
                     pos[tp] = r.offset + 1
             if batch:
-                prepared = prepare(batch)
+                prepared = await projector.prepare(batch)  # schemas fetched, then the pure prepare()
                 applied_events += await written()
                 writing = asyncio.create_task(projector.handle_prepared(batch, prepared))
             if time.monotonic() - last_commit > 2.0:
@@ -295,6 +297,8 @@ async def run_rebuild(
         if writing is not None:  # an error or Ctrl-C: let the write in flight finish or fail
             await asyncio.gather(writing, return_exceptions=True)
         await consumer.stop()
+        if registry is not None:
+            await registry.aclose()
 
 
 async def retire(redis: Redis, settings: Settings, generation: int) -> int:

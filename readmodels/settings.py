@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property, lru_cache
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, Field, ValidationError, field_validator
+from pydantic import AliasChoices, AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SOURCE_TOPICS = (
@@ -41,7 +41,21 @@ class Settings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     # Prefix of every Redis key of ours, so several deployments (or tests) can share one Redis.
     redis_namespace: str = "lp"
+    # Prefixed to every topic name as it is (tests use "t1234."); LP_EVENT_BUS_TOPIC_PREFIX joins with
+    # "-" as the LMS's EVENT_BUS_TOPIC_PREFIX does, so an operator copies that value. Both may be set.
     topic_prefix: str = ""
+    event_bus_topic_prefix: str = ""
+    # The topics the projector consumes (before the prefixes; comma-separated in LP_SOURCE_TOPICS).
+    # Every event type is accepted on every one of them, JSON and Avro mixed.
+    source_topic_names: Annotated[list[str], NoDecode] = Field(
+        default=list(SOURCE_TOPICS), validation_alias=AliasChoices("source_topic_names", "LP_SOURCE_TOPICS"),
+        serialization_alias="source_topics", min_length=1)
+    # A Confluent-compatible schema registry, for Avro values (edx-event-bus-kafka's format); empty:
+    # none, and Avro values are dead-lettered. Optional basic auth, as EVENT_BUS_KAFKA_SCHEMA_REGISTRY_API_KEY
+    # and _API_SECRET upstream.
+    schema_registry_url: str = ""
+    schema_registry_api_key: str = ""
+    schema_registry_api_secret: str = ""
     topic_partitions: int = Field(default=4, ge=1, le=256)
     consumer_group: str = "learner-projector"
 
@@ -85,6 +99,13 @@ class Settings(BaseSettings):
             return [o.strip().rstrip("/") for o in v.split(",") if o.strip()]
         return v
 
+    @field_validator("source_topic_names", mode="before")
+    @classmethod
+    def _split_topics(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [t.strip() for t in v.split(",") if t.strip()]
+        return v
+
     @field_validator("streak_lengths", mode="before")
     @classmethod
     def _split_ints(cls, v: object) -> object:
@@ -112,12 +133,18 @@ class Settings(BaseSettings):
             raise ValueError("letters, digits, '-', '_' and '.' only")
         return v
 
+    @cached_property
+    def full_topic_prefix(self) -> str:
+        """What goes before every topic name: LP_TOPIC_PREFIX, then LP_EVENT_BUS_TOPIC_PREFIX and `-`."""
+        upstream = f"{self.event_bus_topic_prefix}-" if self.event_bus_topic_prefix else ""
+        return f"{self.topic_prefix}{upstream}"
+
     def topic(self, name: str) -> str:
-        return f"{self.topic_prefix}{name}"
+        return f"{self.full_topic_prefix}{name}"
 
     @cached_property
     def source_topics(self) -> tuple[str, ...]:
-        return tuple(self.topic(t) for t in SOURCE_TOPICS)
+        return tuple(dict.fromkeys(self.topic(t) for t in self.source_topic_names))
 
     @cached_property
     def projected_topics(self) -> tuple[str, ...]:
@@ -154,5 +181,6 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "LP_" + str(first["loc"][0]).upper() if first["loc"] else "LP_*"
+        loc = str(first["loc"][0]).upper() if first["loc"] else "*"
+        name = loc if loc.startswith("LP_") else "LP_" + loc
         raise SettingsError(f"{name}: {first['msg']} (got {first.get('input')!r})") from None

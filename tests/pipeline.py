@@ -35,8 +35,9 @@ class Pipeline:
     @classmethod
     def create(cls, stack: Stack, **overrides: Any) -> Pipeline:
         tag = uuid.uuid4().hex[:8]
-        settings = stack.settings(topic_prefix=f"t{tag}.", redis_namespace=f"t{tag}",
-                                  consumer_group=f"lp-test-{tag}", topic_partitions=2, **overrides)
+        isolated: dict[str, Any] = {"topic_prefix": f"t{tag}.", "redis_namespace": f"t{tag}",
+                                    "consumer_group": f"lp-test-{tag}", "topic_partitions": 2}
+        settings = stack.settings(**{**isolated, **overrides})
         stack.create_topics(settings)
         return cls(stack, settings)
 
@@ -52,8 +53,15 @@ class Pipeline:
                 self.stack.stop_child(proc)
         self.api = self.projector = None
 
-    def produce(self, events: Iterable[Event[Any]]) -> None:
-        ends = asyncio.run(produce(self.settings.kafka_bootstrap, events, topic_prefix=self.settings.topic_prefix))
+    def produce(self, events: Iterable[Event[Any]], *, avro: bool = False) -> None:
+        """To the topics of the events' types; `avro`: as edx-event-bus-kafka writes them."""
+        ends = asyncio.run(produce(self.settings.kafka_bootstrap, events, topic_prefix=self.settings.full_topic_prefix,
+                                   avro=self.settings if avro else None))
+        for tp, off in ends.items():
+            self.offsets[tp] = max(self.offsets.get(tp, 0), off)
+
+    def note_offsets(self, ends: dict[tuple[str, int], int]) -> None:
+        """Offsets produced by other means (e.g. Open edX's producer) for `wait_applied` to wait for."""
         for tp, off in ends.items():
             self.offsets[tp] = max(self.offsets.get(tp, 0), off)
 

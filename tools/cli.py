@@ -37,7 +37,8 @@ def start(
     if port and port_open(port):
         typer.echo(f"port {port} is taken; using a free one", err=True)
         port = 0
-    stack = Stack(workdir)
+    # A registry given in the environment is used as it is; else the local stand-in is started.
+    stack = Stack(workdir, registry_url=os.environ.get("LP_SCHEMA_REGISTRY_URL") or None)
     interrupted = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -48,7 +49,8 @@ def start(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)  # also when started in the background (SIGINT ignored)
     try:
-        typer.echo("starting Redis and Kafka ...")
+        typer.echo("starting Redis, Kafka and the schema registry stand-in ..." if stack.registry is not None
+                   else "starting Redis and Kafka ...")
         stack.start()
         settings = stack.settings()
         stack.create_topics(settings)
@@ -57,14 +59,17 @@ def start(
         _, api_url = stack.start_api(settings, port=port or free_port(), log=run_dir / "api.log")
         if demo:
             events = demo_history()
-            typer.echo(f"loading the demo history ({len(events)} events) ...")
-            ends = asyncio.run(produce(settings.kafka_bootstrap, events, topic_prefix=settings.topic_prefix))
+            # In Avro, as a real LMS writes through edx-event-bus-kafka (the API's visits stay JSON).
+            typer.echo(f"loading the demo history ({len(events)} events, Avro) ...")
+            ends = asyncio.run(produce(settings.kafka_bootstrap, events, topic_prefix=settings.full_topic_prefix,
+                                       avro=settings))
             asyncio.run(_wait_demo_applied(settings, ends))
         token = make_token(settings, DEMO_USER_ID, DEMO_USERNAME, ttl=7 * 86400)
         env_file = run_dir / "stack.env"
         env_file.write_text(
             f"KAFKA_BOOTSTRAP={settings.kafka_bootstrap}\nREDIS_URL={settings.redis_url}\nAPI_URL={api_url}\n"
-            f"TOPIC_PREFIX={settings.topic_prefix}\nJWT_SECRET={settings.jwt_secret}\n"
+            f"TOPIC_PREFIX={settings.full_topic_prefix}\nSCHEMA_REGISTRY_URL={settings.schema_registry_url}\n"
+            f"JWT_SECRET={settings.jwt_secret}\n"
             f"JWT_ISSUER={settings.jwt_issuer}\nJWT_AUDIENCE={settings.jwt_audience}\n"
         )
         typer.echo("")
@@ -72,6 +77,8 @@ def start(
         typer.echo(f"Status:     {api_url}/status   (health: /healthz, /readyz; Prometheus: /metrics)")
         typer.echo(f"Kafka:      {settings.kafka_bootstrap}")
         typer.echo(f"Redis:      {settings.redis_url}")
+        typer.echo(f"Registry:   {settings.schema_registry_url}"
+                   + ("   (local stand-in, see README)" if stack.registry is not None else ""))
         typer.echo(f"Logs:       {run_dir}/projector.log, {run_dir}/api.log, {workdir}/kafka/kafka.log")
         typer.echo(f"Settings:   {env_file}")
         typer.echo("")

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
+from tools.cmd_events import WireFormat
 from tools.synth_world import Config
 
 DEFAULTS = Config()
@@ -29,6 +30,9 @@ def generate(
     produce: Annotated[bool, typer.Option("--produce", help="Send to Kafka instead (as `lp produce` does).")] = False,
     topic_prefix: Annotated[str, typer.Option(help="Prefix for the `topic` written in each JSON line.")] = "",
     count: Annotated[bool, typer.Option("--count", help="Only count the events (a dry run).")] = False,
+    wire_format: Annotated[WireFormat, typer.Option("--format", help="With --produce: json, or avro as "
+                                                    "edx-event-bus-kafka writes it (LP_SCHEMA_REGISTRY_URL or the "
+                                                    "`lp start` stack's registry).")] = WireFormat.json,
 ) -> None:
     """Generate a deterministic synthetic event history: write it as JSON lines (the format
     `lp produce` reads) or produce it to Kafka.
@@ -46,13 +50,17 @@ def generate(
     if (out is None) == (not produce):
         typer.echo("error: give exactly one of --out FILE and --produce", err=True)
         raise typer.Exit(2)
+    if wire_format is WireFormat.avro and not produce:
+        typer.echo("error: --format avro needs --produce (JSON lines are JSON; `lp produce --format avro` "
+                   "sends a JSONL file as Avro)", err=True)
+        raise typer.Exit(2)
     began = time.perf_counter()
     if produce:
         from readmodels.settings import SettingsError
 
         try:
-            n = _produce(history(**options), options["start"], days)
-        except SettingsError as exc:
+            n = _produce(history(**options), options["start"], days, avro=wire_format is WireFormat.avro)
+        except (SettingsError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
     else:
@@ -103,7 +111,7 @@ def _write(events: Iterator[Any], out: Path, first_day: date, days: int, topic_p
     return n
 
 
-def _produce(events: Iterator[Any], first_day: date, days: int) -> int:
+def _produce(events: Iterator[Any], first_day: date, days: int, *, avro: bool = False) -> int:
     from readmodels.settings import load_settings
     from tools.eventio import resolve_target
     from tools.produce import produce
@@ -112,7 +120,8 @@ def _produce(events: Iterator[Any], first_day: date, days: int) -> int:
 
     # Like `lp produce`: LP_* variables first, else the stack `lp start` is running, else defaults.
     target = resolve_target(None, None, default_workdir() / "stack.env")
-    settings = load_settings(kafka_bootstrap=target.bootstrap, topic_prefix=target.topic_prefix)
+    settings = load_settings(kafka_bootstrap=target.bootstrap, topic_prefix=target.topic_prefix,
+                             event_bus_topic_prefix="", schema_registry_url=target.settings.schema_registry_url)
     counted = 0
 
     def counting() -> Iterator[Any]:
@@ -123,7 +132,8 @@ def _produce(events: Iterator[Any], first_day: date, days: int) -> int:
 
     async def run() -> None:
         await ensure_topics(settings)
-        await produce(settings.kafka_bootstrap, counting(), topic_prefix=settings.topic_prefix)
+        await produce(settings.kafka_bootstrap, counting(), topic_prefix=settings.full_topic_prefix,
+                      avro=settings if avro else None)
 
     asyncio.run(run())
     return counted

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 
 from events import REGISTRY, DecodeError, decode
+from events.avro import WriterSchemas, schema_id
 
 REQUIRED = ("type", "id", "time", "data")
 
@@ -133,12 +134,15 @@ def _header_text(headers: Sequence[tuple[str, bytes | None]], name: str) -> str 
 
 def describe(
     topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
-    headers: Sequence[tuple[str, bytes | None]],
+    headers: Sequence[tuple[str, bytes | None]], schemas: WriterSchemas | None = None,
 ) -> dict[str, Any]:
-    """A consumed message as a JSON-ready record: a decoded event, a dead letter or an undecodable one."""
+    """A consumed message as a JSON-ready record: a decoded event, a dead letter or an undecodable one.
+    `schemas`: the Avro writer schemas by id (None: no registry, Avro values are undecodable)."""
+    sid = schema_id(value)
     record: dict[str, Any] = {
         "at": f"{topic}:{partition}:{offset}",
-        "key": key.decode("utf-8", errors="replace") if key is not None else None,
+        "key": _show(key, 200),
+        "format": "json" if sid is None else f"avro (schema id {sid})",
     }
     reason = _header_text(headers, "dlq_reason")
     if reason is not None:
@@ -148,7 +152,7 @@ def describe(
                       value=_show(value))
         return record
     try:
-        event = decode(headers, value)
+        event = decode(headers, value, schemas)
     except DecodeError as exc:
         record.update(kind="undecodable", reason=exc.reason, type=_header_text(headers, "ce_type"), value=_show(value))
         return record
@@ -158,9 +162,15 @@ def describe(
 
 
 def _show(value: bytes | None, limit: int = 2000) -> str | None:
+    """Text as it is; Avro (Confluent-framed) or other binary bytes in hex."""
     if value is None:
         return None
-    text = value.decode("utf-8", errors="replace")
+    try:
+        if value[:1] == b"\x00":
+            raise UnicodeDecodeError("utf-8", value, 0, 1, "framed")
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        text = "0x" + value[: limit // 2].hex()
     return text if len(text) <= limit else text[:limit] + "..."
 
 
@@ -174,4 +184,5 @@ def format_line(record: dict[str, Any]) -> str:
     data = orjson.dumps(record["data"]).decode()
     if len(data) > 300:
         data = data[:300] + "..."
-    return f"{record['at']} {record['type']} id={record['id']} time={record['time']} key={record['key']} {data}"
+    return (f"{record['at']} {record['type']} id={record['id']} time={record['time']} key={record['key']} "
+            f"[{record['format']}] {data}")

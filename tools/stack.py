@@ -1,4 +1,5 @@
-"""The local stack: Redis, Kafka, the projector worker and the API as child processes.
+"""The local stack: Redis, Kafka, a schema registry stand-in (tools/registry_stand_in.py), the
+projector worker and the API as child processes.
 
 Used by `lp start` (the main command) and by the test session. Everything is stopped on exit,
 on Ctrl-C and when a test fails; `stop()` is safe to call twice.
@@ -10,6 +11,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,7 @@ from readmodels.settings import Settings, load_settings
 from tools.kafka_runner import KafkaBroker
 from tools.procs import free_port, spawn, stop_process, wait_until
 from tools.redis_runner import RedisServer
+from tools.registry_stand_in import RegistryStandIn
 from tools.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def settings_env(settings: Settings) -> dict[str, str]:
     """The LP_* environment that reproduces `settings` in a child process."""
     env: dict[str, str] = {}
-    for name, value in settings.model_dump().items():
+    for name, value in settings.model_dump(by_alias=True).items():
         if value is None:
             continue
         if isinstance(value, list):
@@ -40,19 +43,31 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 @dataclass
 class Stack:
+    """`registry_url`: a schema registry to use as it is; None: start the local stand-in."""
+
     workdir: Path
+    registry_url: str | None = None
     redis: RedisServer = field(init=False)
     kafka: KafkaBroker = field(init=False)
+    registry: RegistryStandIn | None = field(init=False)
     children: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.redis = RedisServer(self.workdir / "redis")
         self.kafka = KafkaBroker(self.workdir / "kafka")
+        self.registry = RegistryStandIn(self.workdir / "registry") if self.registry_url is None else None
+
+    @property
+    def schema_registry_url(self) -> str:
+        return self.registry.url if self.registry is not None else self.registry_url or ""
 
     def start(self) -> Stack:
-        """Start Redis and Kafka side by side; stop both if either fails."""
-        with ThreadPoolExecutor(2) as pool:
-            futures: list[Future[object]] = [pool.submit(self.redis.start), pool.submit(self.kafka.start)]
+        """Start Redis, Kafka and the registry stand-in side by side; stop all if one fails."""
+        services: list[Callable[[], object]] = [self.redis.start, self.kafka.start]
+        if self.registry is not None:
+            services.append(self.registry.start)
+        with ThreadPoolExecutor(len(services)) as pool:
+            futures: list[Future[object]] = [pool.submit(start) for start in services]
             errors = [f.exception() for f in futures]
         failed = [e for e in errors if e is not None]
         if failed:
@@ -61,7 +76,8 @@ class Stack:
         return self
 
     def settings(self, **overrides: object) -> Settings:
-        base: dict[str, object] = {"kafka_bootstrap": self.kafka.bootstrap, "redis_url": self.redis.url}
+        base: dict[str, object] = {"kafka_bootstrap": self.kafka.bootstrap, "redis_url": self.redis.url,
+                                   "schema_registry_url": self.schema_registry_url}
         base.update(overrides)
         return load_settings(**base)
 
@@ -103,6 +119,8 @@ class Stack:
         for proc in reversed(self.children):
             stop_process(proc)
         self.children.clear()
+        if self.registry is not None:
+            self.registry.stop()
         self.kafka.stop()
         self.redis.stop()
 

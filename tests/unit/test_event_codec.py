@@ -125,8 +125,11 @@ MALFORMED: dict[str, tuple[list[tuple[str, bytes]], bytes | None, str]] = {
     "unsupported major version": (
         headers_for("org.openedx.learning.course.enrollment.created.v2"), value_for(),
         "unsupported major version v2 of org.openedx.learning.course.enrollment.created"),
-    "content-type avro": (headers_for(**{"content-type": b"application/avro"}), value_for(),
-                          "unsupported content-type 'application/avro'"),
+    "content-type text": (headers_for(**{"content-type": b"text/plain"}), value_for(),
+                          "unsupported content-type 'text/plain' (only application/json or application/avro)"),
+    # Since issue #13 Avro is a wire format: a JSON value labelled Avro fails at the framing.
+    "content-type avro on json": (headers_for(**{"content-type": b"application/avro"}), value_for(),
+                                  "wrong magic byte 0x7b (the Confluent framing starts with 0x00)"),
     "specversion 0.3": (headers_for(ce_specversion=b"0.3"), value_for(), "unsupported ce_specversion '0.3'"),
     "minorversion not int": (headers_for(ce_minorversion=b"one"), value_for(), "ce_minorversion is not"),
     "minorversion negative": (headers_for(ce_minorversion=b"-1"), value_for(), "ce_minorversion is not"),

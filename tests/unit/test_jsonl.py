@@ -125,17 +125,23 @@ def test_full_topic_adds_prefix_once() -> None:
 
 def test_resolve_target_prefers_env_then_stack_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env_file = tmp_path / "stack.env"
-    env_file.write_text("KAFKA_BOOTSTRAP=127.0.0.1:1111\nTOPIC_PREFIX=run.\nAPI_URL=http://x=y\n")
-    monkeypatch.delenv("LP_KAFKA_BOOTSTRAP", raising=False)
-    monkeypatch.delenv("LP_TOPIC_PREFIX", raising=False)
+    env_file.write_text("KAFKA_BOOTSTRAP=127.0.0.1:1111\nTOPIC_PREFIX=run.\nAPI_URL=http://x=y\n"
+                        "SCHEMA_REGISTRY_URL=http://127.0.0.1:3333\n")
+    for name in ("LP_KAFKA_BOOTSTRAP", "LP_TOPIC_PREFIX", "LP_EVENT_BUS_TOPIC_PREFIX", "LP_SCHEMA_REGISTRY_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    def where(t: Target) -> tuple[str, str, str]:
+        return t.bootstrap, t.topic_prefix, t.settings.schema_registry_url
 
     assert read_stack_env(env_file)["API_URL"] == "http://x=y"
-    assert resolve_target(None, None, env_file) == Target("127.0.0.1:1111", "run.")
+    assert where(resolve_target(None, None, env_file)) == ("127.0.0.1:1111", "run.", "http://127.0.0.1:3333")
     assert resolve_target(None, None, tmp_path / "absent.env").bootstrap == "127.0.0.1:9092"
 
     monkeypatch.setenv("LP_KAFKA_BOOTSTRAP", "127.0.0.1:2222")
-    assert resolve_target(None, None, env_file).bootstrap == "127.0.0.1:2222"
-    assert resolve_target("h:3", "p.", env_file) == Target("h:3", "p.")
+    monkeypatch.setenv("LP_EVENT_BUS_TOPIC_PREFIX", "dev")
+    monkeypatch.setenv("LP_SCHEMA_REGISTRY_URL", "http://r:1")
+    assert where(resolve_target(None, None, env_file)) == ("127.0.0.1:2222", "dev-", "http://r:1")
+    assert where(resolve_target("h:3", "p.", env_file, "http://q")) == ("h:3", "p.", "http://q")
 
 
 def test_produce_command_unreadable_file_exits_2_before_connecting(tmp_path: Path) -> None:

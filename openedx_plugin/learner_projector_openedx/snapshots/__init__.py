@@ -1,0 +1,1 @@
+"""Complete snapshots built from upstream data: a published course, a catalog program."""
