@@ -41,5 +41,5 @@ def test_source_topics_from_the_environment_reach_the_topic_plan_and_children(
 
 def test_empty_source_topics_fail_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LP_SOURCE_TOPICS", " , ")
-    with pytest.raises(SettingsError, match="^LP_SOURCE_TOPICS: "):
+    with pytest.raises(SettingsError, match=r"^LP_SOURCE_TOPICS: "):
         load_settings()
