@@ -41,10 +41,11 @@ class Produced:
     seconds: float
 
 
-def produce_history(settings: Settings, history: History) -> Produced:
+def produce_history(settings: Settings, history: History, *, avro: bool = False) -> Produced:
+    """`avro`: as edx-event-bus-kafka writes it (schemas in the settings' registry); else JSON."""
     started = time.monotonic()
-    ends = asyncio.run(produce(settings.kafka_bootstrap, history.events, topic_prefix=settings.topic_prefix,
-                               linger_ms=20))
+    ends = asyncio.run(produce(settings.kafka_bootstrap, history.events, topic_prefix=settings.full_topic_prefix,
+                               linger_ms=20, avro=settings if avro else None))
     return Produced(ends, sum(ends.values()), time.monotonic() - started)
 
 

@@ -26,14 +26,15 @@ from typing import Any
 import orjson
 
 from bench import api as api_bench
-from bench import freshness, history, longpoll, profiles, projector, rebuild
+from bench import avro_rows, freshness, history, longpoll, profiles, projector, rebuild
 from bench.common import RESULTS_DIR, Row, machine, not_available, used_memory
 from tools.stack import ROOT, Stack
 
 log = logging.getLogger("bench")
 
 ROW_IDS = ("projector", "projector_faust", "api_course", "api_resume", "api_sequence", "api_programs", "api_floor",
-           "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory", "profiles")
+           "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory", "projector_avro", "rebuild_avro",
+           "avro_decode", "profiles")
 
 
 @dataclass
@@ -158,6 +159,18 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
                 rows["rebuild"] = rebuild.run(settings, len(hist.events), log=workdir / "rebuild.log",
                                               timeout=config.rebuild_timeout, extra_args=config.rebuild_args)
                 say(f"  {_fmt(rows['rebuild'].value)} s {rows['rebuild'].note}")
+
+        if config.runs("avro"):
+            with _row(rows, "projector_avro", "Projector throughput on an Avro history", "events/s", say):
+                say("the same history in Avro (edx-event-bus-kafka's format): projector, then rebuild ...")
+                avro_settings = stack.settings(redis_namespace=f"bench{tag}avro", topic_prefix=f"bench{tag}avro.",
+                                               consumer_group=f"lp-bench{tag}-avro")
+                for r in avro_rows.run(stack, avro_settings, hist, floor, workdir=workdir, timeout=timeout,
+                                       rebuild_timeout=config.rebuild_timeout, profile=False, say=say):
+                    rows[r.id] = r
+            with _row(rows, "avro_decode", "Avro decode CPU per event", "us/event", say):
+                rows["avro_decode"] = avro_rows.decode_row(config.events)
+                say(f"  {rows['avro_decode'].value} us/event, {rows['avro_decode'].ratio} x JSON")
     finally:
         signal.signal(signal.SIGTERM, previous)
         if owned:

@@ -5,8 +5,9 @@ compatible schema registry, then the event's data as schemaless Avro (fastavro).
 is not in the message: the caller fetches it by id (projectors/schema_registry.py, which does the
 I/O), parses it once with `parse_writer_schema`, and hands the parsed schemas to the codec. The
 body is decoded with the writer schema alone (no reader schema): the result is checked by the
-same pydantic payload class as a JSON value, which is where every rule of EVENTS.md lives (a
-reader schema would re-check types the payload class checks anyway, at a cost per message).
+same pydantic payload class as a JSON value, strictly (events/codec.py), which is where every
+rule of EVENTS.md lives (a reader schema would re-check types the payload class checks anyway, at
+a cost per message).
 
 Pure: no I/O. Every failure is a DecodeError with a one-line reason for `dlq_reason`.
 """
@@ -17,7 +18,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import fastavro
 import orjson
@@ -28,6 +29,9 @@ from events.errors import DecodeError
 
 MAGIC = 0
 FRAME = 5  # magic byte + 4-byte schema id
+_MAGIC_BYTE = bytes((MAGIC,))
+_FAILED = object()
+_schemaless_reader = fastavro.schemaless_reader
 CONTENT_TYPE = b"application/avro"
 
 
@@ -61,9 +65,28 @@ def parse_writer_schema(schema_id: int, text: str, schema_type: str | None = Non
         return UnusableSchema(f"schema id {schema_id} is not a usable Avro schema: {exc}")
 
 
-def read_body(value: bytes, schemas: WriterSchemas | None) -> bytes:
-    """A framed Avro value -> its data as JSON bytes, for the payload class's strict JSON validator
-    (so an Avro event is checked exactly like a JSON one). Raises DecodeError."""
+def read_datum(value: bytes, schemas: WriterSchemas | None) -> Any:
+    """A framed Avro value -> its data (dicts, lists, str, int, float, bool, None). Raises DecodeError.
+
+    The usual message (framed, a known schema, a body that decodes exactly) takes the first few
+    lines; anything else is examined again by `_reject`, which names what is wrong."""
+    if schemas is not None and value[:1] == _MAGIC_BYTE:
+        schema = schemas.get(int.from_bytes(value[1:FRAME], "big"))
+        if type(schema) is dict:  # a parsed schema (an UnusableSchema is no dict)
+            body = io.BytesIO(value)
+            body.seek(FRAME)
+            data: Any
+            try:
+                data = _schemaless_reader(body, schema, None)
+            except Exception:  # fastavro raises EOFError, ValueError, UnicodeDecodeError, IndexError...
+                data = _FAILED
+            if data is not _FAILED and body.tell() == len(value):
+                return data
+    _reject(value, schemas)
+
+
+def _reject(value: bytes, schemas: WriterSchemas | None) -> NoReturn:
+    """Why `value` cannot be read (each check in the order a reader meets it); always raises."""
     if len(value) < FRAME:
         raise DecodeError(f"Avro value too short for the Confluent framing ({len(value)} bytes; "
                           "needs a magic byte and a 4-byte schema id)")
@@ -80,16 +103,13 @@ def read_body(value: bytes, schemas: WriterSchemas | None) -> bytes:
     body = io.BytesIO(value)
     body.seek(FRAME)
     try:
-        data = fastavro.schemaless_reader(body, schema, None)
-    except Exception as exc:  # fastavro raises EOFError, ValueError, UnicodeDecodeError, IndexError...
+        _schemaless_reader(body, schema, None)
+    except Exception as exc:
         raise DecodeError(f"body does not decode against schema id {sid}: {type(exc).__name__}: {exc}") from None
     left = len(value) - body.tell()
     if left:
         raise DecodeError(f"body does not decode against schema id {sid}: {left} byte(s) left after the record")
-    try:
-        return orjson.dumps(data)
-    except TypeError as exc:  # bytes or fixed fields: no JSON value, so no payload field accepts them
-        raise DecodeError(f"body of schema id {sid} holds a value no event field takes: {exc}") from None
+    raise AssertionError("unreachable: read_datum would have read this value")
 
 
 # Producing (our tools: `lp produce --format avro`, the demo, the bench) ---------------------------

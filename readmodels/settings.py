@@ -181,6 +181,8 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = str(first["loc"][0]).upper() if first["loc"] else "*"
+        loc = str(first["loc"][0]) if first["loc"] else "*"
+        field = Settings.model_fields.get(loc)
+        loc = (field.serialization_alias if field is not None and field.serialization_alias else loc).upper()
         name = loc if loc.startswith("LP_") else "LP_" + loc
         raise SettingsError(f"{name}: {first['msg']} (got {first.get('input')!r})") from None
