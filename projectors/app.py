@@ -135,7 +135,7 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
         redis = make_redis(settings.redis_url)
         ns = settings.redis_namespace
         # Shadow writes wake no API waiter; the live writer reports the serving pointer with each write.
-        writer = RedisWriter(redis, ns, announce=generation is None, track_serving=generation is None)
+        writer = RedisWriter(redis, ns, announce=generation is None, track_serving=generation is None, report=False)
         if generation is not None:  # a shadow generation: fixed, publishes nothing
             projector = Projector(writer, FaustDeadLetters(app), generation)
         else:  # live: follows the serving pointer per batch and publishes change records
