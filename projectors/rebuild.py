@@ -81,6 +81,7 @@ class RebuildOutcome:
     plan: RebuildPlan
     events: int
     switched: bool
+    dead_letters: int = 0
 
 
 class ReplayDeadLetters:
@@ -216,10 +217,17 @@ async def run_rebuild(
     *,
     on_progress: Callable[[RebuildProgress], None] = lambda _p: None,
     switch: bool = True,
+    workers: int = 1,
+    partitions: Sequence[tuple[str, int]] | None = None,
 ) -> RebuildOutcome:
-    """Replay into `plan.generation` until it covers the serving generation, then switch."""
+    """Replay into `plan.generation` until it covers the serving generation, then switch.
+
+    `workers` > 1: first the partitions are shared out among that many processes
+    (projectors/rebuild_workers.py), each replaying its share up to the serving generation's
+    checkpoints; then this loop replays whatever the live projector applied meanwhile and switches,
+    as with one worker. `partitions`: replay only these (a worker's share; never with `switch`)."""
     ns = settings.redis_namespace
-    writer = RedisWriter(redis, ns, announce=False)  # shadow writes wake no API waiter
+    writer = RedisWriter(redis, ns, announce=False, report=False)  # shadow writes wake no API waiter
     letters = ReplayDeadLetters()
     projector = Projector(writer, letters, plan.generation)
     consumer = AIOKafkaConsumer(
@@ -229,17 +237,41 @@ async def run_rebuild(
     await consumer.start()
     try:
         tps = await partitions_of(consumer, settings.source_topics)
+        if partitions is not None:
+            share = set(partitions)
+            tps = [tp for tp in tps if (tp.topic, tp.partition) in share]
         if not tps:
             raise RebuildError(f"none of the source topics exists: {', '.join(settings.source_topics)}")
         consumer.assign(tps)
         begin = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
+        progress = RebuildProgress()
+        if workers > 1:
+            from projectors.rebuild_workers import replay_in_workers
+
+            def positions(done: dict[str, int]) -> dict[TopicPartition, int]:
+                return {tp: max(done.get(_field(tp), begin[tp]), begin[tp]) for tp in tps}
+
+            async def tick() -> None:  # the workers' progress, from the checkpoints they write
+                pos = positions(await writer.checkpoints(plan.generation))
+                source = await writer.checkpoints(plan.source)
+                progress.done = sum(pos[tp] - begin[tp] for tp in tps)
+                progress.total = sum(max(ends[tp], source.get(_field(tp), 0)) - begin[tp] for tp in tps)
+                on_progress(progress)
+
+            pos = positions(await writer.checkpoints(plan.generation))
+            source = await writer.checkpoints(plan.source)
+            remaining = {(tp.topic, tp.partition): source.get(_field(tp), 0) - pos[tp] for tp in tps}
+            shared = await replay_in_workers(settings, plan, remaining, workers, tick)
+            letters.count += shared.dead_letters
+            applied_from_workers = shared.events
+        else:
+            applied_from_workers = 0
         done = await writer.checkpoints(plan.generation)
         pos = {tp: max(done.get(_field(tp), begin[tp]), begin[tp]) for tp in tps}
         for tp in tps:
             consumer.seek(tp, pos[tp])
-        progress = RebuildProgress()
-        applied_events = 0
+        applied_events = applied_from_workers
         last_commit = time.monotonic()
         # The write of one batch runs in Redis while the next one is fetched and prepared here;
         # writes stay one at a time and in order (each carries its checkpoints).
@@ -263,7 +295,7 @@ async def run_rebuild(
             if not active:
                 applied_events += await written()
                 if not switch:
-                    return RebuildOutcome(plan, applied_events, switched=False)
+                    return RebuildOutcome(plan, applied_events, switched=False, dead_letters=letters.count)
                 result = await switch_generation(redis, ns, expected=plan.source, new=plan.generation)
                 if result.switched:
                     await redis.delete(keys.rebuild_state(ns))
