@@ -42,7 +42,7 @@ from aiokafka.structs import OffsetAndMetadata
 from redis.asyncio import Redis
 
 from projectors.pipeline import BatchResult, DeadLetter, Projector, RawMessage, prepare
-from readmodels import keys
+from readmodels import keys, runtime
 from readmodels.generations import (
     allocate_generation,
     delete_generation,
@@ -235,6 +235,7 @@ async def run_rebuild(
         auto_offset_reset="earliest", max_partition_fetch_bytes=4 << 20,
     )
     await consumer.start()
+    runtime.tune_gc(runtime.BATCH_GC_THRESHOLDS)
     try:
         tps = await partitions_of(consumer, settings.source_topics)
         if partitions is not None:
