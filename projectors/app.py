@@ -17,9 +17,11 @@ import faust
 from faust.sensors import Monitor
 from faust.types import TP, EventT, Message, StreamT
 
+from projectors import faust_batches
 from projectors.changes import ChangeRecord, ChangeRecorder, topic_of, utcnow
 from projectors.metrics import ProjectorMonitor
 from projectors.pipeline import DeadLetter, Projector, RawMessage, retry_forever
+from readmodels import runtime
 from readmodels.generations import current_generation, serving_generation
 from readmodels.redis_client import make_redis
 from readmodels.settings import Settings
@@ -146,10 +148,11 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
                 sink=FaustChangeSink(app, settings),
             )
         log.info("projecting into generation %d%s", projector.generation, "" if generation is not None else " (live)")
+        runtime.tune_gc(runtime.BATCH_GC_THRESHOLDS)
         try:
-            # take_events exists on faust-streaming streams but is missing from its StreamT stub.
-            batches = stream.take_events(settings.batch_size, within=settings.batch_within_ms / 1000)  # type: ignore[attr-defined]
-            async for events in batches:
+            # Whole batches straight from the topic's queue, acked once applied (projectors/faust_batches.py).
+            within = settings.batch_within_ms / 1000
+            async for events in faust_batches.batches(app, stream, settings.batch_size, within):
                 await monitor.handle(projector, [raw_message(e.message) for e in events])
         finally:
             # The last publish and release, before the connection goes; bounded, as the broker may be
