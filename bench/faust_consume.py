@@ -19,6 +19,7 @@ import orjson
 
 from projectors import faust_batches
 from projectors.app import faust_app
+from readmodels import runtime
 from readmodels.settings import Settings
 
 
@@ -32,6 +33,7 @@ def main(argv: list[str]) -> None:
 
     @app.agent(source, concurrency=1, name="consume")
     async def consume(stream: faust.StreamT) -> None:
+        runtime.tune_gc(runtime.BATCH_GC_THRESHOLDS)  # as the projector's agent does
         if mode == "batches":
             source = faust_batches.batches(app, stream, settings.batch_size, settings.batch_within_ms / 1000)
         else:

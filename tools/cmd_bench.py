@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path | None, typer.Option(help="JSON file (default bench/results/latest.json).")] = None,
         keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after the run.")] = False,
         only: Annotated[str, typer.Option(help="Steps besides the projector, comma-separated (default all): "
-                                           "memory, api, freshness, longpoll, rebuild.")] = "",
+                                           "memory, projector2, api, freshness, longpoll, rebuild.")] = "",
     ) -> None:
         """Run the benchmark suite on real Kafka and Redis; print the table, write it as JSON."""
         if str(ROOT) not in sys.path:  # bench/ is repository tooling, not an installed package
