@@ -67,7 +67,7 @@ def faust_floor(settings: Settings, produced: Produced, timeout: float, mode: st
     out = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **settings_env(settings)}, capture_output=True, text=True,
                          timeout=timeout, check=False)
     # faust's worker may route stdout through its logging: take the JSON wherever it is on the line
-    lines = [ln[ln.index('{"events"'):] for ln in (out.stdout + out.stderr).splitlines() if '{"events"' in ln]
+    lines = [ln[ln.index('{"mode"'):] for ln in (out.stdout + out.stderr).splitlines() if '{"mode"' in ln]
     if out.returncode != 0 or not lines:
         raise RuntimeError(f"faust consumer failed: {(out.stderr or out.stdout).strip()[-300:]}")
     result: dict[str, Any] = orjson.loads(lines[-1].strip())
