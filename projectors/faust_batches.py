@@ -34,10 +34,15 @@ from typing import Any
 import faust
 
 
+# A batch is cut when no message came for this long: what arrives in one burst (a fetch, a
+# producer's linger) goes together, and a lone event is not held for a whole window.
+IDLE_S = 0.002
+
+
 async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: float) -> AsyncIterator[Sequence[Any]]:
-    """Yield lists of faust events of `stream`'s topic: what the queue holds, up to `max_`, waiting
-    at most `within` seconds after the first for more when it holds fewer. Each batch is acked when
-    the consumer of this generator asks for the next one (so: after it was applied)."""
+    """Yield lists of faust events of `stream`'s topic: what the queue holds, up to `max_`, and
+    what follows within `IDLE_S` of the last, for at most `within` seconds after the first. Each
+    batch is acked when the consumer of this generator asks for the next one (after it was applied)."""
     channel: Any = stream.channel.__aiter__()  # the topic's iterating clone, registered with the conductor
     queue = channel.queue
     consumer = app.consumer
@@ -50,10 +55,11 @@ async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: floa
             if not queue.empty():
                 taken.append(queue.get_nowait())
                 continue
-            if loop.time() >= deadline:
+            now = loop.time()
+            if now >= deadline:
                 break
             try:
-                async with asyncio.timeout_at(deadline):
+                async with asyncio.timeout_at(min(deadline, now + IDLE_S)):
                     taken.append(await queue.get())
             except TimeoutError:
                 break
