@@ -39,7 +39,6 @@ from typing import Any
 
 import faust
 
-
 # A batch is cut when no message came for this long: what arrives in one burst (a fetch, a
 # producer's linger) goes together, and a lone event is not held for a whole window.
 IDLE_S = 0.002

@@ -285,7 +285,8 @@ class Projector:
         if changes is not None and sink is not None and records:
             # Published while the next batch is taken and prepared: the records are in the outbox
             # with the write, so a crash before the producer has them leaves them for the next
-            # batch of their partition, or its redelivery. The next batch waits for this publish first, so per key the order holds.
+            # batch of their partition, or its redelivery. The next batch waits for this publish
+            # first, so per key the order holds.
             self._publishing = asyncio.create_task(self._publish(changes, sink, facts, records, published))
         self.stats.batches += 1
         self.stats.events += len(projected)
