@@ -46,8 +46,9 @@ IDLE_S = 0.002
 
 async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: float) -> AsyncIterator[Sequence[Any]]:
     """Yield lists of faust events of `stream`'s topic: what the queue holds, up to `max_`, and
-    what follows within `IDLE_S` of the last, for at most `within` seconds after the first. Each
-    batch is acked when the consumer of this generator asks for the next one (after it was applied)."""
+    what comes while it keeps coming (looked at every `IDLE_S`), for at most `within` seconds after
+    the first. Each batch is acked when the consumer of this generator asks for the next one (after
+    it was applied)."""
     channel: Any = stream.channel.__aiter__()  # the topic's iterating clone, registered with the conductor
     queue = channel.queue
     consumer = app.consumer
@@ -63,10 +64,10 @@ async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: floa
             now = loop.time()
             if now >= deadline:
                 break
-            try:
-                async with asyncio.timeout_at(min(deadline, now + IDLE_S)):
-                    taken.append(await queue.get())
-            except TimeoutError:
+            # Nothing queued: let faust's consumer move what it has, then take it all at once (one
+            # sleep per pause, not a timed wait per message: faust moves a message every ~80 us).
+            await asyncio.sleep(min(IDLE_S, deadline - now))
+            if queue.empty():
                 break
         generation = app.consumer_generation_id
         events = [e for e in taken if e.message.generation_id == generation] if flow.is_active() else []
