@@ -34,6 +34,7 @@ fetching, which faust's rebalance handling owns: not done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -46,9 +47,8 @@ IDLE_S = 0.002
 
 async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: float) -> AsyncIterator[Sequence[Any]]:
     """Yield lists of faust events of `stream`'s topic: what the queue holds, up to `max_`, and
-    what comes while it keeps coming (looked at every `IDLE_S`), for at most `within` seconds after
-    the first. Each batch is acked when the consumer of this generator asks for the next one (after
-    it was applied)."""
+    what follows within `IDLE_S` of the last, for at most `within` seconds after the first. Each
+    batch is acked when the consumer of this generator asks for the next one (after it was applied)."""
     channel: Any = stream.channel.__aiter__()  # the topic's iterating clone, registered with the conductor
     queue = channel.queue
     consumer = app.consumer
@@ -57,18 +57,16 @@ async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: floa
     while not stream.should_stop:
         taken = [await queue.get()]
         deadline = loop.time() + within
-        while len(taken) < max_:
-            if not queue.empty():
-                taken.append(queue.get_nowait())
-                continue
-            now = loop.time()
-            if now >= deadline:
-                break
-            # Nothing queued: let faust's consumer move what it has, then take it all at once (one
-            # sleep per pause, not a timed wait per message: faust moves a message every ~80 us).
-            await asyncio.sleep(min(IDLE_S, deadline - now))
-            if queue.empty():
-                break
+        # One timeout for the whole gathering, moved to `IDLE_S` after each wait's start (a new
+        # timeout per message showed in the profile: faust moves a message every ~80 us).
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout_at(deadline) as timeout:
+                while len(taken) < max_:
+                    if not queue.empty():
+                        taken.append(queue.get_nowait())
+                        continue
+                    timeout.reschedule(min(deadline, loop.time() + IDLE_S))
+                    taken.append(await queue.get())
         generation = app.consumer_generation_id
         events = [e for e in taken if e.message.generation_id == generation] if flow.is_active() else []
         if not events:
