@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from api.platform import PlatformMiddleware, cors_options
 from api.redis_pipe import RedisPipe
 from api.redis_pipe import supports as redis_pipe_supports
 from api.routes import courseware, programs
+from readmodels import runtime
 from readmodels.program_readers import ProgramReaders
 from readmodels.readers import Readers
 from readmodels.redis_client import make_redis
@@ -35,12 +35,9 @@ NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": Fal
 
 
 def tune_gc() -> None:
-    """Once started: what exists now (modules, the app, pydantic and route machinery) lives as long
-    as the process, so move it out of the collector's sight (`gc.freeze`); full collections then
-    scan only what requests left behind, instead of stalling the event loop on the whole heap."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+    """Once started: the app's heap out of the collector's sight (readmodels/runtime.py), full
+    collections then scan only what requests left behind."""
+    runtime.tune_gc(GC_THRESHOLDS)
 
 
 class LearnerApi(FastAPI):

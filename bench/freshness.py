@@ -29,7 +29,7 @@ from events.grades import PersistentGradeSummaryChanged, SubsectionGradeChanged
 from readmodels.settings import Settings
 from tools.produce import topic_for
 
-P99_TARGET_MS = 100.0
+P99_TARGET_MS = 50.0
 PROBE_USER = 987_654_321
 PROBE_STAFF = 987_654_320
 POLL_S = 0.003

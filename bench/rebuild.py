@@ -12,12 +12,12 @@ from pathlib import Path
 import typer
 
 from bench import profiles
-from bench.common import PROFILES_DIR, Row, not_available
+from bench.common import PROFILES_DIR, Row, cpu_seconds, not_available
 from readmodels.settings import Settings
 from tools.procs import last_line, spawn, stop_process
 from tools.stack import ROOT, settings_env
 
-TARGET_S = 90.0
+TARGET_S = 25.0
 NAME = "Rebuild of the history into a new generation"
 # Below this, the command's own start (Python imports, Kafka and Redis connections, a few seconds)
 # dominates, and scaling the time up to 1,000,000 events would judge the start, not the replay.
@@ -34,14 +34,19 @@ def available() -> bool:
     return "rebuild" in names
 
 
-def run(settings: Settings, events: int, *, log: Path, timeout: float, extra_args: list[str]) -> Row:
-    target = f"< {TARGET_S:.0f} s for 1,000,000 events"
+def run(settings: Settings, events: int, *, log: Path, timeout: float, extra_args: list[str],
+        redis_pid: int | None = None, raw_rate: float | None = None) -> Row:
+    """`lp rebuild` with its default workers (the cores) unless `extra_args` say otherwise; CPU per
+    event of the command (workers included) and of Redis; the rate against the raw consumer's."""
+    target = f"<= {TARGET_S:.0f} s for 1,000,000 events"
     if not available():
         return not_available("rebuild", NAME, "s", target, "not available: `lp rebuild` does not exist yet")
     cmd = [sys.executable, "-m", "tools.cli", "rebuild", *extra_args]
     started = time.monotonic()
-    # CPU of the command: what the children reaped while it runs used (the others keep running).
+    # CPU of the command: what the children reaped while it runs used (the others keep running),
+    # its worker processes included (they are reaped by the command).
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    redis_before = cpu_seconds(redis_pid)
     proc = spawn(cmd, log, env=settings_env(settings), cwd=ROOT)
     try:
         code = proc.wait(timeout=timeout)
@@ -54,15 +59,26 @@ def run(settings: Settings, events: int, *, log: Path, timeout: float, extra_arg
     seconds = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    redis_after = cpu_seconds(redis_pid)
+    redis_cpu = redis_after - redis_before if redis_after is not None and redis_before is not None else None
     if code != 0:
         return not_available("rebuild", NAME, "s", target, f"failed: `lp rebuild` exited {code}: {last_line(log)}")
     scaled = seconds * 1_000_000 / events if events else None
+    rate = events / seconds if seconds > 0 else None
+    ratio = rate / raw_rate if rate and raw_rate else None
+    note = _note(events, scaled, seconds)
+    if events:
+        note += f"; CPU/event: command {cpu / events * 1e6:.0f} us"
+        note += f", Redis {redis_cpu / events * 1e6:.1f} us" if redis_cpu is not None else ""
+        note += f"; {ratio:.2f} x the raw consumer ({raw_rate:,.0f} events/s)" if ratio and raw_rate else ""
     return Row(id="rebuild", name=NAME, value=round(seconds, 1), unit="s", target=target,
-               met=scaled < TARGET_S if scaled is not None and events >= MIN_EVENTS_TO_JUDGE else None,
-               note=f"{_note(events, scaled, seconds)}; CPU/event of the command: {cpu / events * 1e6:.0f} us"
-               if events else _note(events, scaled, seconds),
+               met=scaled <= TARGET_S if scaled is not None and events >= MIN_EVENTS_TO_JUDGE else None,
+               floor=round(raw_rate, 1) if raw_rate else None, floor_name="raw aiokafka consume-and-discard",
+               ratio=round(ratio, 3) if ratio else None, note=note,
                detail={"events": events, "seconds_per_million": round(scaled, 1) if scaled else None,
-                       "cpu_seconds": round(cpu, 2), "args": extra_args})
+                       "rate": round(rate, 1) if rate else None, "cpu_seconds": round(cpu, 2),
+                       "redis_cpu_seconds": round(redis_cpu, 2) if redis_cpu is not None else None,
+                       "args": extra_args})
 
 
 

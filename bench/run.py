@@ -2,8 +2,9 @@
 table and write it as JSON (bench/results/latest.json) and Markdown (bench/results/latest.md).
 
 Order, so that no two measurements share the two cores: produce the history; raw consumer floor;
-projector (left running); memory; API routes and their floor; freshness (projector and API
-running); rebuild. A benchmark that fails or whose feature does not exist yet still gets its row,
+faust floors; projector (left running); memory; two projector workers in one group (their own
+namespace, deleted after); API routes and their floor; freshness (projector and API running);
+long polls; rebuild. A benchmark that fails or whose feature does not exist yet still gets its row,
 with the reason in `note`.
 """
 
@@ -32,9 +33,9 @@ from tools.stack import ROOT, Stack
 
 log = logging.getLogger("bench")
 
-ROW_IDS = ("projector", "projector_faust", "api_course", "api_resume", "api_sequence", "api_programs", "api_floor",
-           "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory", "projector_avro", "rebuild_avro",
-           "avro_decode", "profiles")
+ROW_IDS = ("projector", "projector_faust", "projector_two", "api_course", "api_resume", "api_sequence",
+           "api_programs", "api_floor", "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory",
+           "projector_avro", "rebuild_avro", "avro_decode", "profiles")
 
 
 @dataclass
@@ -109,24 +110,33 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
             say("raw aiokafka consume-and-discard floor ...")
             floor = projector.raw_floor(settings, produced, timeout)
             say(f"  {floor['rate']:,.0f} events/s")
-            say("faust agent consume-and-discard floor ...")
+            say("faust agent consume-and-discard floor (take_events, then the projector's batches) ...")
             try:
-                rows["projector_faust"] = projector.faust_floor_row(projector.faust_floor(settings, produced, timeout),
-                                                                    floor)
-                say(f"  {rows['projector_faust'].value or 0:,.0f} events/s")
+                take = projector.faust_floor(settings, produced, timeout)
+                batches = projector.faust_floor(settings, produced, timeout, mode="batches")
+                rows["projector_faust"] = projector.faust_floor_row(take, floor, batches)
+                say(f"  {rows['projector_faust'].value or 0:,.0f} events/s ({batches['rate']:,.0f} with batches)")
             except Exception as exc:  # the floor is context: the projector's own row still runs
                 rows["projector_faust"] = not_available("projector_faust", "Floor: faust agent consume-and-discard",
                                                         "events/s", "(floor)", f"failed: {exc}")
             say("projector worker through the history ...")
             _, proj = projector.run_projector(stack, settings, produced, log=workdir / "projector.log",
                                               timeout=timeout, profile=config.profile)
-            rows["projector"] = projector.projector_row(proj, floor, produced)
+            rows["projector"] = projector.projector_row(proj, floor, produced, rows["projector_faust"].value)
             say(f"  {rows['projector'].value or 0:,.0f} events/s")
 
         if config.runs("memory"):
             with _row(rows, "memory", "Redis memory per learner-course", "bytes", say):
                 rows["memory"] = projector.memory_row(settings, hist, memory_before)
                 say(f"  {rows['memory'].value or 0:,.0f} bytes per learner-course")
+
+        if config.runs("projector2"):
+            with _row(rows, "projector_two", "Projector throughput (2 workers, one group)", "events/s", say):
+                say("two projector workers in one group through the history ...")
+                two = projector.run_two_workers(stack, settings, produced, log=workdir / "projector-two.log",
+                                                timeout=timeout)
+                rows["projector_two"] = projector.two_workers_row(two, rows["projector"].value)
+                say(f"  {rows['projector_two'].value or 0:,.0f} events/s")
 
         api_url = ""
         with _row(rows, "api_course", "API", "req/s", say):
@@ -157,7 +167,9 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
             with _row(rows, "rebuild", rebuild.NAME, "s", say):
                 say("rebuild ...")
                 rows["rebuild"] = rebuild.run(settings, len(hist.events), log=workdir / "rebuild.log",
-                                              timeout=config.rebuild_timeout, extra_args=config.rebuild_args)
+                                              timeout=config.rebuild_timeout, extra_args=config.rebuild_args,
+                                              redis_pid=stack.redis.proc.pid if stack.redis.proc else None,
+                                              raw_rate=floor.get("rate"))
                 say(f"  {_fmt(rows['rebuild'].value)} s {rows['rebuild'].note}")
 
         if config.runs("avro"):

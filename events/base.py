@@ -128,6 +128,13 @@ def parse_time(value: str) -> datetime:
     m = _RFC3339.fullmatch(value.strip())
     if m is None:
         raise ValueError(f"not an RFC 3339 time with offset: {value[:80]!r}")
+    if value[-1] == "Z" and value[10] == "T" and len(value) <= 27:
+        # The usual form on the wire (`...THH:MM:SS[.ffffff]Z`, at most 6 fraction digits):
+        # fromisoformat reads it as the lines below do, and gives UTC itself.
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:  # Feb 30, hour 25
+            raise ValueError(f"not a valid calendar time: {value[:80]!r}") from None
     date, clock, fraction, offset = m.groups()
     micros = f".{(fraction or '0')[:6]:0<6}"  # nanosecond precision is truncated, not rounded
     offset = "+00:00" if offset in ("Z", "z") else offset

@@ -306,10 +306,10 @@ class Projector:
             projected = [p for p in projected if p.message.source not in failed]
             published = [r for r in records if r.message.source not in failed]
         if changes is not None and sink is not None and records:
-            # Published while the next batch gathers (the drain of faust's take() is stopped while
-            # this handler runs): the records are in the outbox with the write, so a crash before
-            # the producer has them leaves them for the next batch of their partition, or its
-            # redelivery. The next batch waits for this publish first, so per key the order holds.
+            # Published while the next batch is taken and prepared: the records are in the outbox
+            # with the write, so a crash before the producer has them leaves them for the next
+            # batch of their partition, or its redelivery. The next batch waits for this publish
+            # first, so per key the order holds.
             self._publishing = asyncio.create_task(self._publish(changes, sink, facts, records, published))
         self.stats.batches += 1
         self.stats.events += len(projected)

@@ -31,10 +31,11 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import orjson
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -43,7 +44,7 @@ from redis.asyncio import Redis
 
 from projectors.pipeline import BatchResult, DeadLetter, Projector, RawMessage
 from projectors.schema_registry import registry_for
-from readmodels import keys
+from readmodels import keys, runtime
 from readmodels.generations import (
     allocate_generation,
     delete_generation,
@@ -83,6 +84,7 @@ class RebuildOutcome:
     plan: RebuildPlan
     events: int
     switched: bool
+    dead_letters: int = 0
 
 
 class ReplayDeadLetters:
@@ -200,6 +202,14 @@ async def partitions_of(consumer: AIOKafkaConsumer, topics: Sequence[str]) -> li
 
 
 
+class ShareOut(Protocol):
+    """Replays the partitions with events left (`remaining` per (topic, partition)) elsewhere, calling
+    `tick` now and then; returns (events applied, dead letters)."""
+
+    async def __call__(self, settings: Settings, plan: RebuildPlan, remaining: Mapping[tuple[str, int], int],
+                       tick: Callable[[], Awaitable[None]]) -> tuple[int, int]: ...
+
+
 def _field(tp: TopicPartition) -> str:
     return Checkpoint(tp.topic, tp.partition, 0).field
 
@@ -216,10 +226,17 @@ async def run_rebuild(
     *,
     on_progress: Callable[[RebuildProgress], None] = lambda _p: None,
     switch: bool = True,
+    share_out: ShareOut | None = None,
+    partitions: Sequence[tuple[str, int]] | None = None,
 ) -> RebuildOutcome:
-    """Replay into `plan.generation` until it covers the serving generation, then switch."""
+    """Replay into `plan.generation` until it covers the serving generation, then switch.
+
+    `share_out` (projectors/rebuild_workers.py `in_workers(n)`): first the partitions are shared
+    out among worker processes, each replaying its share up to the serving generation's
+    checkpoints; then this loop replays whatever the live projector applied meanwhile and switches,
+    as without it. `partitions`: replay only these (a worker's share; never with `switch`)."""
     ns = settings.redis_namespace
-    writer = RedisWriter(redis, ns, announce=False)  # shadow writes wake no API waiter
+    writer = RedisWriter(redis, ns, announce=False, report=False)  # shadow writes wake no API waiter
     letters = ReplayDeadLetters()
     registry = registry_for(settings)
     projector = Projector(writer, letters, plan.generation, registry=registry)
@@ -228,19 +245,41 @@ async def run_rebuild(
         auto_offset_reset="earliest", max_partition_fetch_bytes=4 << 20,
     )
     await consumer.start()
+    runtime.tune_gc(runtime.BATCH_GC_THRESHOLDS)
     try:
         tps = await partitions_of(consumer, settings.source_topics)
+        if partitions is not None:
+            share = set(partitions)
+            tps = [tp for tp in tps if (tp.topic, tp.partition) in share]
         if not tps:
             raise RebuildError(f"none of the source topics exists: {', '.join(settings.source_topics)}")
         consumer.assign(tps)
         begin = await consumer.beginning_offsets(tps)
         ends = await consumer.end_offsets(tps)
+        progress = RebuildProgress()
+        if share_out is not None:
+            def positions(done: dict[str, int]) -> dict[TopicPartition, int]:
+                return {tp: max(done.get(_field(tp), begin[tp]), begin[tp]) for tp in tps}
+
+            async def tick() -> None:  # the workers' progress, from the checkpoints they write
+                pos = positions(await writer.checkpoints(plan.generation))
+                source = await writer.checkpoints(plan.source)
+                progress.done = sum(pos[tp] - begin[tp] for tp in tps)
+                progress.total = sum(max(ends[tp], source.get(_field(tp), 0)) - begin[tp] for tp in tps)
+                on_progress(progress)
+
+            pos = positions(await writer.checkpoints(plan.generation))
+            source = await writer.checkpoints(plan.source)
+            remaining = {(tp.topic, tp.partition): source.get(_field(tp), 0) - pos[tp] for tp in tps}
+            applied_from_workers, shared_letters = await share_out(settings, plan, remaining, tick)
+            letters.count += shared_letters
+        else:
+            applied_from_workers = 0
         done = await writer.checkpoints(plan.generation)
         pos = {tp: max(done.get(_field(tp), begin[tp]), begin[tp]) for tp in tps}
         for tp in tps:
             consumer.seek(tp, pos[tp])
-        progress = RebuildProgress()
-        applied_events = 0
+        applied_events = applied_from_workers
         last_commit = time.monotonic()
         # The write of one batch runs in Redis while the next one is fetched and prepared here;
         # writes stay one at a time and in order (each carries its checkpoints).
@@ -264,7 +303,7 @@ async def run_rebuild(
             if not active:
                 applied_events += await written()
                 if not switch:
-                    return RebuildOutcome(plan, applied_events, switched=False)
+                    return RebuildOutcome(plan, applied_events, switched=False, dead_letters=letters.count)
                 result = await switch_generation(redis, ns, expected=plan.source, new=plan.generation)
                 if result.switched:
                     await redis.delete(keys.rebuild_state(ns))

@@ -59,19 +59,18 @@ _ID_DIGITS = 8  # 22**12 < 128**8
 _ID_TEXT_DIGITS = 9  # 22**12 < 64**9
 _MID = 64
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}", re.ASCII)
-_RANK = {c: i for i, c in enumerate("0123456789ABCDEFabcdef")}
 ID_PREFIX_CHARS = _ID_CHARS
+
+
+_CHR = [chr(i) for i in range(128)]
+_SHIFTS = {k: tuple(range(7 * (k - 1), -1, -7)) for k in range(1, _MID)}
 
 
 def _digits(n: int, k: int) -> str:
     """n (0 <= n < 128**k) as k base-128 digits, most significant first."""
-    out = []
-    for _ in range(k):
-        out.append(chr(n & 127))
-        n >>= 7
-    if n:
+    if n < 0 or n >> (7 * k):
         raise ValueError("out of range for a compact completion version")
-    return "".join(reversed(out))
+    return "".join([_CHR[(n >> s) & 127] for s in _SHIFTS[k]])
 
 
 def _number(text: str) -> int:
@@ -101,21 +100,26 @@ def _id_prefix(ce_id: str) -> str:
 _B64 = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"  # ASCII order (events.base)
 
 
+# Each of the 22 characters as its rank, written as a base-22 digit for int(..., 22) (C speed).
+_RANK_DIGITS = str.maketrans("0123456789ABCDEFabcdef", "0123456789abcdefghijkl")
+
+
+@lru_cache(maxsize=4096)  # the versions of one event's ops all ask for it
 def _id_rank(ce_id: str) -> int:
     """The first 13 characters of a UUID (either case; 12 hex digits and the dash, which every UUID
     has there) as one base-22 number in text order."""
     if _UUID.fullmatch(ce_id) is None:
         raise ValueError(f"a learner fact's ce_id must be a UUID: {ce_id[:80]!r}")
-    n = 0
-    for c in ce_id[:8] + ce_id[9:_ID_CHARS]:
-        n = n * 22 + _RANK[c]
-    return n
+    return int((ce_id[:8] + ce_id[9:_ID_CHARS]).translate(_RANK_DIGITS), 22)
+
+
+_TEXT_SHIFTS = tuple(range(6 * (_ID_TEXT_DIGITS - 1), -1, -6))
 
 
 def _id_text(ce_id: str) -> str:
     """`_id_rank` in 9 base-64 digits of events.base's alphabet (22**12 < 64**9): text, never a tab."""
     n = _id_rank(ce_id)
-    return "".join(_B64[(n >> shift) & 63] for shift in range(6 * (_ID_TEXT_DIGITS - 1), -1, -6))
+    return "".join([_B64[(n >> shift) & 63] for shift in _TEXT_SHIFTS])
 
 
 @lru_cache(maxsize=16384)  # one event asks once per operation it produces

@@ -32,6 +32,7 @@ semantics; the contract tests run both on the same operations.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -160,3 +161,45 @@ def raw_value(version: str, value: str) -> str:
 def newer(raw: str, stored: str | None) -> bool:
     """Whether `raw` replaces `stored` under last-writer-wins (byte order, as writer.lua)."""
     return stored is None or raw.encode() > stored.encode()
+
+
+def coalesce(ops: Sequence[Op]) -> list[Op]:
+    """The same writes with every op that another op of the batch overrides left out: of the ops on
+    one hash field (or one block's record), one snapshot key or one activity member, only the one
+    that wins under the rules above; a set member once. Exact because every op is idempotent and
+    order-independent: applying the winner alone leaves what applying them all leaves. The first
+    op of each target keeps its place (so a block's dictionary index is still assigned on first
+    sight). For writes whose per-op report is not wanted (readmodels/writer.py `report=False`)."""
+    best: dict[tuple[str, ...], int] = {}
+    out: list[Op] = []
+    for op in ops:
+        if isinstance(op, SetField):
+            target: tuple[str, ...] = ("H", op.key, op.field)
+        elif isinstance(op, SetCompletion):
+            target = ("C", op.key, op.field)
+        elif isinstance(op, SetBlockField):
+            target = ("C" + op.tag, op.key, op.field)
+        elif isinstance(op, AddMember):
+            target = ("M", op.key, op.member)
+        elif isinstance(op, AddActivity):
+            target = ("Z", op.key, op.member, str(op.window))
+        else:
+            target = ("S", op.key)
+        at = best.get(target)
+        if at is None:
+            best[target] = len(out)
+            out.append(op)
+        elif _wins(op, out[at]):
+            out[at] = op
+    return out
+
+
+def _wins(op: Op, other: Op) -> bool:
+    """Whether `op` overrides `other`, an op on the same target (see `coalesce`)."""
+    if isinstance(op, SetField | ReplaceSnapshot):
+        return raw_value(op.version, op.value) > raw_value(other.version, other.value)  # type: ignore[union-attr]
+    if isinstance(op, SetCompletion | SetBlockField):
+        return op.raw > other.raw  # type: ignore[union-attr]
+    if isinstance(op, AddActivity):
+        return op.score > other.score  # type: ignore[union-attr]
+    return False  # AddMember: the same member

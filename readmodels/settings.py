@@ -83,9 +83,8 @@ class Settings(BaseSettings):
     fake_now: AwareDatetime | None = None
 
     batch_size: int = Field(default=1000, ge=1)
-    # faust's take_events: after a batch cut by this timeout, the stream moves no new message into
-    # the next batch until the handler returns, then has only this long to move them one by one;
-    # 5 ms measured worse than 20 (messages waited ~2 s in the stream at 1,000 events/s, bench/RESULTS.md).
+    # The longest a live batch waits for more messages after its first (projectors/faust_batches.py;
+    # it is cut sooner, after 2 ms without a message, and at once when `batch_size` is reached).
     batch_within_ms: int = Field(default=20, ge=1)
     ready_max_lag: int = Field(default=10000, ge=0)
     # Prometheus metrics of the projector on this port (all interfaces); 0: not served.

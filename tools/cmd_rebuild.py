@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -41,26 +42,28 @@ def _settings() -> Settings:
 def rebuild(
     fresh: Annotated[bool, typer.Option("--fresh", help="Start over instead of resuming a rebuild.")] = False,
     keep_old: Annotated[bool, typer.Option("--keep-old", help="Keep the previous generation (for verify).")] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=1, help="Processes replaying disjoint partitions side by side (default: the cores).")] = None,
 ) -> None:
     """Project the whole retained history into a new generation, switch the API to it when it has
     caught up, and delete the old generation in the background."""
     settings = _settings()
     try:
-        code = asyncio.run(_rebuild(settings, fresh=fresh, keep_old=keep_old))
+        code = asyncio.run(_rebuild(settings, fresh=fresh, keep_old=keep_old, workers=workers or os.cpu_count() or 1))
     except KeyboardInterrupt:
         console.print("interrupted: the serving generation is untouched; `lp rebuild` resumes, `--fresh` starts over")
         code = 130
     raise typer.Exit(code)
 
 
-async def _rebuild(settings: Settings, *, fresh: bool, keep_old: bool) -> int:
+async def _rebuild(settings: Settings, *, fresh: bool, keep_old: bool, workers: int) -> int:
     from projectors.rebuild import RebuildError, rebuild_lock
     from readmodels.redis_client import make_redis
 
     redis = make_redis(settings.redis_url)
     try:
         async with rebuild_lock(redis, settings.redis_namespace):
-            return await _rebuild_locked(redis, settings, fresh=fresh, keep_old=keep_old)
+            return await _rebuild_locked(redis, settings, fresh=fresh, keep_old=keep_old, workers=workers)
     except RebuildError as exc:
         console.print(f"[red]error:[/] {exc}")
         return 1
@@ -68,12 +71,14 @@ async def _rebuild(settings: Settings, *, fresh: bool, keep_old: bool) -> int:
         await redis.aclose()
 
 
-async def _rebuild_locked(redis: Redis, settings: Settings, *, fresh: bool, keep_old: bool) -> int:
+async def _rebuild_locked(redis: Redis, settings: Settings, *, fresh: bool, keep_old: bool, workers: int) -> int:
+    from projectors import rebuild_workers
     from projectors.rebuild import RebuildProgress, retire, run_rebuild, start_or_resume
 
     plan = await start_or_resume(redis, settings, fresh=fresh)
     verb = "resuming" if plan.resumed else "building"
-    console.print(f"{verb} generation {plan.generation} (serving: {plan.source}, group {plan.group})")
+    console.print(f"{verb} generation {plan.generation} (serving: {plan.source}, group {plan.group}, "
+                  f"{workers} worker{'s' if workers > 1 else ''})")
     columns = [TextColumn("[bold]rebuild g{task.fields[gen]}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("events"), RateColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=console, transient=False) as bar:
@@ -82,7 +87,8 @@ async def _rebuild_locked(redis: Redis, settings: Settings, *, fresh: bool, keep
         def show(p: RebuildProgress) -> None:
             bar.update(task, completed=p.done, total=max(p.total, 1))
 
-        outcome = await run_rebuild(redis, settings, plan, on_progress=show)
+        share_out = rebuild_workers.in_workers(workers) if workers > 1 else None
+        outcome = await run_rebuild(redis, settings, plan, on_progress=show, share_out=share_out)
     console.print(f"switched: generation {plan.generation} serves (was {plan.source}); "
                   f"{outcome.events} events replayed")
     if keep_old:

@@ -2,11 +2,12 @@
 -- KEYS: none (keys derive from the generation prefix; single-node Redis)
 -- ARGV[1] prefix "<ns>:g<gen>:"   ARGV[2] ops JSON   ARGV[3] checkpoints JSON [[field, offset], ...]
 -- ARGV[4] channel for applied checkpoints ("" = none)   ARGV[5] channel for changed keys ("" = none)
--- ARGV[6] the serving pointer key ("" = none)
+-- ARGV[6] the serving pointer key ("" = none)   ARGV[7] "1": report the ops that took effect
 -- Returns a flat array: first the serving pointer's value as of this write (false when unset or
--- not asked for; it saves the live projector a round trip to check for a switch), then for every
--- op that took effect, its 1-based index and the previous raw value (false when none), so the
--- caller can tell real changes and build change records.
+-- not asked for; it saves the live projector a round trip to check for a switch), then, when
+-- ARGV[7] asks for it, for every op that took effect, its 1-based index and the previous raw
+-- value (false when none). The projectors do not ask (their change records come from their own
+-- replay, projectors/changes.py): the reply then stays one element, however large the batch.
 --
 -- Ops (see readmodels/ops.py):
 --   {"H", key, field, version, json}                    last-writer-wins hash field
@@ -80,6 +81,13 @@ local function newer(a, b)
 end
 
 local out = {ARGV[6] ~= nil and ARGV[6] ~= "" and redis.call("GET", ARGV[6]) or false}
+local report = ARGV[7] == "1"
+local function took_effect(i, old)
+  if report then
+    out[#out + 1] = i
+    out[#out + 1] = old
+  end
+end
 local changed = {}
 local changed_list = {}
 local index_of = {}  -- block dictionary lookups of this call: the same blocks recur within a batch
@@ -98,8 +106,7 @@ for i, op in ipairs(ops) do
     local raw = op[4] .. "\t" .. op[5]
     if newer(raw, old) then
       redis.call("HSET", key, op[3], raw)
-      out[#out + 1] = i
-      out[#out + 1] = old
+      took_effect(i, old)
       mark(op[2])
     end
   elseif kind == "C" then
@@ -120,8 +127,7 @@ for i, op in ipairs(ops) do
     local old = redis.call("HGET", key, field)
     if newer(raw, old) then
       redis.call("HSET", key, field, raw)
-      out[#out + 1] = i
-      out[#out + 1] = old
+      took_effect(i, old)
       mark(op[2])
     end
   elseif kind == "S" then
@@ -151,8 +157,7 @@ for i, op in ipairs(ops) do
         redis.call("DEL", parts_key)
       end
       redis.call("SET", key, raw)
-      out[#out + 1] = i
-      out[#out + 1] = old
+      took_effect(i, old)
       mark(op[2])
     end
   elseif kind == "M" then
@@ -169,8 +174,7 @@ for i, op in ipairs(ops) do
         redis.call("ZREMRANGEBYSCORE", key, "-inf", "(" .. string.format("%.0f", score - window))
       end
       if added == 1 then
-        out[#out + 1] = i
-        out[#out + 1] = false
+        took_effect(i, false)
         mark(op[2])
       end
     end

@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from events import Event
+from projectors.oracle import compare, fold, report
 from projectors.schema_registry import SchemaRegistry
-from readmodels.oracle import compare, fold, report
 from tests import builders as b
 from tests.integration.test_dead_letters import Injected, _consume, _enrollment_field, _produce
 from tests.pipeline import Pipeline

@@ -252,3 +252,23 @@ def test_random_histories_in_any_delivery_give_redis_equal_to_memory_and_oracle(
 @given(case=deliveries(colliding_histories))
 def test_colliding_histories_in_any_delivery_give_redis_equal_to_the_oracle(stack: Stack, case: Any) -> None:
     asyncio.run(_redis_against_memory_and_oracle(stack.redis.url, *case))
+
+
+async def _unreported_against_the_oracle(url: str, history: list[Event[Any]], batches: list[list[Any]]) -> None:
+    """The projectors' writer (`report=False`: coalesced ops, no per-op reply) leaves the oracle fold."""
+    client = Redis.from_url(url)
+    try:
+        ns = namespace()
+        w = RedisWriter(client, ns, announce=False, report=False)
+        for batch in batches:
+            assert await w.apply(GEN, [op for e in batch for op in project(e)]) == []
+        diffs = compare(fold(history).dump(), await dump_redis(client, keys.prefix(ns, GEN)))
+        assert not diffs, "oracle vs redis (unreported)\n" + report(diffs)
+    finally:
+        await client.aclose()
+
+
+@PROPERTY
+@given(case=deliveries(colliding_histories))
+def test_colliding_histories_through_the_unreporting_writer_equal_the_oracle(stack: Stack, case: Any) -> None:
+    asyncio.run(_unreported_against_the_oracle(stack.redis.url, *case))

@@ -16,6 +16,7 @@ from events import Event
 from projectors.oracle import compare, fold, report
 from projectors.projections import project
 from readmodels.memory import MemoryStore
+from readmodels.ops import coalesce
 from tests.strategies import colliding_histories, histories
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -74,3 +75,20 @@ def test_replaying_a_history_twice_changes_nothing(history: list[Event[Any]]) ->
     before = store.dump()
     assert store.apply([op for e in history for op in project(e)]) == []
     assert store.dump() == before
+
+
+def apply_coalesced(batches: list[list[Event[Any]]]) -> MemoryStore:
+    store = MemoryStore()
+    for batch in batches:
+        store.apply(coalesce([op for e in batch for op in project(e)]))
+    return store
+
+
+@SETTINGS
+@given(deliveries(colliding_histories))
+def test_coalesced_batches_leave_what_the_whole_batches_leave(case: Any) -> None:
+    history, batches = case
+    diffs = compare(apply_batches(batches).dump(), apply_coalesced(batches).dump())
+    assert not diffs, report(diffs)
+    diffs = compare(fold(history).dump(), apply_coalesced(batches).dump())
+    assert not diffs, report(diffs)
