@@ -28,4 +28,4 @@ for i = 1, #user, 2 do
     end
   end
 end
-return {gen, user, progs, certificate_courses(user)}
+return {gen, user, progs, #progs > 0 and certificate_courses(user) or {}}
