@@ -53,6 +53,7 @@ from api.routes import courseware, programs
 from readmodels.logs import REQUEST_ID
 from readmodels.program_readers import ProgramReaders
 from readmodels.readers import Readers
+from readmodels.views.certificates import effective_courses
 from readmodels.views.programs import list_entries
 
 COURSE_PREFIX = "/api/courseware/course/"
@@ -261,7 +262,7 @@ class FastPath:
             authorize(caller, "", resume.who, key, org)
             return 200, courseware.resume_body(resume)
         facts = await self.program_readers.user_programs(caller.user_id)
-        return 200, list_entries(facts.programs, facts.user, now)
+        return 200, list_entries(facts.programs, facts.user, now, courses=effective_courses(facts.certificate_courses))
 
     async def _course(self, rest: str, caller: Caller | None, query: dict[str, str], now: datetime) -> Answer:
         parts = _course_key(rest)

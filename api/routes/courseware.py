@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -36,6 +37,7 @@ from readmodels import models
 from readmodels.readers import CourseFacts, ResumeFacts, SequenceFacts
 from readmodels.tokens import encode_token
 from readmodels.views import programs
+from readmodels.views.certificates import effective_courses
 from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
 from readmodels.views.course import course_metadata
 from readmodels.views.sequence import sequence_metadata
@@ -158,7 +160,8 @@ def course_body(
         run_programs=facts.run_programs,
         now=now,
         config=config,
-        progress=programs.progress_counted,  # related programs need only the counts
+        # related programs need only the counts; certificate dates from the certificates' courses
+        progress=partial(programs.progress_counted, courses=effective_courses(facts.certificate_courses)),
         browser_timezone=browser_timezone,
         masquerading=effective.masquerading,
         shared_document=True,  # the reader's parsed documents, or their merge kept per pair

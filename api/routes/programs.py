@@ -18,6 +18,7 @@ from api.deps import RequiredCallerDep, now_of, settings_of
 from api.errors import ApiError
 from api.responses import JSON
 from readmodels.program_readers import ProgramReaders
+from readmodels.views.certificates import effective_courses
 from readmodels.views.programs import DetailUrls, list_entries, progress_details
 
 PREFIXES = ("/api/dashboard/v1", "/api/dashboard/v0", "/api/learner_home/v1")
@@ -174,13 +175,15 @@ async def get_progress_details(program_uuid: str, request: Request, caller: Requ
     if facts.program is None:
         return JSON({"error_code": NO_PROGRAM_DATA}, status_code=404)
     urls = DetailUrls(ecommerce_url=settings.ecommerce_url, credentials_url=settings.credentials_url)
-    return JSON(progress_details(facts.program, facts.user, now, urls))
+    courses = effective_courses(facts.certificate_courses)
+    return JSON(progress_details(facts.program, facts.user, now, urls, courses=courses))
 
 
 async def get_programs(request: Request, caller: RequiredCallerDep) -> Any:
     """The learner's programs (B2C list): a bare JSON array."""
     facts = await program_readers_of(request).user_programs(caller.user_id)
-    return JSON(list_entries(facts.programs, facts.user, now_of(request)))
+    courses = effective_courses(facts.certificate_courses)
+    return JSON(list_entries(facts.programs, facts.user, now_of(request), courses=courses))
 
 
 async def get_enterprise_programs(enterprise_uuid: str, request: Request, caller: RequiredCallerDep) -> Any:
@@ -190,7 +193,8 @@ async def get_enterprise_programs(enterprise_uuid: str, request: Request, caller
     hexed = enterprise_uuid.replace("-", "").lower()
     canonical = f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
     facts = await program_readers_of(request).user_programs(caller.user_id)
-    return JSON(list_entries(facts.programs, facts.user, now_of(request), enterprise_uuid=canonical))
+    courses = effective_courses(facts.certificate_courses)
+    return JSON(list_entries(facts.programs, facts.user, now_of(request), enterprise_uuid=canonical, courses=courses))
 
 
 def _register() -> None:

@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from readmodels.views.common import time_or_none
+from readmodels.parsed import CertificateCourses
+from readmodels.views.common import effective_course, shared_effective_course, time_or_none
 
 PASSED_STATUSES = frozenset({"downloadable", "generating"})
 INELIGIBLE_STATUSES = frozenset({"audit_passing", "audit_notpassing"})
@@ -58,3 +59,12 @@ def run_course(run: Mapping[str, Any]) -> dict[str, Any]:
         "end": run.get("end"),
         "certificate_available_date": None,
     }
+
+
+def effective_courses(found: CertificateCourses, *, shared: bool = True) -> dict[str, dict[str, Any]]:
+    """Run key -> the effective course (catalog info applied when newer, as the course route does)
+    of the courses a read found for the learner's passing certificates (the `courses` argument of
+    program counting). `shared`: the documents come from a reader's ParsedDocuments (merged once per
+    pair and shared); else they are merged afresh."""
+    merge = shared_effective_course if shared else effective_course
+    return {ck: merge(course, version, catalog) for ck, (course, version, catalog) in found.items()}

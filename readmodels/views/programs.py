@@ -3,17 +3,23 @@ route's `related_programs`. Pure: program document + learner facts + now -> prog
 
 Interface (stable; the course route depends on it):
 
-    progress(program: dict, user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None)
-        -> ProgramProgress
+    progress(program: dict, user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None,
+             courses: Courses = NO_COURSES) -> ProgramProgress
 
 `program` is the stored program document (events.catalog.ProgramSnapshot as JSON);
-`enterprise_uuid` restricts the learner's enrollments to those linked to that enterprise.
+`enterprise_uuid` restricts the learner's enrollments to those linked to that enterprise;
+`courses` holds the effective published course (pacing, end, certificate_available_date) of the
+runs where the learner has a passing certificate (readmodels/views/certificates.py
+`effective_courses`), for the certificate-date rule; a run without one counts as viewable.
 
 Choices where the contract is silent (each follows upstream's ProgramProgressMeter unless said):
 - Certificates are never filtered by enterprise: only enrollments are (upstream passes the
   filtered enrollments to the meter and lets it read every certificate of the user).
-- A certificate "run has failed" mark (upstream) never affects `in_progress`: upstream compares
-  dicts of different shapes there, so it is a no-op; API.md rule 2 has no such condition either.
+- A run whose certificate does not complete it (a status that does not pass, or certificates not
+  viewable yet: upstream's "failed" runs) does not keep its course in progress through an
+  enrollment of the run's own type (upstream `_is_course_in_progress`; reference
+  openedx-api-behaviour.md §8); the course then counts as `not_started` with `expired: true`, as
+  upstream's `test_simulate_progress` shows for a certificate waiting for its date.
 - `is_enrolled` on a run is true for an active (counted) enrollment, and also for the run whose
   certificate completed the course: the enterprise portal reads the completed course's run
   through `isEnrolled` and breaks without one (real-clients.md §3 item 28).
@@ -21,19 +27,25 @@ Choices where the contract is silent (each follows upstream's ProgramProgressMet
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from events.base import format_time, parse_time
 from readmodels.facts import ReadUserFacts, UserFacts
+from readmodels.views.certificates import certificates_viewable, counted_by_meter, is_passing_status, run_course
 
 CERT_DOWNLOADABLE = "downloadable"
 RUN_TIME_FIELDS = ("start", "end", "enrollment_start", "enrollment_end")
 BANNER_SIZES = ("large", "medium", "small", "x-small")
+# Upstream's DEFAULT_ENROLLMENT_START_DATE: a run without an enrollment start shows this date.
+DEFAULT_ENROLLMENT_START = datetime(1900, 1, 1, tzinfo=UTC)
+
+Courses = Mapping[str, Mapping[str, Any]]  # run key -> effective published course
+NO_COURSES: Courses = {}
 
 
 @dataclass(frozen=True)
@@ -117,21 +129,18 @@ def _active_enrollments(user: UserFacts, enterprise_uuid: str | None) -> dict[st
     return out
 
 
-def downloadable_certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
-    """Run key -> certificate fact, for certificates whose status is `downloadable` (read-only for
-    callers: shared per request as active_enrollments)."""
+def meter_certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
+    """Run key -> certificate fact, for every certificate upstream's meter takes into account
+    (`counted_by_meter`: all but `audit_passing`/`audit_notpassing`), read-only for callers: shared
+    per request as active_enrollments."""
     if isinstance(user, ReadUserFacts):
-        found: dict[str, dict[str, Any]] = user.derived("downloadable_certificates", lambda: _certificates(user))
+        found: dict[str, dict[str, Any]] = user.derived("meter_certificates", lambda: _certificates(user))
         return found
     return _certificates(user)
 
 
 def _certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
-    return {
-        run_key: cert
-        for run_key, cert in user.with_prefix("cert:").items()
-        if isinstance(cert, dict) and cert.get("status") == CERT_DOWNLOADABLE
-    }
+    return {run_key: cert for run_key, cert in user.with_prefix("cert:").items() if counted_by_meter(cert)}
 
 
 # Counting rules ----------------------------------------------------------------------------------
@@ -154,9 +163,20 @@ def _seat_open(run: dict[str, Any], now: datetime) -> bool:
     return False
 
 
-def run_in_progress(run: dict[str, Any], enrollment: Enrollment, now: datetime) -> bool:
-    """Rule 2 for one actively enrolled run."""
-    return _mode(enrollment.mode) == _mode(run.get("type")) or _seat_open(run, now)
+def certificate_passed(cert: dict[str, Any], course: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Rule 1 but the mode: a passing status (`downloadable`, `generating`) whose course shows its
+    certificates now (the certificate date; a course never published counts as showing them, as
+    upstream counts a run without a course overview). Evaluated at read time: a certificate
+    waiting for its date completes the course once the date has passed, with no new event."""
+    return is_passing_status(cert.get("status")) and (course is None or certificates_viewable(course, now))
+
+
+def run_in_progress(run: dict[str, Any], enrollment: Enrollment, now: datetime, *, failed: bool = False) -> bool:
+    """Rule 2 for one actively enrolled run: enrolled in the run's own type, unless the run failed
+    (upstream), or a seat of the run's type can still be bought."""
+    if _mode(enrollment.mode) == _mode(run.get("type")):
+        return not failed
+    return _seat_open(run, now)
 
 
 # Course objects for progress_details ---------------------------------------------------------------
@@ -201,6 +221,7 @@ def extended_run(
     completed_here: bool,
     now: datetime,
     ecommerce_url: str,
+    course: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     out = dict(run)
     times = {name: _time(run.get(name)) for name in RUN_TIME_FIELDS}
@@ -216,11 +237,16 @@ def extended_run(
     out["pacing_type"] = str(run.get("pacing_type") or "")
     out["is_enrolled"] = enrollment is not None or completed_here
     out["is_enrollment_open"] = (start is None or start <= now) and (end is None or now < end)
-    out["enrollment_open_date"] = _short_date(start)
+    out["enrollment_open_date"] = _short_date(start or DEFAULT_ENROLLMENT_START)
     out["is_course_ended"] = ended
-    # Upstream certificates_viewable_for_course: self-paced runs always, others once ended.
-    out["may_certify"] = out["pacing_type"] == "self_paced" or ended
-    out["certificate_url"] = relative_url(certificate.get("download_url")) if certificate else None
+    # Upstream certificates_viewable_for_course, on the published course (else the catalog run);
+    # the certificate url only for a downloadable certificate the learner may view now.
+    viewable = certificates_viewable(course if course is not None else run_course(run), now)
+    out["may_certify"] = viewable
+    downloadable = certificate is not None and certificate.get("status") == CERT_DOWNLOADABLE
+    out["certificate_url"] = (
+        relative_url(certificate.get("download_url")) if certificate and downloadable and viewable else None
+    )
     out["course_url"] = f"/courses/{run['key']}/course/"
     out["upgrade_url"] = _upgrade_url(run, enrollment, now, ecommerce_url)
     out["is_mobile_only"] = False
@@ -230,17 +256,32 @@ def extended_run(
 # Progress ----------------------------------------------------------------------------------------
 
 
-def _completing_runs(course: dict[str, Any], certificates: dict[str, dict[str, Any]]) -> set[str]:
-    """Runs of the course whose downloadable certificate completes it (rule 1)."""
-    return {
-        run["key"]
-        for run in course.get("course_runs") or ()
-        if run["key"] in certificates and certificate_completes_run(certificates[run["key"]], run.get("type", ""))
-    }
+def _run_states(
+    course: dict[str, Any], certificates: dict[str, dict[str, Any]], courses: Courses, now: datetime
+) -> tuple[set[str], set[str]]:
+    """(runs whose certificate completes the course (rule 1), runs that failed: a certificate that
+    does not pass or is not viewable yet), as upstream's `completed_course_runs` and
+    `failed_course_runs` for this course."""
+    completing: set[str] = set()
+    failed: set[str] = set()
+    for run in course.get("course_runs") or ():
+        cert = certificates.get(run["key"])
+        if cert is None:
+            continue
+        if not certificate_passed(cert, courses.get(run["key"]), now):
+            failed.add(run["key"])
+        elif certificate_completes_run(cert, run.get("type", "")):
+            completing.add(run["key"])
+    return completing, failed
 
 
 def progress(
-    program: dict[str, Any], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
+    program: dict[str, Any],
+    user: UserFacts,
+    now: datetime,
+    *,
+    enterprise_uuid: str | None = None,
+    courses: Courses = NO_COURSES,
 ) -> ProgramProgress:
     """Count every course of the program, in catalog order (API.md "Counting").
 
@@ -250,7 +291,7 @@ def progress(
     """
     buckets: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] = ([], [], [])
     any_enrolled = False
-    for course, bucket, enrolled in _classified(program, user, now, enterprise_uuid):
+    for course, bucket, enrolled in _classified(program, user, now, enterprise_uuid, courses):
         any_enrolled = any_enrolled or enrolled
         obj = dict(course)
         if bucket == NOT_STARTED and enrolled:
@@ -264,17 +305,18 @@ COMPLETED, IN_PROGRESS, NOT_STARTED = range(3)
 
 
 def _classified(
-    program: dict[str, Any], user: UserFacts, now: datetime, enterprise_uuid: str | None
+    program: dict[str, Any], user: UserFacts, now: datetime, enterprise_uuid: str | None, courses: Courses
 ) -> Iterator[tuple[dict[str, Any], int, bool]]:
     """(catalog course, bucket, whether the learner is actively enrolled in one of its runs), in
     catalog order: the counting rules, shared by `progress` and `progress_counted`."""
     enrollments = active_enrollments(user, enterprise_uuid)
-    certificates = downloadable_certificates(user)
+    certificates = meter_certificates(user)
     for course in program.get("courses") or ():
         enrolled = [run for run in course.get("course_runs") or () if run["key"] in enrollments]
-        if _completing_runs(course, certificates):
+        completing, failed = _run_states(course, certificates, courses, now) if certificates else ((), ())
+        if completing:
             yield course, COMPLETED, bool(enrolled)
-        elif any(run_in_progress(run, enrollments[run["key"]], now) for run in enrolled):
+        elif any(run_in_progress(run, enrollments[run["key"]], now, failed=run["key"] in failed) for run in enrolled):
             yield course, IN_PROGRESS, bool(enrolled)
         else:
             yield course, NOT_STARTED, bool(enrolled)
@@ -300,12 +342,17 @@ class CountedProgress:
 
 
 def progress_counted(
-    program: dict[str, Any], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
+    program: dict[str, Any],
+    user: UserFacts,
+    now: datetime,
+    *,
+    enterprise_uuid: str | None = None,
+    courses: Courses = NO_COURSES,
 ) -> CountedProgress:
     """`progress` counted only: same rules (_classified), no copies of the course objects."""
     counts = [0, 0, 0]
     any_enrolled = False
-    for _course, bucket, enrolled in _classified(program, user, now, enterprise_uuid):
+    for _course, bucket, enrolled in _classified(program, user, now, enterprise_uuid, courses):
         any_enrolled = any_enrolled or enrolled
         counts[bucket] += 1
     return CountedProgress(counts[0], counts[1], counts[2], all_unenrolled=not any_enrolled)
@@ -318,9 +365,10 @@ def extend_course(
     now: datetime,
     *,
     ecommerce_url: str,
+    courses: Courses = NO_COURSES,
 ) -> dict[str, Any]:
     """A course object of `progress` with its runs extended for progress_details."""
-    completing = _completing_runs(course, certificates)
+    completing, _failed = _run_states(course, certificates, courses, now)
     out = dict(course)
     out["course_runs"] = [
         extended_run(
@@ -330,6 +378,7 @@ def extend_course(
             completed_here=run["key"] in completing,
             now=now,
             ecommerce_url=ecommerce_url,
+            course=courses.get(run["key"]),
         )
         for run in course.get("course_runs") or ()
     ]
@@ -363,10 +412,16 @@ class DetailUrls:
 
 
 def list_entries(
-    programs: dict[str, dict[str, Any]], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
+    programs: dict[str, dict[str, Any]],
+    user: UserFacts,
+    now: datetime,
+    *,
+    enterprise_uuid: str | None = None,
+    courses: Courses = NO_COURSES,
 ) -> list[dict[str, Any]]:
     """The learner's programs (the list route): every program with a run among the learner's
-    active (with an enterprise: linked) enrollments, newest enrollment first, then by uuid."""
+    active (with an enterprise: linked) enrollments, newest enrollment first; programs sharing that
+    date by title (upstream sorts the programs of one enrollment's run by title), then uuid."""
     enrollments = active_enrollments(user, enterprise_uuid)
     newest: dict[str, tuple[float, str]] = {}
     for uuid, program in programs.items():
@@ -380,12 +435,12 @@ def list_entries(
         ]
         if created:
             stamps = [c.timestamp() for c in created if c is not None]
-            newest[uuid] = (max(stamps) if stamps else float("-inf"), uuid)
-    ordered = sorted(newest, key=lambda u: (-newest[u][0], u))
+            newest[uuid] = (max(stamps) if stamps else float("-inf"), str(program.get("title") or ""))
+    ordered = sorted(newest, key=lambda u: (-newest[u][0], newest[u][1], u))
     entries = []
     for uuid in ordered:
         program = programs[uuid]
-        counts = progress_counted(program, user, now, enterprise_uuid=enterprise_uuid).counts()
+        counts = progress_counted(program, user, now, enterprise_uuid=enterprise_uuid, courses=courses).counts()
         entries.append(
             {
                 "uuid": program["uuid"],
@@ -402,9 +457,19 @@ def list_entries(
     return entries
 
 
+def logged_in_url(url: str | None) -> str | None:
+    """Upstream's get_logged_in_program_certificate_url: the credential behind the credentials
+    site's login (`force_program_cert_auth`, on by default)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/login/", "next=" + parts.path, ""))
+
+
 def _certificate_data(program: dict[str, Any], result: ProgramProgress, user: UserFacts) -> list[dict[str, Any]]:
-    """One earned certificate per course (first run that may certify and has one), then the
-    program certificate when awarded."""
+    """Upstream's get_certificates: one earned certificate per course (the first run that may
+    certify and has one), then the program certificate when awarded, and only once every course
+    of the program has a course certificate."""
     certs: list[dict[str, Any]] = []
     order = {c["key"]: i for i, c in enumerate(program.get("courses") or ())}
     courses = sorted((*result.completed, *result.in_progress, *result.not_started), key=lambda c: order[c["key"]])
@@ -416,40 +481,56 @@ def _certificate_data(program: dict[str, Any], result: ProgramProgress, user: Us
                 )
                 break
     pcert = user.get(f"pcert:{program['uuid']}")
-    if isinstance(pcert, dict) and pcert.get("awarded") is True:
-        certs.append({"type": "program", "title": pcert.get("title") or program.get("title"), "url": pcert.get("url")})
+    if isinstance(pcert, dict) and pcert.get("awarded") is True and len(certs) == len(courses):
+        certs.append({"type": "program", "title": program.get("title"), "url": logged_in_url(pcert.get("url"))})
     return certs
 
 
-def _purchase_skus(program: dict[str, Any], result: ProgramProgress) -> list[str]:
-    """Seats a learner would buy in one click: for each course not completed and not already
-    enrolled in an applicable mode, the sku of the first open, unended run's applicable seat."""
+def seat_types(program: dict[str, Any]) -> list[str]:
+    """The program's applicable seat types as upstream's progress_details shows them:
+    `no-id-professional` added when `professional` is one."""
+    types = list(program.get("applicable_seat_types") or ())
+    return [*types, "no-id-professional"] if "professional" in types else types
+
+
+def _purchase_skus(program: dict[str, Any], enrollments: dict[str, Enrollment]) -> list[str]:
+    """Upstream's one-click purchase (ProgramDataExtender._collect_one_click_purchase_eligibility_data,
+    without entitlement products): the courses not yet held through an active enrollment in an
+    applicable mode; for each, the sku of the applicable (non-credit) seat of its one published
+    run; a course with no or several published runs makes the learner ineligible."""
     if not program.get("is_program_eligible_for_one_click_purchase"):
         return []
-    applicable = set(program.get("applicable_seat_types") or ())
+    applicable = seat_types(program)
+    buyable = {t for t in applicable if t != "credit"}
+    held = {key for key, enr in enrollments.items() if enr.mode in applicable}
     skus: list[str] = []
-    for course in (*result.in_progress, *result.not_started):
-        runs = course["course_runs"]
-        if any(run["is_enrolled"] and run.get("upgrade_url") is None and run.get("type") in applicable for run in runs):
+    for course in program.get("courses") or ():
+        runs = course.get("course_runs") or ()
+        if any(run["key"] in held for run in runs):
             continue
-        for run in runs:
-            if run["is_enrollment_open"] and not run["is_course_ended"]:
-                sku = next((s.get("sku") for s in run["seats"] if s.get("type") in applicable and s.get("sku")), None)
-                if sku:
-                    skus.append(sku)
-                    break
-        else:
-            return []  # a course that cannot be bought now: no one-click purchase (upstream)
+        published = [run for run in runs if run.get("status") == "published"]
+        if len(published) != 1:
+            return []
+        sku = next(
+            (s.get("sku") for s in published[0].get("seats") or () if s.get("type") in buyable and s.get("sku")), None
+        )
+        if sku:
+            skus.append(sku)
     return skus
 
 
-def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, urls: DetailUrls) -> dict[str, Any]:
+def progress_details(
+    program: dict[str, Any], user: UserFacts, now: datetime, urls: DetailUrls, *, courses: Courses = NO_COURSES
+) -> dict[str, Any]:
     """The progress_details body for a known program."""
-    counted = progress(program, user, now)
-    enrollments, certificates = active_enrollments(user), downloadable_certificates(user)
+    counted = progress(program, user, now, courses=courses)
+    enrollments, certificates = active_enrollments(user), meter_certificates(user)
 
-    def extend(courses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [extend_course(c, enrollments, certificates, now, ecommerce_url=urls.ecommerce_url) for c in courses]
+    def extend(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            extend_course(c, enrollments, certificates, now, ecommerce_url=urls.ecommerce_url, courses=courses)
+            for c in objs
+        ]
 
     result = ProgramProgress(
         extend(counted.completed),
@@ -458,13 +539,15 @@ def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, ur
         all_unenrolled=counted.all_unenrolled,
     )
     earned = _certificate_data(program, result, user)
-    skus = _purchase_skus(program, result)
+    skus = _purchase_skus(program, enrollments)
+    # Upstream lists a pathway only when it has an email (get_industry_and_credit_pathways).
     pathways = list(program.get("pathways") or ())
+    shown = [p for p in pathways if p.get("email")]
     program_data = {k: v for k, v in program.items() if k not in ("courses", "pathways")}
     program_data["authoring_organizations"] = list(program.get("authoring_organizations") or ())
     program_data["banner_image"] = banner_image(program)
     program_data["pathway_ids"] = [p["id"] for p in pathways]
-    program_data["applicable_seat_types"] = list(program.get("applicable_seat_types") or ())
+    program_data["applicable_seat_types"] = seat_types(program)
     program_data["is_learner_eligible_for_one_click_purchase"] = bool(skus)
     program_data["skus"] = skus
     program_data["is_mobile_only"] = False
@@ -488,6 +571,6 @@ def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, ur
             "all_unenrolled": result.all_unenrolled,
         },
         "certificate_data": earned,
-        "industry_pathways": [p for p in pathways if p.get("pathway_type") == "industry"],
-        "credit_pathways": [p for p in pathways if p.get("pathway_type") == "credit"],
+        "industry_pathways": [p for p in shown if p.get("pathway_type") == "industry"],
+        "credit_pathways": [p for p in shown if p.get("pathway_type") == "credit"],
     }
