@@ -17,6 +17,12 @@ progress of every learner of its runs, old and new. The projections keep an inde
 learners of each course (`keys.course_learners`, an intset); a batch with such a snapshot reads
 it, and those learners' facts in pipelines of 1,000, in more round trips; the replay computes
 every reached key before and after the snapshot, so only real changes become records, in order.
+
+Program progress waits for certificate dates (API.md counting rule 1, readmodels/views/certificates.py):
+its state reads the published course and catalog info of the learner's passing certificates, as
+of the event's `ce_time`. Those courses are read with the batch's courses, or in one more round
+trip when a learner's certificates name others; a republish or a catalog-info change that moves a
+course's certificate schedule (pacing, end, date) also reaches the program progress of its learners.
 """
 
 from __future__ import annotations
@@ -36,10 +42,12 @@ from redis.asyncio import Redis
 from events.base import format_time, parse_time
 from projectors.pipeline import Projected, RawMessage
 from readmodels import keys
-from readmodels.facts import UserFacts, value
+from readmodels.facts import UserFacts, value, versioned
 from readmodels.generations import FIRST_GENERATION
 from readmodels.memory import MemoryStore
-from readmodels.ops import AddMember, Op, ReplaceSnapshot, SetField
+from readmodels.ops import AddMember, Op, ReplaceSnapshot, SetField, raw_value
+from readmodels.views.certificates import effective_courses, is_passing_status
+from readmodels.views.common import effective_course
 from readmodels.views.programs import progress
 
 log = logging.getLogger(__name__)
@@ -54,6 +62,8 @@ PROGRAM_PROGRESS = "program-progress"
 MODELS = (LEARNER_COURSE_STATUS, RESUME_POINT, CELEBRATIONS, PROGRAM_PROGRESS)
 
 _USER_PREFIX = keys.user(0)[:-1]  # "u:"
+_COURSE_PREFIX = keys.course("")
+_CATALOG_PREFIX = keys.course_catalog("")
 _STATUS_FIELDS = (keys.f_enrollment(""), keys.f_grade(""), keys.f_passing(""), keys.f_certificate(""))
 _PROGRAM_FIELDS = (keys.f_enrollment(""), keys.f_certificate(""))
 _RESUME_FIELD = keys.f_resume("")
@@ -223,7 +233,38 @@ def program_progress(store: MemoryStore, uid: int, program: dict[str, Any], now:
     runs = _program_runs(program)
     if not any(u.raw.get(keys.f_enrollment(r)) or u.raw.get(keys.f_certificate(r)) for r in runs):
         return None  # the learner has nothing to do with this program
-    return progress(program, u, now).counts()
+    return progress(program, u, now, courses=_certificate_courses(store, u, runs)).counts()
+
+
+def _certificate_courses(store: MemoryStore, u: UserFacts, runs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The effective published courses of the runs where the learner holds a passing certificate
+    (what the API's read scripts return as `certificate_courses`)."""
+    found = {}
+    for run in runs:
+        cert = u.get(keys.f_certificate(run))
+        if not isinstance(cert, dict) or not is_passing_status(cert.get("status")):
+            continue
+        course = _document(store.strings.get(keys.course(run)))
+        if course is not None and isinstance(course[1], dict):
+            info = _document(_hash(store, keys.course_catalog(run)).get(keys.CATALOG_INFO_FIELD))
+            found[run] = (course[1], course[0], info)
+    return effective_courses(found, shared=False)
+
+
+@lru_cache(maxsize=1024)
+def _document(raw: str | None) -> tuple[str, Any] | None:
+    """A stored `<version>\t<json>` document, parsed once per text (the states only read it)."""
+    return versioned(raw)
+
+
+def certificate_schedule(course_raw: str | None, catalog_raw: str | None) -> tuple[Any, ...] | None:
+    """What of a course decides whether its certificates are viewable (pacing, end, date), with the
+    catalog info applied as the read side does: a change reaches its learners' program progress."""
+    course, catalog = _document(course_raw), _document(catalog_raw)
+    if course is None or not isinstance(course[1], dict):
+        return None
+    eff = effective_course(course[1], course[0], catalog)
+    return eff.get("pacing"), eff.get("end"), eff.get("certificate_available_date")
 
 
 def _programs_of(store: MemoryStore, ck: str) -> dict[str, dict[str, Any]]:
@@ -269,6 +310,9 @@ def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str], dict[int, lis
     for op in ops:
         if isinstance(op, ReplaceSnapshot):
             snapshots.add(op.key)
+            continue
+        if _catalog_info(op):
+            snapshots.add(keys.course(op.key[len(_CATALOG_PREFIX) :]))  # its course, and its learners
             continue
         for kind, uid, ck in touches(op):
             courses.add(ck)
@@ -369,6 +413,8 @@ async def _read(
     block_reads = {ck for ck in courses if not cache.known(generation, ck)}
     hashes = [keys.run_programs(ck) for ck in sorted(courses)] + [keys.course_blocks(ck) for ck in sorted(block_reads)]
     strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
+    # Every course document read comes with its catalog info (the certificate schedule).
+    hashes += [keys.course_catalog(s[len(_COURSE_PREFIX) :]) for s in strings if s.startswith(_COURSE_PREFIX)]
     strings += [keys.snapshot_parts(s) for s in strings]
     if not learners and not outbox_fields and not release and not serving:
         return _Read(store, [])
@@ -422,7 +468,33 @@ async def _read(
                     store.hashes[keys.course_blocks(ck)] = dict(got) if snapshots else got
     if snapshots:
         await _read_fanout(redis, p, store, ops, fields)
+    await _read_certificate_courses(redis, p, store)
     return _Read(store, held, int(pointer) if pointer is not None else None)
+
+
+_CERT_PREFIX = keys.f_certificate("")
+
+
+async def _read_certificate_courses(redis: Redis, p: str, store: MemoryStore) -> None:
+    """The course documents and catalog info of the learners' passing certificates that the reads
+    so far did not bring (one more round trip, only then): program progress waits for their dates."""
+    missing: set[str] = set()
+    for key, fields in store.hashes.items():
+        if not key.startswith(_USER_PREFIX):
+            continue
+        for name, raw in fields.items():
+            if name.startswith(_CERT_PREFIX) and keys.course(name[len(_CERT_PREFIX) :]) not in store.strings:
+                cert = value(raw)
+                if isinstance(cert, dict) and is_passing_status(cert.get("status")):
+                    missing.add(name[len(_CERT_PREFIX) :])
+    if not missing:
+        return
+    ordered = sorted(missing)
+    hashes, strings = [keys.course_catalog(ck) for ck in ordered], [keys.course(ck) for ck in ordered]
+    async with redis.pipeline(transaction=False) as pipe:
+        _ask_documents(pipe, p, hashes, strings)
+        replies = iter(await pipe.execute())
+    _load_documents(store, replies, hashes, strings)
 
 
 FANOUT_CHUNK = 1_000  # learners per pipeline when a reference change fans out
@@ -435,13 +507,12 @@ async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[O
     into `store` (more round trips, only for such batches)."""
     courses: dict[str, bool] = {}  # course -> whether program progress is reached (else status, resume)
     for op in ops:
-        if isinstance(op, ReplaceSnapshot):
-            for ck, program in _reached(op, store):
-                courses[ck] = courses.get(ck, False) or program
+        for ck, program in _reached(op, store):
+            courses[ck] = courses.get(ck, False) or program
     if not courses:
         return
     ordered = sorted(courses)
-    hashes = [h for ck in ordered for h in (keys.course_blocks(ck), keys.run_programs(ck))]
+    hashes = [h for ck in ordered for h in (keys.course_blocks(ck), keys.run_programs(ck), keys.course_catalog(ck))]
     strings = [s for ck in ordered for s in (keys.course(ck), keys.snapshot_parts(keys.course(ck)))
                if s not in store.strings]
     async with redis.pipeline(transaction=True) as pipe:
@@ -478,7 +549,13 @@ async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[O
 # The keys `states` reads (hashes u:, cblk:, runprogs:; strings course:); snapshots are replayed
 # whole since they own hash fields elsewhere; learner-course index members for the fan-out. Other
 # ops (completions per block, activity zsets) cannot change a model state: the replay skips them.
-_READ_PREFIXES = (_USER_PREFIX, keys.course_blocks(""), keys.run_programs(""), keys.course(""))
+_READ_PREFIXES = (
+    _USER_PREFIX,
+    keys.course_blocks(""),
+    keys.run_programs(""),
+    keys.course(""),
+    keys.course_catalog(""),
+)
 
 
 def _replayed(op: Op) -> bool:
@@ -487,16 +564,34 @@ def _replayed(op: Op) -> bool:
             or (isinstance(op, SetField) and op.key.startswith(_READ_PREFIXES)))
 
 
-_COURSE_PREFIX = keys.course("")
 _PROGRAM_PREFIX = keys.program("")
 
 
-def _reached(op: ReplaceSnapshot, store: MemoryStore) -> list[tuple[str, bool]]:
-    """The courses whose learners' states a reference snapshot can change, before it is applied to
+def _catalog_info(op: Op) -> bool:
+    return isinstance(op, SetField) and op.key.startswith(_CATALOG_PREFIX) and op.field == keys.CATALOG_INFO_FIELD
+
+
+def _reached(op: Op, store: MemoryStore) -> list[tuple[str, bool]]:
+    """The courses whose learners' states a reference change can change, before it is applied to
     `store`: (course key, False) for a course republish (the passing bar, the outline: status and
-    resume point), (run, True) for every run of a program, as it was and as it becomes (progress)."""
+    resume point), (run, True) for every run of a program, as it was and as it becomes (progress);
+    and (course key, True) for a republish or catalog-info change that moves the course's
+    certificate schedule (the progress of the programs of that run)."""
+    if _catalog_info(op):
+        assert isinstance(op, SetField)
+        ck = op.key[len(_CATALOG_PREFIX) :]
+        info = _hash(store, op.key).get(op.field)
+        course = store.strings.get(keys.course(ck))
+        moved = certificate_schedule(course, info) != certificate_schedule(course, raw_value(op.version, op.value))
+        return [(ck, True)] if moved else []
+    if not isinstance(op, ReplaceSnapshot):
+        return []
     if op.key.startswith(_COURSE_PREFIX):
-        return [(op.key[len(_COURSE_PREFIX):], False)]
+        ck = op.key[len(_COURSE_PREFIX) :]
+        info = _hash(store, keys.course_catalog(ck)).get(keys.CATALOG_INFO_FIELD)
+        new = certificate_schedule(raw_value(op.version, op.value), info)
+        moved = certificate_schedule(store.strings.get(op.key), info) != new
+        return [(ck, False), (ck, True)] if moved else [(ck, False)]
     if op.key.startswith(_PROGRAM_PREFIX):
         runs: set[str] = set()
         for doc in (value(store.strings.get(op.key)), orjson.loads(op.value)):
@@ -507,8 +602,8 @@ def _reached(op: ReplaceSnapshot, store: MemoryStore) -> list[tuple[str, bool]]:
 
 
 def fanout(op: Op, store: MemoryStore) -> list[Touch]:
-    """The model keys of every learner a reference snapshot reaches (`keys.course_learners`)."""
-    if not isinstance(op, ReplaceSnapshot):
+    """The model keys of every learner a reference change reaches (`keys.course_learners`)."""
+    if not isinstance(op, ReplaceSnapshot | SetField):
         return []
     out: list[Touch] = []
     for ck, program in _reached(op, store):
