@@ -25,6 +25,20 @@ def _waiting(**changes: Any) -> Any:
     return course_published(COURSE, **{**fields, **changes.pop("fields", {})}, **changes)
 
 
+def _graduate() -> MemoryStore:
+    """Learner 7, enrolled verified in COURSE (the only course of PROGRAM) with a certificate that
+    waits for the date."""
+    store = MemoryStore()
+    history = [
+        _waiting(time=at(0)),
+        program_changed(time=at(0)),
+        enrollment("created", 7, mode="verified", time=at(1)),
+        certificate("created", 7, time=at(2)),
+    ]
+    fold(history, 10, store)
+    return store
+
+
 def _progress(records: list[Any]) -> list[dict[str, Any] | None]:
     return [r.state for r in records if r.model == "program-progress" and r.key == f"7:{PROGRAM}"]
 
@@ -48,17 +62,7 @@ def test_projected_progress_follows_the_certificate_date_as_of_each_event() -> N
 
 def test_projected_state_equals_the_api_count_at_the_same_time() -> None:
     """The record's state is the API's count (the same function, the same courses) at the event's time."""
-    store = MemoryStore()
-    fold(
-        [
-            _waiting(time=at(0)),
-            program_changed(time=at(0)),
-            enrollment("created", 7, mode="verified", time=at(1)),
-            certificate("created", 7, time=at(2)),
-        ],
-        10,
-        store,
-    )
+    store = _graduate()
     program = orjson.loads(store.hashes[keys.run_programs(COURSE)][PROGRAM])
     user = UserFacts(7, store.hashes[keys.user(7)])
     version, course = store.strings[keys.course(COURSE)].split("\t", 1)
@@ -70,17 +74,7 @@ def test_projected_state_equals_the_api_count_at_the_same_time() -> None:
 
 
 def test_republish_or_catalog_change_that_moves_the_schedule_reaches_program_progress() -> None:
-    store = MemoryStore()
-    fold(
-        [
-            _waiting(time=at(0)),
-            program_changed(time=at(0)),
-            enrollment("created", 7, mode="verified", time=at(1)),
-            certificate("created", 7, time=at(2)),
-        ],
-        10,
-        store,
-    )
+    store = _graduate()
     earlier = fold([_waiting(time=at(10), fields={"certificate_available_date": at(5).isoformat()})], 1, store)
     assert _progress(earlier) == [{"completed": 1, "in_progress": 0, "not_started": 0, "all_unenrolled": False}]
     assert (
