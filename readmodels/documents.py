@@ -19,7 +19,18 @@ def course_document(course: CoursePublishedData) -> dict[str, Any]:
 
 
 def sequence_documents(course: CoursePublishedData) -> list[dict[str, Any]]:
+    """One document per sequence. A sequence that is the prerequisite of others also lists them as
+    `gates` (`[{block_key, min_score}]`, only when there are some), so the sequence route can tell
+    from this one document whether the learner has fulfilled the gate it is (upstream's
+    `_is_gate_fulfilled` banner) without reading the rest of the outline."""
     names = {seq.block_key: seq.display_name for ch in course.outline for seq in ch.sequences}
+    gates: dict[str, list[dict[str, Any]]] = {}
+    for ch in course.outline:
+        for seq in ch.sequences:
+            if seq.prerequisite is not None:
+                gates.setdefault(seq.prerequisite.block_key, []).append(
+                    {"block_key": seq.block_key, "min_score": seq.prerequisite.min_score}
+                )
     docs: list[dict[str, Any]] = []
     for chapter in course.outline:
         for seq in chapter.sequences:
@@ -28,6 +39,8 @@ def sequence_documents(course: CoursePublishedData) -> list[dict[str, Any]]:
             doc["chapter"] = {"block_key": chapter.block_key, "display_name": chapter.display_name}
             if seq.prerequisite is not None:
                 doc["prerequisite"]["display_name"] = names.get(seq.prerequisite.block_key)
+            if seq.block_key in gates:
+                doc["gates"] = gates[seq.block_key]
             doc["units"] = [
                 {
                     "block_key": unit.block_key,

@@ -88,6 +88,7 @@ USERNAMES = "unames"
 COURSE_PREFIX = "course:"
 PROGRAM_PREFIX = "prog:"
 COURSE_BLOCKS_PREFIX = "cblk:"
+COURSE_CATALOG_PREFIX = "ccat:"
 RUN_PROGRAMS_PREFIX = "runprogs:"
 USER_PREFIX = "u:"
 BLOCK_IDS_PREFIX = "bid:"
@@ -112,7 +113,7 @@ def course_blocks(course_key: str) -> str:
 
 
 def course_catalog(course_key: str) -> str:
-    return f"ccat:{course_key}"
+    return f"{COURSE_CATALOG_PREFIX}{course_key}"
 
 
 def program(uuid: str) -> str:

@@ -8,6 +8,7 @@ them as read-only (they copy before changing anything).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -15,6 +16,11 @@ import orjson
 from readmodels.replies import text
 
 MAX_ENTRIES = 2048
+
+# Course key -> (published course, its version, catalog info as (version, value) or None): what the
+# program counting reads of the courses of a learner's passing certificates (their certificate
+# dates; readmodels/views/certificates.py merges the catalog info as the course route does).
+CertificateCourses = dict[str, tuple[dict[str, Any], str, tuple[str, dict[str, Any]] | None]]
 
 
 class ParsedDocuments:
@@ -43,3 +49,18 @@ class ParsedDocuments:
                 self._versioned.clear()
             self._versioned[raw] = hit
         return hit
+
+    def certificate_courses(self, flat: Sequence[Any]) -> CertificateCourses:
+        """A read script's `certificate_courses` triples (course key, course snapshot or None,
+        catalog info or None; readmodels/lua/certificate_courses.lua) -> CertificateCourses.
+        A course never published is left out (counting then treats its certificates as viewable)."""
+        out: CertificateCourses = {}
+        it = iter(flat)
+        for key, course, catalog in zip(it, it, it, strict=True):
+            if not course:
+                continue
+            version, doc = self.versioned(course)
+            if isinstance(doc, dict):
+                ck = key.decode() if isinstance(key, bytes) else key
+                out[ck] = (doc, version, self.versioned(catalog) if catalog else None)
+        return out

@@ -10,7 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from readmodels.facts import ReadUserFacts, UserFacts, pairs
-from readmodels.parsed import ParsedDocuments
+from readmodels.parsed import CertificateCourses, ParsedDocuments
 from readmodels.replies import text
 from readmodels.scripts import ReadScript
 
@@ -22,6 +22,7 @@ class UserProgramsFacts:
     generation: int
     user: UserFacts
     programs: dict[str, dict[str, Any]]  # uuid -> program document
+    certificate_courses: CertificateCourses
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class ProgramFacts:
     generation: int
     program: dict[str, Any] | None
     user: UserFacts
+    certificate_courses: CertificateCourses
 
 
 class ProgramReaders:
@@ -49,10 +51,12 @@ class ProgramReaders:
             parsed = self._docs.loads(doc)
             if isinstance(parsed, dict):
                 programs[text(uuid)] = parsed
-        return UserProgramsFacts(int(raw[0]), ReadUserFacts(user_id, pairs(raw[1])), programs)
+        user = ReadUserFacts(user_id, pairs(raw[1]))
+        return UserProgramsFacts(int(raw[0]), user, programs, self._docs.certificate_courses(raw[3]))
 
     async def program(self, program_uuid: str, user_id: int) -> ProgramFacts:
         raw = await self._progress(keys=[], args=[self._ns, program_uuid, str(user_id)])
         snapshot = self._docs.versioned(raw[1]) if raw[1] else None
         program = snapshot[1] if snapshot and isinstance(snapshot[1], dict) else None
-        return ProgramFacts(int(raw[0]), program, ReadUserFacts(user_id, pairs(raw[2])))
+        user = ReadUserFacts(user_id, pairs(raw[2]))
+        return ProgramFacts(int(raw[0]), program, user, self._docs.certificate_courses(raw[3]))

@@ -8,14 +8,14 @@ roles, so the route can authorise the masquerade without a second round trip.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
 
 from readmodels.facts import ReadUserFacts, UserFacts, pairs, value
 from readmodels.keys import ACTIVITY_BUCKET_US, completion_block
-from readmodels.parsed import ParsedDocuments
+from readmodels.parsed import CertificateCourses, ParsedDocuments
 from readmodels.replies import text
 from readmodels.scripts import ReadScript
 from readmodels.tokens import Position
@@ -41,6 +41,9 @@ class CourseFacts:
     run_programs: dict[str, dict[str, Any]]
     activity: list[tuple[str, int]]  # (member, bucket start in microseconds)
     who: Who
+    # The courses of the learner's passing certificates (only when the run is in a program): the
+    # certificate-date rule of the related programs' counts.
+    certificate_courses: CertificateCourses = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Readers:
             # scores are bucket numbers (keys.ACTIVITY_WINDOW_BUCKETS): back to microseconds
             activity=[(text(act[i]), int(float(act[i + 1])) * ACTIVITY_BUCKET_US) for i in range(0, len(act), 2)],
             who=who,
+            certificate_courses=self._docs.certificate_courses(raw[9]) if raw[9] else {},
         )
 
     async def sequence(

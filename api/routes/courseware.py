@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import orjson
@@ -35,6 +36,7 @@ from events.activity import CelebrationAcknowledged
 from readmodels import models
 from readmodels.readers import CourseFacts, Readers, ResumeFacts, SequenceFacts
 from readmodels.tokens import encode_token
+from readmodels.views.certificates import effective_courses
 from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
 from readmodels.views.course import course_metadata
 from readmodels.views.program_progress import progress_counted
@@ -203,7 +205,8 @@ def course_body(
         run_programs=facts.run_programs,
         now=now,
         config=config,
-        progress=progress_counted,  # related programs need only the counts
+        # related programs need only the counts; certificate dates from the certificates' courses
+        progress=partial(progress_counted, courses=effective_courses(facts.certificate_courses)),
         browser_timezone=browser_timezone,
         masquerading=effective.masquerading,
         shared_document=True,  # the reader's parsed documents, or their merge kept per pair

@@ -20,6 +20,7 @@ from api.deps import RequiredCallerDep, now_of, settings_of
 from api.errors import ApiError
 from api.responses import JSON
 from readmodels.program_readers import ProgramReaders
+from readmodels.views.certificates import effective_courses
 from readmodels.views.program_bodies import DetailUrls, list_entries, progress_details
 
 PREFIXES = ("/api/dashboard/v1", "/api/dashboard/v0", "/api/learner_home/v1")
@@ -176,7 +177,8 @@ async def get_progress_details(program_uuid: str, request: Request, caller: Requ
     if facts.program is None:
         return JSON({"error_code": NO_PROGRAM_DATA}, status_code=404)
     urls = DetailUrls(ecommerce_url=settings.ecommerce_url, credentials_url=settings.credentials_url)
-    return JSON(progress_details(facts.program, facts.user, now, urls))
+    courses = effective_courses(facts.certificate_courses)
+    return JSON(progress_details(facts.program, facts.user, now, urls, courses=courses))
 
 
 async def get_programs(request: Request, caller: RequiredCallerDep) -> Any:
@@ -198,7 +200,8 @@ async def program_list(
 ) -> list[dict[str, Any]]:
     """The list routes' body (shared with the fast path, api/fastpath.py)."""
     facts = await readers.user_programs(caller.user_id)
-    return list_entries(facts.programs, facts.user, now, enterprise_uuid=enterprise_uuid)
+    courses = effective_courses(facts.certificate_courses)  # certificate dates: their courses
+    return list_entries(facts.programs, facts.user, now, enterprise_uuid=enterprise_uuid, courses=courses)
 
 
 def _register() -> None:

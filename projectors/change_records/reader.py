@@ -1,6 +1,7 @@
 """The one pipelined read before a live batch: the facts its states need (learners, course
 outlines and programs, with a cache of outlines per snapshot), the outbox fields and the serving
-pointer; for a batch with a reference snapshot, the fan-out's learners in more round trips."""
+pointer; for a batch with a reference change, the fan-out's learners in more round trips; the
+courses of learners' passing certificates the batch did not read (certificate dates), in one more."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from redis.asyncio import Redis
 
 from projectors.change_records.touches import plan, reached, state_fields
 from readmodels import keys
+from readmodels.facts import value
 from readmodels.memory import MemoryStore
-from readmodels.ops import Op, ReplaceSnapshot
+from readmodels.ops import Op
 from readmodels.replies import text, text_hash, text_or_none
+from readmodels.views.certificates import is_passing_status
 
 
 class BlockCache:
@@ -93,6 +96,8 @@ async def read(
     block_reads = {ck for ck in courses if not cache.known(generation, ck)}
     hashes = [keys.run_programs(ck) for ck in sorted(courses)] + [keys.course_blocks(ck) for ck in sorted(block_reads)]
     strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
+    # Every course document read comes with its catalog info (the certificate schedule).
+    hashes += [keys.course_catalog(s[len(keys.COURSE_PREFIX) :]) for s in strings if s.startswith(keys.COURSE_PREFIX)]
     strings += [keys.snapshot_parts(s) for s in strings]
     if not learners and not outbox_fields and not release and not serving:
         return Read(store, [])
@@ -146,7 +151,31 @@ async def read(
                     store.hashes[keys.course_blocks(ck)] = dict(got) if snapshots else got
     if snapshots:
         await _read_fanout(redis, p, store, ops, fields)
+    await _read_certificate_courses(redis, p, store)
     return Read(store, held, int(pointer) if pointer is not None else None)
+
+
+async def _read_certificate_courses(redis: Redis, p: str, store: MemoryStore) -> None:
+    """The course documents and catalog info of the learners' passing certificates that the reads
+    so far did not bring (one more round trip, only then): program progress waits for their dates."""
+    missing: set[str] = set()
+    for key, fields in store.hashes.items():
+        if not key.startswith(keys.USER_PREFIX):
+            continue
+        for name, raw in fields.items():
+            kind, ck = keys.field_kind(name)
+            if kind == keys.KIND_CERTIFICATE and keys.course(ck) not in store.strings:
+                cert = value(raw)
+                if isinstance(cert, dict) and is_passing_status(cert.get("status")):
+                    missing.add(ck)
+    if not missing:
+        return
+    ordered = sorted(missing)
+    hashes, strings = [keys.course_catalog(ck) for ck in ordered], [keys.course(ck) for ck in ordered]
+    async with redis.pipeline(transaction=False) as pipe:
+        _ask_documents(pipe, p, hashes, strings)
+        replies = iter(await pipe.execute())
+    _load_documents(store, replies, hashes, strings)
 
 
 FANOUT_CHUNK = 1_000  # learners per pipeline when a reference change fans out
@@ -159,13 +188,12 @@ async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[O
     into `store` (more round trips, only for such batches)."""
     courses: dict[str, bool] = {}  # course -> whether program progress is reached (else status, resume)
     for op in ops:
-        if isinstance(op, ReplaceSnapshot):
-            for ck, program in reached(op, store):
-                courses[ck] = courses.get(ck, False) or program
+        for ck, program in reached(op, store):
+            courses[ck] = courses.get(ck, False) or program
     if not courses:
         return
     ordered = sorted(courses)
-    hashes = [h for ck in ordered for h in (keys.course_blocks(ck), keys.run_programs(ck))]
+    hashes = [h for ck in ordered for h in (keys.course_blocks(ck), keys.run_programs(ck), keys.course_catalog(ck))]
     strings = [s for ck in ordered for s in (keys.course(ck), keys.snapshot_parts(keys.course(ck)))
                if s not in store.strings]
     async with redis.pipeline(transaction=True) as pipe:

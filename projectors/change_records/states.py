@@ -1,7 +1,9 @@
 """The four model states of a key, from the replay's facts (PROJECTED.md "`state` per model").
 
 Every state is the API's rule applied to the same stored facts (readmodels/views/learner_course.py,
-program_progress.py): only reading the facts out of the replay store is done here.
+program_progress.py): only reading the facts out of the replay store is done here. Program progress
+reads the published course and catalog info of the learner's passing certificates (the
+certificate-date rule), as the API's read scripts return them as `certificate_courses`.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from typing import Any
 import orjson
 
 from projectors.change_records.record import CELEBRATIONS, LEARNER_COURSE_STATUS, PROGRAM_PROGRESS, RESUME_POINT
-from projectors.change_records.touches import Touch
+from projectors.change_records.touches import Touch, document
 from readmodels import keys
 from readmodels.facts import UserFacts, value
 from readmodels.memory import MemoryStore
 from readmodels.views import learner_course
+from readmodels.views.certificates import effective_courses, is_passing_status
 from readmodels.views.program_progress import program_runs, progress_counted
 
 _NO_FIELDS: dict[str, str] = {}
@@ -55,9 +58,25 @@ def program_progress(store: MemoryStore, uid: int, program: dict[str, Any], now:
     """The counts as every program route counts them; None while the learner has no enrollment or
     certificate in any run of the program (the key has no state)."""
     u = _facts(store, uid)
-    if not any(u.raw.get(keys.f_enrollment(r)) or u.raw.get(keys.f_certificate(r)) for r in program_runs(program)):
+    runs = program_runs(program)
+    if not any(u.raw.get(keys.f_enrollment(r)) or u.raw.get(keys.f_certificate(r)) for r in runs):
         return None
-    return progress_counted(program, u, now).counts()
+    return progress_counted(program, u, now, courses=_certificate_courses(store, u, runs)).counts()
+
+
+def _certificate_courses(store: MemoryStore, u: UserFacts, runs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The effective published courses of the runs where the learner holds a passing certificate
+    (what the API's read scripts return as `certificate_courses`)."""
+    found = {}
+    for run in runs:
+        cert = u.get(keys.f_certificate(run))
+        if not isinstance(cert, dict) or not is_passing_status(cert.get("status")):
+            continue
+        course = document(store.strings.get(keys.course(run)))
+        if course is not None and isinstance(course[1], dict):
+            info = document(_hash(store, keys.course_catalog(run)).get(keys.CATALOG_INFO_FIELD))
+            found[run] = (course[1], course[0], info)
+    return effective_courses(found, shared=False)
 
 
 def _programs_of(store: MemoryStore, ck: str) -> dict[str, dict[str, Any]]:

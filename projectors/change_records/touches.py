@@ -1,18 +1,24 @@
 """Which model keys an operation can change (the op-to-model map), and what the replay must read
 and replay for them: the learner fields a model state depends on (`touches`), the learners a
-reference snapshot reaches (`fanout`), the facts a batch needs (`plan`)."""
+reference change reaches (`fanout`), the facts a batch needs (`plan`).
+
+Program progress waits for certificate dates (API.md counting rule 1, readmodels/views/certificates.py):
+a republish or a catalog-info change that moves a course's certificate schedule (pacing, end, date)
+also reaches the program progress of its learners (`reached`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import orjson
 
 from readmodels import keys
-from readmodels.facts import value
+from readmodels.facts import value, versioned
 from readmodels.memory import MemoryStore
-from readmodels.ops import AddMember, Op, ReplaceSnapshot, SetField
+from readmodels.ops import AddMember, Op, ReplaceSnapshot, SetField, raw_value
+from readmodels.views.common import effective_course
 from readmodels.views.learner_course import CELEBRATION_FLAGS
 from readmodels.views.program_progress import program_runs
 
@@ -62,6 +68,9 @@ def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str], dict[int, lis
         if isinstance(op, ReplaceSnapshot):
             snapshots.add(op.key)
             continue
+        if catalog_info(op):
+            snapshots.add(keys.course(op.key[len(keys.COURSE_CATALOG_PREFIX) :]))  # its course, and its learners
+            continue
         for kind, uid, ck in touches(op):
             courses.add(ck)
             if kind == "prog":
@@ -81,10 +90,16 @@ def state_fields(ck: str) -> tuple[str, ...]:
             *(keys.f_celebration(flag, ck) for flag in CELEBRATION_FLAGS))
 
 
-# The keys the states read (hashes u:, cblk:, runprogs:; strings course:); snapshots are replayed
+# The keys the states read (hashes u:, cblk:, runprogs:, ccat:; strings course:); snapshots are replayed
 # whole since they own hash fields elsewhere; learner-course index members for the fan-out. Other
 # ops (completions per block, activity zsets) cannot change a model state: the replay skips them.
-_READ_PREFIXES = (keys.USER_PREFIX, keys.COURSE_BLOCKS_PREFIX, keys.RUN_PROGRAMS_PREFIX, keys.COURSE_PREFIX)
+_READ_PREFIXES = (
+    keys.USER_PREFIX,
+    keys.COURSE_BLOCKS_PREFIX,
+    keys.RUN_PROGRAMS_PREFIX,
+    keys.COURSE_PREFIX,
+    keys.COURSE_CATALOG_PREFIX,
+)
 
 
 def replayed(op: Op) -> bool:
@@ -98,12 +113,53 @@ def learner_fact(op: Op) -> bool:
     return isinstance(op, AddMember) or (isinstance(op, SetField) and op.key.startswith(keys.USER_PREFIX))
 
 
-def reached(op: ReplaceSnapshot, store: MemoryStore) -> list[tuple[str, bool]]:
-    """The courses whose learners' states a reference snapshot can change, before it is applied to
+@lru_cache(maxsize=1024)
+def document(raw: str | None) -> tuple[str, Any] | None:
+    """A stored `<version>\t<json>` document, parsed once per text (the states only read it)."""
+    return versioned(raw)
+
+
+def certificate_schedule(course_raw: str | None, catalog_raw: str | None) -> tuple[Any, ...] | None:
+    """What of a course decides whether its certificates are viewable (pacing, end, date), with the
+    catalog info applied as the read side does: a change reaches its learners' program progress."""
+    course, catalog = document(course_raw), document(catalog_raw)
+    if course is None or not isinstance(course[1], dict):
+        return None
+    eff = effective_course(course[1], course[0], catalog)
+    return eff.get("pacing"), eff.get("end"), eff.get("certificate_available_date")
+
+
+def catalog_info(op: Op) -> bool:
+    """A course's catalog-info field (its certificate schedule may move)."""
+    return (isinstance(op, SetField) and op.key.startswith(keys.COURSE_CATALOG_PREFIX)
+            and op.field == keys.CATALOG_INFO_FIELD)
+
+
+def _catalog_raw(store: MemoryStore, ck: str) -> str | None:
+    return (store.hashes.get(keys.course_catalog(ck)) or {}).get(keys.CATALOG_INFO_FIELD)
+
+
+def reached(op: Op, store: MemoryStore) -> list[tuple[str, bool]]:
+    """The courses whose learners' states a reference change can change, before it is applied to
     `store`: (course key, False) for a course republish (the passing bar, the outline: status and
-    resume point), (run, True) for every run of a program, as it was and as it becomes (progress)."""
+    resume point), (run, True) for every run of a program, as it was and as it becomes (progress);
+    and (course key, True) for a republish or catalog-info change that moves the course's
+    certificate schedule (the progress of the programs of that run)."""
+    if catalog_info(op):
+        assert isinstance(op, SetField)
+        ck = op.key[len(keys.COURSE_CATALOG_PREFIX) :]
+        course = store.strings.get(keys.course(ck))
+        new = certificate_schedule(course, raw_value(op.version, op.value))
+        return [(ck, True)] if certificate_schedule(course, _catalog_raw(store, ck)) != new else []
+    if not isinstance(op, ReplaceSnapshot):
+        return []
     if op.key.startswith(keys.COURSE_PREFIX):
-        return [(op.key[len(keys.COURSE_PREFIX) :], False)]
+        ck = op.key[len(keys.COURSE_PREFIX) :]
+        info = _catalog_raw(store, ck)
+        moved = certificate_schedule(store.strings.get(op.key), info) != certificate_schedule(
+            raw_value(op.version, op.value), info
+        )
+        return [(ck, False), (ck, True)] if moved else [(ck, False)]
     if op.key.startswith(keys.PROGRAM_PREFIX):
         runs: set[str] = set()
         for doc in (value(store.strings.get(op.key)), orjson.loads(op.value)):
@@ -114,8 +170,8 @@ def reached(op: ReplaceSnapshot, store: MemoryStore) -> list[tuple[str, bool]]:
 
 
 def fanout(op: Op, store: MemoryStore) -> list[Touch]:
-    """The model keys of every learner a reference snapshot reaches (`keys.course_learners`)."""
-    if not isinstance(op, ReplaceSnapshot):
+    """The model keys of every learner a reference change reaches (`keys.course_learners`)."""
+    if not isinstance(op, ReplaceSnapshot | SetField):
         return []
     out: list[Touch] = []
     for ck, program in reached(op, store):

@@ -3,13 +3,15 @@
 -- ARGV[4] masquerade username ("" = none)
 -- Returns {generation, course snapshot or false, catalog info or false, user hash (flat),
 --          run programs (flat), activity (flat member/score), caller roles (flat),
---          effective user id ("" = anonymous or unknown username), username unknown (0/1)}
+--          effective user id ("" = anonymous or unknown username), username unknown (0/1),
+--          certificate courses (flat, see certificate_courses: for the related programs' counts)}
 local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 -- @include learner_prelude
+-- @include certificate_courses
 
 local course = redis.call("GET", p .. "course:" .. ck)
 if not course then
-  return {gen, false, false, {}, {}, {}, uname ~= "" and roles(caller) or {}, uid, unknown}
+  return {gen, false, false, {}, {}, {}, uname ~= "" and roles(caller) or {}, uid, unknown, {}}
 end
 local cat = redis.call("HGET", p .. "ccat:" .. ck, "info")
 local user, act = {}, {}
@@ -18,5 +20,7 @@ if uid ~= "" then
   act = redis.call("ZRANGE", p .. "ua:" .. uid, 0, -1, "WITHSCORES")
 end
 local progs = redis.call("HGETALL", p .. "runprogs:" .. ck)
+-- Only the programs of this run are counted: no certificate course matters without one.
+local certs = #progs > 0 and certificate_courses(user) or {}
 -- The caller's roles only matter to authorise a masquerade.
-return {gen, course, cat or false, user, progs, act, uname ~= "" and roles(caller) or {}, uid, unknown}
+return {gen, course, cat or false, user, progs, act, uname ~= "" and roles(caller) or {}, uid, unknown, certs}

@@ -1,11 +1,13 @@
 -- The program list route's facts, in one round trip, from the serving generation.
 -- ARGV[1] namespace  ARGV[2] user id
--- Returns {generation, user hash (flat), programs (flat: uuid, program document)}: every program
--- holding a run the user is actively enrolled in (deduplicated). Inactive enrollments are skipped
--- here only to save transfer; the view applies the full rules (enterprise links, counting).
+-- Returns {generation, user hash (flat), programs (flat: uuid, program document), certificate
+-- courses (flat, see certificate_courses)}: every program holding a run the user is actively
+-- enrolled in (deduplicated). Inactive enrollments are skipped here only to save transfer; the view
+-- applies the full rules (enterprise links, counting).
 local ns, uid = ARGV[1], ARGV[2]
 local gen = redis.call("GET", ns .. ":serving") or "1"
 local p = ns .. ":g" .. gen .. ":"
+-- @include certificate_courses
 local user = redis.call("HGETALL", p .. "u:" .. uid)
 local seen, progs = {}, {}
 for i = 1, #user, 2 do
@@ -26,4 +28,4 @@ for i = 1, #user, 2 do
     end
   end
 end
-return {gen, user, progs}
+return {gen, user, progs, #progs > 0 and certificate_courses(user) or {}}

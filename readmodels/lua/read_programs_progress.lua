@@ -1,12 +1,14 @@
 -- The progress_details route's facts, in one round trip, from the serving generation.
 -- ARGV[1] namespace  ARGV[2] program uuid  ARGV[3] user id
 -- Returns {generation, program snapshot ("<version>\t<json>", json null when deleted) or false,
---          user hash (flat)}
+--          user hash (flat), certificate courses (flat, see certificate_courses)}
 local ns, uuid, uid = ARGV[1], ARGV[2], ARGV[3]
 local gen = redis.call("GET", ns .. ":serving") or "1"
 local p = ns .. ":g" .. gen .. ":"
+-- @include certificate_courses
 local prog = redis.call("GET", p .. "prog:" .. uuid)
 if not prog then
-  return {gen, false, {}}
+  return {gen, false, {}, {}}
 end
-return {gen, prog, redis.call("HGETALL", p .. "u:" .. uid)}
+local user = redis.call("HGETALL", p .. "u:" .. uid)
+return {gen, prog, user, certificate_courses(user)}

@@ -10,29 +10,36 @@ Choices where the contract is silent (each follows upstream unless said):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from events.base import format_time
 from readmodels import keys
 from readmodels.facts import UserFacts
+from readmodels.views.certificates import certificates_viewable, run_course
 from readmodels.views.program_progress import (
+    NO_COURSES,
+    Courses,
     Enrollment,
     ProgramProgress,
     active_enrollments,
     catalog_time,
-    completing_runs,
-    downloadable_certificates,
+    meter_certificates,
     mode_of,
     progress,
     progress_counted,
+    run_states,
 )
 
 RUN_TIME_FIELDS = ("start", "end", "enrollment_start", "enrollment_end")
 BANNER_SIZES = ("large", "medium", "small", "x-small")
+CERT_DOWNLOADABLE = "downloadable"
+# Upstream's DEFAULT_ENROLLMENT_START_DATE: a run without an enrollment start shows this date.
+DEFAULT_ENROLLMENT_START = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 @lru_cache(maxsize=8192)
@@ -88,6 +95,7 @@ def extended_run(
     completed_here: bool,
     now: datetime,
     ecommerce_url: str,
+    course: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     out = dict(run)
     times = {name: catalog_time(run.get(name)) for name in RUN_TIME_FIELDS}
@@ -103,16 +111,20 @@ def extended_run(
     out["pacing_type"] = str(run.get("pacing_type") or "")
     out["is_enrolled"] = enrollment is not None or completed_here
     out["is_enrollment_open"] = (start is None or start <= now) and (end is None or now < end)
-    out["enrollment_open_date"] = _short_date(start)
+    out["enrollment_open_date"] = _short_date(start or DEFAULT_ENROLLMENT_START)
     out["is_course_ended"] = ended
-    # Upstream certificates_viewable_for_course: self-paced runs always, others once ended.
-    out["may_certify"] = out["pacing_type"] == "self_paced" or ended
-    out["certificate_url"] = relative_url(certificate.get("download_url")) if certificate else None
+    # Upstream certificates_viewable_for_course, on the published course (else the catalog run);
+    # the certificate url only for a downloadable certificate the learner may view now.
+    viewable = certificates_viewable(course if course is not None else run_course(run), now)
+    out["may_certify"] = viewable
+    downloadable = certificate is not None and certificate.get("status") == CERT_DOWNLOADABLE
+    out["certificate_url"] = (
+        relative_url(certificate.get("download_url")) if certificate and downloadable and viewable else None
+    )
     out["course_url"] = f"/courses/{run['key']}/course/"
     out["upgrade_url"] = _upgrade_url(run, enrollment, now, ecommerce_url)
     out["is_mobile_only"] = False
     return out
-
 
 
 def extend_course(
@@ -122,9 +134,10 @@ def extend_course(
     now: datetime,
     *,
     ecommerce_url: str,
+    courses: Courses = NO_COURSES,
 ) -> dict[str, Any]:
     """A course object of `progress` with its runs extended for progress_details."""
-    completing = completing_runs(course, certificates)
+    completing, _failed = run_states(course, certificates, courses, now)
     out = dict(course)
     out["course_runs"] = [
         extended_run(
@@ -134,6 +147,7 @@ def extend_course(
             completed_here=run["key"] in completing,
             now=now,
             ecommerce_url=ecommerce_url,
+            course=courses.get(run["key"]),
         )
         for run in course.get("course_runs") or ()
     ]
@@ -155,7 +169,6 @@ def banner_image(program: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-
 # Route bodies ------------------------------------------------------------------------------------
 
 
@@ -168,10 +181,16 @@ class DetailUrls:
 
 
 def list_entries(
-    programs: dict[str, dict[str, Any]], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
+    programs: dict[str, dict[str, Any]],
+    user: UserFacts,
+    now: datetime,
+    *,
+    enterprise_uuid: str | None = None,
+    courses: Courses = NO_COURSES,
 ) -> list[dict[str, Any]]:
     """The learner's programs (the list route): every program with a run among the learner's
-    active (with an enterprise: linked) enrollments, newest enrollment first, then by uuid."""
+    active (with an enterprise: linked) enrollments, newest enrollment first; programs sharing that
+    date by title (upstream sorts the programs of one enrollment's run by title), then uuid."""
     enrollments = active_enrollments(user, enterprise_uuid)
     newest: dict[str, tuple[float, str]] = {}
     for uuid, program in programs.items():
@@ -185,12 +204,12 @@ def list_entries(
         ]
         if created:
             stamps = [c.timestamp() for c in created if c is not None]
-            newest[uuid] = (max(stamps) if stamps else float("-inf"), uuid)
-    ordered = sorted(newest, key=lambda u: (-newest[u][0], u))
+            newest[uuid] = (max(stamps) if stamps else float("-inf"), str(program.get("title") or ""))
+    ordered = sorted(newest, key=lambda u: (-newest[u][0], newest[u][1], u))
     entries = []
     for uuid in ordered:
         program = programs[uuid]
-        counts = progress_counted(program, user, now, enterprise_uuid=enterprise_uuid).counts()
+        counts = progress_counted(program, user, now, enterprise_uuid=enterprise_uuid, courses=courses).counts()
         entries.append(
             {
                 "uuid": program["uuid"],
@@ -207,9 +226,19 @@ def list_entries(
     return entries
 
 
+def logged_in_url(url: str | None) -> str | None:
+    """Upstream's get_logged_in_program_certificate_url: the credential behind the credentials
+    site's login (`force_program_cert_auth`, on by default)."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/login/", "next=" + parts.path, ""))
+
+
 def _certificate_data(program: dict[str, Any], result: ProgramProgress, user: UserFacts) -> list[dict[str, Any]]:
-    """One earned certificate per course (first run that may certify and has one), then the
-    program certificate when awarded."""
+    """Upstream's get_certificates: one earned certificate per course (the first run that may
+    certify and has one), then the program certificate when awarded, and only once every course
+    of the program has a course certificate."""
     certs: list[dict[str, Any]] = []
     order = {c["key"]: i for i, c in enumerate(program.get("courses") or ())}
     courses = sorted((*result.completed, *result.in_progress, *result.not_started), key=lambda c: order[c["key"]])
@@ -221,40 +250,56 @@ def _certificate_data(program: dict[str, Any], result: ProgramProgress, user: Us
                 )
                 break
     pcert = user.get(keys.f_program_certificate(program["uuid"]))
-    if isinstance(pcert, dict) and pcert.get("awarded") is True:
-        certs.append({"type": "program", "title": pcert.get("title") or program.get("title"), "url": pcert.get("url")})
+    if isinstance(pcert, dict) and pcert.get("awarded") is True and len(certs) == len(courses):
+        certs.append({"type": "program", "title": program.get("title"), "url": logged_in_url(pcert.get("url"))})
     return certs
 
 
-def _purchase_skus(program: dict[str, Any], result: ProgramProgress) -> list[str]:
-    """Seats a learner would buy in one click: for each course not completed and not already
-    enrolled in an applicable mode, the sku of the first open, unended run's applicable seat."""
+def seat_types(program: dict[str, Any]) -> list[str]:
+    """The program's applicable seat types as upstream's progress_details shows them:
+    `no-id-professional` added when `professional` is one."""
+    types = list(program.get("applicable_seat_types") or ())
+    return [*types, "no-id-professional"] if "professional" in types else types
+
+
+def _purchase_skus(program: dict[str, Any], enrollments: dict[str, Enrollment]) -> list[str]:
+    """Upstream's one-click purchase (ProgramDataExtender._collect_one_click_purchase_eligibility_data,
+    without entitlement products): the courses not yet held through an active enrollment in an
+    applicable mode; for each, the sku of the applicable (non-credit) seat of its one published
+    run; a course with no or several published runs makes the learner ineligible."""
     if not program.get("is_program_eligible_for_one_click_purchase"):
         return []
-    applicable = set(program.get("applicable_seat_types") or ())
+    applicable = seat_types(program)
+    buyable = {t for t in applicable if t != "credit"}
+    held = {key for key, enr in enrollments.items() if enr.mode in applicable}
     skus: list[str] = []
-    for course in (*result.in_progress, *result.not_started):
-        runs = course["course_runs"]
-        if any(run["is_enrolled"] and run.get("upgrade_url") is None and run.get("type") in applicable for run in runs):
+    for course in program.get("courses") or ():
+        runs = course.get("course_runs") or ()
+        if any(run["key"] in held for run in runs):
             continue
-        for run in runs:
-            if run["is_enrollment_open"] and not run["is_course_ended"]:
-                sku = next((s.get("sku") for s in run["seats"] if s.get("type") in applicable and s.get("sku")), None)
-                if sku:
-                    skus.append(sku)
-                    break
-        else:
-            return []  # a course that cannot be bought now: no one-click purchase (upstream)
+        published = [run for run in runs if run.get("status") == "published"]
+        if len(published) != 1:
+            return []
+        sku = next(
+            (s.get("sku") for s in published[0].get("seats") or () if s.get("type") in buyable and s.get("sku")), None
+        )
+        if sku:
+            skus.append(sku)
     return skus
 
 
-def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, urls: DetailUrls) -> dict[str, Any]:
+def progress_details(
+    program: dict[str, Any], user: UserFacts, now: datetime, urls: DetailUrls, *, courses: Courses = NO_COURSES
+) -> dict[str, Any]:
     """The progress_details body for a known program."""
-    counted = progress(program, user, now)
-    enrollments, certificates = active_enrollments(user), downloadable_certificates(user)
+    counted = progress(program, user, now, courses=courses)
+    enrollments, certificates = active_enrollments(user), meter_certificates(user)
 
-    def extend(courses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [extend_course(c, enrollments, certificates, now, ecommerce_url=urls.ecommerce_url) for c in courses]
+    def extend(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            extend_course(c, enrollments, certificates, now, ecommerce_url=urls.ecommerce_url, courses=courses)
+            for c in objs
+        ]
 
     result = ProgramProgress(
         extend(counted.completed),
@@ -263,13 +308,15 @@ def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, ur
         all_unenrolled=counted.all_unenrolled,
     )
     earned = _certificate_data(program, result, user)
-    skus = _purchase_skus(program, result)
+    skus = _purchase_skus(program, enrollments)
+    # Upstream lists a pathway only when it has an email (get_industry_and_credit_pathways).
     pathways = list(program.get("pathways") or ())
+    shown = [p for p in pathways if p.get("email")]
     program_data = {k: v for k, v in program.items() if k not in ("courses", "pathways")}
     program_data["authoring_organizations"] = list(program.get("authoring_organizations") or ())
     program_data["banner_image"] = banner_image(program)
     program_data["pathway_ids"] = [p["id"] for p in pathways]
-    program_data["applicable_seat_types"] = list(program.get("applicable_seat_types") or ())
+    program_data["applicable_seat_types"] = seat_types(program)
     program_data["is_learner_eligible_for_one_click_purchase"] = bool(skus)
     program_data["skus"] = skus
     program_data["is_mobile_only"] = False
@@ -293,6 +340,6 @@ def progress_details(program: dict[str, Any], user: UserFacts, now: datetime, ur
             "all_unenrolled": result.all_unenrolled,
         },
         "certificate_data": earned,
-        "industry_pathways": [p for p in pathways if p.get("pathway_type") == "industry"],
-        "credit_pathways": [p for p in pathways if p.get("pathway_type") == "credit"],
+        "industry_pathways": [p for p in shown if p.get("pathway_type") == "industry"],
+        "credit_pathways": [p for p in shown if p.get("pathway_type") == "credit"],
     }

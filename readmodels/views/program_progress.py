@@ -3,23 +3,29 @@ a learner, shared by every route that counts (list, progress_details, the course
 `related_programs`) and by the projected program-progress topic. Pure: program document + learner
 facts + now -> progress. The response bodies built on it are in program_bodies.py.
 
-    progress(program: dict, user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None)
-        -> ProgramProgress       (the course objects per bucket)
+    progress(program: dict, user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None,
+             courses: Courses = NO_COURSES) -> ProgramProgress   (the course objects per bucket)
     progress_counted(...) -> CountedProgress   (the counts only; same rules, no copies)
 
 `program` is the stored program document (events.catalog.ProgramSnapshot as JSON);
-`enterprise_uuid` restricts the learner's enrollments to those linked to that enterprise.
+`enterprise_uuid` restricts the learner's enrollments to those linked to that enterprise;
+`courses` holds the effective published course (pacing, end, certificate_available_date) of the
+runs where the learner has a passing certificate (readmodels/views/certificates.py
+`effective_courses`), for the certificate-date rule; a run without one counts as viewable.
 
 Choices where the contract is silent (each follows upstream's ProgramProgressMeter unless said):
 - Certificates are never filtered by enterprise: only enrollments are (upstream passes the
   filtered enrollments to the meter and lets it read every certificate of the user).
-- A certificate "run has failed" mark (upstream) never affects `in_progress`: upstream compares
-  dicts of different shapes there, so it is a no-op; API.md rule 2 has no such condition either.
+- A run whose certificate does not complete it (a status that does not pass, or certificates not
+  viewable yet: upstream's "failed" runs) does not keep its course in progress through an
+  enrollment of the run's own type (upstream `_is_course_in_progress`; reference
+  openedx-api-behaviour.md §8); the course then counts as `not_started` with `expired: true`, as
+  upstream's `test_simulate_progress` shows for a certificate waiting for its date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -28,8 +34,10 @@ from typing import Any
 from events.base import parse_time
 from readmodels import keys
 from readmodels.facts import ReadUserFacts, UserFacts
+from readmodels.views.certificates import certificates_viewable, counted_by_meter, is_passing_status
 
-CERT_DOWNLOADABLE = "downloadable"
+Courses = Mapping[str, Mapping[str, Any]]  # run key -> effective published course
+NO_COURSES: Courses = {}
 
 
 @dataclass(frozen=True)
@@ -120,20 +128,19 @@ def _active_enrollments(user: UserFacts, enterprise_uuid: str | None) -> dict[st
     return out
 
 
-def downloadable_certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
-    """Run key -> certificate fact, for certificates whose status is `downloadable` (read-only for
-    callers: shared per request as active_enrollments)."""
+def meter_certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
+    """Run key -> certificate fact, for every certificate upstream's meter takes into account
+    (`counted_by_meter`: all but `audit_passing`/`audit_notpassing`), read-only for callers: shared
+    per request as active_enrollments."""
     if isinstance(user, ReadUserFacts):
-        found: dict[str, dict[str, Any]] = user.derived("downloadable_certificates", lambda: _certificates(user))
+        found: dict[str, dict[str, Any]] = user.derived("meter_certificates", lambda: _certificates(user))
         return found
     return _certificates(user)
 
 
 def _certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
     return {
-        run_key: cert
-        for run_key, cert in user.with_prefix(keys.F_CERTIFICATE_PREFIX).items()
-        if isinstance(cert, dict) and cert.get("status") == CERT_DOWNLOADABLE
+        run_key: cert for run_key, cert in user.with_prefix(keys.F_CERTIFICATE_PREFIX).items() if counted_by_meter(cert)
     }
 
 
@@ -157,25 +164,51 @@ def _seat_open(run: dict[str, Any], now: datetime) -> bool:
     return False
 
 
-def run_in_progress(run: dict[str, Any], enrollment: Enrollment, now: datetime) -> bool:
-    """Rule 2 for one actively enrolled run."""
-    return mode_of(enrollment.mode) == mode_of(run.get("type")) or _seat_open(run, now)
+def certificate_passed(cert: dict[str, Any], course: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Rule 1 but the mode: a passing status (`downloadable`, `generating`) whose course shows its
+    certificates now (the certificate date; a course never published counts as showing them, as
+    upstream counts a run without a course overview). Evaluated at read time: a certificate
+    waiting for its date completes the course once the date has passed, with no new event."""
+    return is_passing_status(cert.get("status")) and (course is None or certificates_viewable(course, now))
+
+
+def run_in_progress(run: dict[str, Any], enrollment: Enrollment, now: datetime, *, failed: bool = False) -> bool:
+    """Rule 2 for one actively enrolled run: enrolled in the run's own type, unless the run failed
+    (upstream), or a seat of the run's type can still be bought."""
+    if mode_of(enrollment.mode) == mode_of(run.get("type")):
+        return not failed
+    return _seat_open(run, now)
 
 
 # Progress ----------------------------------------------------------------------------------------
 
 
-def completing_runs(course: dict[str, Any], certificates: dict[str, dict[str, Any]]) -> set[str]:
-    """Runs of the course whose downloadable certificate completes it (rule 1)."""
-    return {
-        run["key"]
-        for run in course.get("course_runs") or ()
-        if run["key"] in certificates and certificate_completes_run(certificates[run["key"]], run.get("type", ""))
-    }
+def run_states(
+    course: dict[str, Any], certificates: dict[str, dict[str, Any]], courses: Courses, now: datetime
+) -> tuple[set[str], set[str]]:
+    """(runs whose certificate completes the course (rule 1), runs that failed: a certificate that
+    does not pass or is not viewable yet), as upstream's `completed_course_runs` and
+    `failed_course_runs` for this course."""
+    completing: set[str] = set()
+    failed: set[str] = set()
+    for run in course.get("course_runs") or ():
+        cert = certificates.get(run["key"])
+        if cert is None:
+            continue
+        if not certificate_passed(cert, courses.get(run["key"]), now):
+            failed.add(run["key"])
+        elif certificate_completes_run(cert, run.get("type", "")):
+            completing.add(run["key"])
+    return completing, failed
 
 
 def progress(
-    program: dict[str, Any], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
+    program: dict[str, Any],
+    user: UserFacts,
+    now: datetime,
+    *,
+    enterprise_uuid: str | None = None,
+    courses: Courses = NO_COURSES,
 ) -> ProgramProgress:
     """Count every course of the program, in catalog order (API.md "Counting").
 
@@ -185,7 +218,7 @@ def progress(
     """
     buckets: tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]] = ([], [], [])
     any_enrolled = False
-    for course, bucket, enrolled in _classified(program, user, now, enterprise_uuid):
+    for course, bucket, enrolled in _classified(program, user, now, enterprise_uuid, courses):
         any_enrolled = any_enrolled or enrolled
         obj = dict(course)
         if bucket == NOT_STARTED and enrolled:
@@ -199,29 +232,35 @@ COMPLETED, IN_PROGRESS, NOT_STARTED = range(3)
 
 
 def _classified(
-    program: dict[str, Any], user: UserFacts, now: datetime, enterprise_uuid: str | None
+    program: dict[str, Any], user: UserFacts, now: datetime, enterprise_uuid: str | None, courses: Courses
 ) -> Iterator[tuple[dict[str, Any], int, bool]]:
     """(catalog course, bucket, whether the learner is actively enrolled in one of its runs), in
     catalog order: the counting rules, shared by `progress` and `progress_counted`."""
     enrollments = active_enrollments(user, enterprise_uuid)
-    certificates = downloadable_certificates(user)
+    certificates = meter_certificates(user)
     for course in program.get("courses") or ():
         enrolled = [run for run in course.get("course_runs") or () if run["key"] in enrollments]
-        if completing_runs(course, certificates):
+        completing, failed = run_states(course, certificates, courses, now) if certificates else ((), ())
+        if completing:
             yield course, COMPLETED, bool(enrolled)
-        elif any(run_in_progress(run, enrollments[run["key"]], now) for run in enrolled):
+        elif any(run_in_progress(run, enrollments[run["key"]], now, failed=run["key"] in failed) for run in enrolled):
             yield course, IN_PROGRESS, bool(enrolled)
         else:
             yield course, NOT_STARTED, bool(enrolled)
 
 
 def progress_counted(
-    program: dict[str, Any], user: UserFacts, now: datetime, *, enterprise_uuid: str | None = None
+    program: dict[str, Any],
+    user: UserFacts,
+    now: datetime,
+    *,
+    enterprise_uuid: str | None = None,
+    courses: Courses = NO_COURSES,
 ) -> CountedProgress:
     """`progress` counted only: same rules (_classified), no copies of the course objects."""
     counts = [0, 0, 0]
     any_enrolled = False
-    for _course, bucket, enrolled in _classified(program, user, now, enterprise_uuid):
+    for _course, bucket, enrolled in _classified(program, user, now, enterprise_uuid, courses):
         any_enrolled = any_enrolled or enrolled
         counts[bucket] += 1
     return CountedProgress(counts[0], counts[1], counts[2], all_unenrolled=not any_enrolled)

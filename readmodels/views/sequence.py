@@ -12,6 +12,9 @@ from readmodels.views.common import time_or_none
 
 BANNER_DUE = "Because the due date has passed, this assignment is hidden from the learner."
 BANNER_ENDED = "Because the course has ended, this assignment is hidden from the learner."
+BANNER_PREREQUISITE = (
+    "This section is a prerequisite. You must complete this section in order to unlock additional content."
+)
 
 
 def hidden_after_due(sequence: dict[str, Any], course: dict[str, Any], now: datetime) -> bool:
@@ -25,13 +28,28 @@ def hidden_after_due(sequence: dict[str, Any], course: dict[str, Any], now: date
     return due is not None and due < now
 
 
+def prerequisite_met(user: UserFacts, prerequisite_key: str, min_score: Any) -> bool:
+    """The one gating rule (API.md): the effective user's subsection grade for the prerequisite (0
+    when none is known; both 0..1) reaches `min_score`; an anonymous caller never meets one. Both
+    sides of a gate use it: the gated sequence (`gated_content`) and the gate itself
+    (`gate_fulfilled`)."""
+    if user.user_id is None:
+        return False
+    score = user.get(keys.f_subsection_grade(prerequisite_key))
+    score = float(score) if isinstance(score, int | float) else 0.0
+    return score >= float(min_score or 0.0)
+
+
+def gate_fulfilled(sequence: dict[str, Any], user: UserFacts) -> bool:
+    """Upstream's `_is_gate_fulfilled`: true unless this sequence is the prerequisite of another
+    whose requirement the effective user has not met (`gates`: readmodels/documents.py)."""
+    gates = sequence.get("gates") or ()
+    return all(prerequisite_met(user, sequence["block_key"], gate.get("min_score")) for gate in gates)
+
+
 def gated_content(sequence: dict[str, Any], user: UserFacts, lms_base_url: str) -> dict[str, Any]:
     prereq: dict[str, Any] = sequence.get("prerequisite") or {}
-    gated = False
-    if prereq:
-        score = user.get(keys.f_subsection_grade(prereq["block_key"])) if user.user_id is not None else None
-        score = float(score) if isinstance(score, int | float) else 0.0
-        gated = user.user_id is None or score < float(prereq.get("min_score") or 0.0)
+    gated = bool(prereq) and not prerequisite_met(user, prereq["block_key"], prereq.get("min_score"))
     if not gated:
         return {
             "prereq_id": None,
@@ -108,6 +126,8 @@ def sequence_metadata(
     banner = None
     if masquerading and past_due and not learner_is_staff:
         banner = BANNER_ENDED if course.get("pacing") == "self" else BANNER_DUE
+    if not gating["gated"] and not gate_fulfilled(sequence, user):
+        banner = BANNER_PREREQUISITE  # upstream sets it last: it replaces the hidden-after-due notice
     position = None if anonymous else user.get(keys.f_position(usage_key))
     return {
         "items": items,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from readmodels.models import SequenceMetadata
-from readmodels.views.sequence import BANNER_DUE, BANNER_ENDED
+from readmodels.views.sequence import BANNER_DUE, BANNER_ENDED, BANNER_PREREQUISITE
 from tests.builders import (
     COURSE,
     FEATURES,
@@ -249,6 +249,20 @@ def test_get_sequence_unmet_prerequisite_gates_items(pipeline: Pipeline) -> None
 def test_get_sequence_met_prerequisite_is_not_gated(pipeline: Pipeline) -> None:
     body = _ok(pipeline.get(seq(b("sequential", "s2")), user=42))
     assert body["gated_content"]["gated"] is False and body["items"][0]["id"] == b("vertical", "u3")
+
+
+def test_get_sequence_that_gates_another_shows_the_prerequisite_banner_until_fulfilled(pipeline: Pipeline) -> None:
+    """Upstream xmodule/tests/test_sequence.py `test_gated_content` through the route: s1 is the
+    prerequisite of s2 (min 0.8). Learner 43 (0.5 on s1) and anonymous callers see the banner on s1,
+    learner 42 (0.9) does not; staff masquerading as 43 see 43's banner."""
+    welcome = seq(b("sequential", "s1"))
+    unmet = _ok(pipeline.get(welcome, user=43))
+    assert unmet["banner_text"] == BANNER_PREREQUISITE and unmet["gated_content"]["gated"] is False
+    assert _ok(pipeline.get(welcome))["banner_text"] == BANNER_PREREQUISITE
+    assert _ok(pipeline.get(welcome, user=42))["banner_text"] is None
+    masq = _ok(pipeline.get(welcome + "?username=learner43", headers=_as(pipeline, ADMIN, admin=True)))
+    assert masq["banner_text"] == BANNER_PREREQUISITE
+    assert _ok(pipeline.get(seq(b("sequential", "s3")), user=43))["banner_text"] is None  # gates nothing
 
 
 def test_get_sequence_hidden_after_due_for_learner_only(pipeline: Pipeline) -> None:

@@ -23,6 +23,7 @@ PA = "aaaaaaaa-0000-4000-8000-00000000000a"  # Astronomy: four courses
 PB = "bbbbbbbb-0000-4000-8000-00000000000b"  # Biology: one audit-type course
 PC = "cccccccc-0000-4000-8000-00000000000c"  # deleted
 PD = "dddddddd-0000-4000-8000-00000000000d"  # shares run A4 with PA
+PE = "ffffffff-0000-4000-8000-00000000000f"  # shares run A4 too; its title sorts first
 ENT = "0f0e0d0c-0000-4000-8000-0000000000ee"
 OTHER_ENT = "1f0e0d0c-0000-4000-9000-0000000000ee"
 PAST, FUTURE = "2020-01-01T00:00:00Z", "2099-01-01T00:00:00Z"
@@ -135,6 +136,7 @@ def history() -> list[Event[Any]]:
         program_changed(PC, "Chemistry", [catalog_course(2, course_run(A2))]),
         event("ext.catalog.program.deleted.v1", {"program": {"uuid": PC}}, time=datetime(2026, 3, 2, tzinfo=UTC)),
         program_changed(PD, "Dynamics", [catalog_course(4, course_run(A4))]),
+        program_changed(PE, "Aardvarks", [catalog_course(4, course_run(A4))]),
         # LEARNER: A1 completed, A2 in progress (enterprise-linked), A3 lapsed, B1 in progress (newest).
         enrolled(LEARNER, A1, "verified", datetime(2026, 1, 1, tzinfo=UTC)),
         certificate(LEARNER, A1, url="https://lms.example.org/certificates/abc123"),
@@ -158,7 +160,7 @@ def history() -> list[Event[Any]]:
         ),
         # UNENROLLED: enrolled then left.
         enrolled(UNENROLLED, A2, "audit", datetime(2026, 2, 1, tzinfo=UTC), active=False),
-        # TWIN: one run shared by PA and PD, so both programs tie on the enrollment date.
+        # TWIN: one run shared by PA, PD and PE, so the three programs tie on the enrollment date.
         enrolled(TWIN, A4, "verified", datetime(2026, 2, 1, tzinfo=UTC)),
     ]
 
@@ -221,8 +223,10 @@ def test_get_programs_banner_image_always_has_four_sizes(pipeline: Pipeline) -> 
     assert astro["x-small"] == {"url": "", "width": 0, "height": 0}
 
 
-def test_get_programs_ties_broken_by_uuid(pipeline: Pipeline) -> None:
-    assert [p["uuid"] for p in ok(pipeline, "/api/dashboard/v0/programs/", TWIN)] == [PA, PD]
+def test_get_programs_ties_broken_by_title_then_uuid(pipeline: Pipeline) -> None:
+    """API.md list order (issue #18): programs tied on the enrollment date by title, as upstream's
+    ProgramProgressMeter (invert_programs sorts a run's programs by title), then uuid."""
+    assert [p["uuid"] for p in ok(pipeline, "/api/dashboard/v0/programs/", TWIN)] == [PE, PA, PD]
 
 
 def test_get_programs_without_enrollments_is_empty_array(pipeline: Pipeline) -> None:
@@ -308,10 +312,9 @@ def test_get_progress_details_body(pipeline: Pipeline) -> None:
     assert "courses" not in program
     assert [p["id"] for p in body["credit_pathways"]] == [1]
     assert [p["id"] for p in body["industry_pathways"]] == [2]
-    assert body["certificate_data"] == [
-        {"type": "course", "title": "Astro 1, 2026", "url": "/certificates/abc123"},
-        {"type": "program", "title": "Astronomy", "url": "https://credentials.example.org/credentials/c0ffee"},
-    ]
+    # One course certificate of four: the awarded program certificate is not listed (API.md, issue
+    # #18, as upstream's get_certificates; listed: tests/e2e/test_program_certificate_dates.py).
+    assert body["certificate_data"] == [{"type": "course", "title": "Astro 1, 2026", "url": "/certificates/abc123"}]
     assert body["urls"]["program_listing_url"] == "/dashboard/programs/"
     assert body["urls"]["program_record_url"].endswith("/records/programs/" + PA.replace("-", ""))
 

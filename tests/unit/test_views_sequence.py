@@ -11,7 +11,13 @@ from events.base import lww_version
 from readmodels import keys
 from readmodels.facts import UserFacts
 from readmodels.models import SequenceMetadata
-from readmodels.views.sequence import BANNER_DUE, BANNER_ENDED, hidden_after_due, sequence_metadata
+from readmodels.views.sequence import (
+    BANNER_DUE,
+    BANNER_ENDED,
+    BANNER_PREREQUISITE,
+    hidden_after_due,
+    sequence_metadata,
+)
 
 CK = "course-v1:edX+DemoX+Demo_Course"
 SEQ = "block-v1:edX+DemoX+Demo_Course+type@sequential+block@s2"
@@ -132,3 +138,93 @@ def test_staff_never_hidden_and_masquerade_banner() -> None:
     assert view(sequence(), SELF, facts(), caller_is_staff=True, masquerading=True)["banner_text"] == BANNER_ENDED
     as_staff = view(sequence(), INSTRUCTOR, facts(), caller_is_staff=True, masquerading=True, learner_is_staff=True)
     assert as_staff["banner_text"] is None
+
+
+NEXT = "block-v1:edX+DemoX+Demo_Course+type@sequential+block@s3"
+
+
+def test_prerequisite_banner_on_a_gate_follows_the_gated_and_fulfilled_states() -> None:
+    """Ported from upstream xmodule/tests/test_sequence.py `test_gated_content` (sequence 1_2 is
+    both gated by a prerequisite and itself the gate of another sequence): gated -> items gated, no
+    banner; prerequisite met but gate unfulfilled -> content and the prerequisite banner; gate
+    fulfilled -> content, no banner."""
+    seq = sequence(
+        hide_after_due=False,
+        prerequisite={"block_key": PRE, "min_score": 0.8, "display_name": "Welcome"},
+        gates=[{"block_key": NEXT, "min_score": 0.6}],
+    )
+    gated = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.5}))
+    assert gated["gated_content"]["gated"] is True and gated["banner_text"] is None
+    assert all(item.get("is_gated") for item in gated["items"])
+
+    gate = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.9, keys.f_subsection_grade(SEQ): 0.59}))
+    assert gate["banner_text"] == BANNER_PREREQUISITE
+    assert gate["gated_content"] == {
+        "prereq_id": None,
+        "prereq_url": None,
+        "prereq_section_name": None,
+        "gated": False,
+        "gated_section_name": "Exam",
+    }
+    assert gate["item_id"] == SEQ and [i["id"] for i in gate["items"]] == ["u1", "u2"]
+
+    done = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.9, keys.f_subsection_grade(SEQ): 0.6}))
+    assert done["banner_text"] is None and done["gated_content"]["gated"] is False
+
+
+def test_prerequisite_banner_needs_every_gate_fulfilled_and_anonymous_fulfils_none() -> None:
+    """Upstream `is_gate_fulfilled` (openedx/core/lib/gating/api.py): a gate is unfulfilled while any
+    content that requires it is unfulfilled for the user; the banner's text is upstream's."""
+    gates = [{"block_key": NEXT, "min_score": 0.5}, {"block_key": "x", "min_score": 0.9}]
+    seq = sequence(hide_after_due=False, gates=gates)
+    assert view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(SEQ): 0.7}))["banner_text"] == BANNER_PREREQUISITE
+    assert view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(SEQ): 0.9}))["banner_text"] is None
+    assert view(seq, INSTRUCTOR, facts())["banner_text"] == BANNER_PREREQUISITE  # no grade known: 0
+    assert view(seq, INSTRUCTOR, facts(None))["banner_text"] == BANNER_PREREQUISITE  # anonymous
+    assert view(sequence(hide_after_due=False), INSTRUCTOR, facts(None))["banner_text"] is None  # gates nothing
+
+
+def test_prerequisite_banner_replaces_the_masquerade_hidden_after_due_notice() -> None:
+    """Upstream `_get_render_metadata` sets the prerequisite banner after `get_metadata` chose the
+    hidden-content banner, so on an unfulfilled gate the staff member masquerading sees it instead."""
+    seq = sequence(gates=[{"block_key": NEXT, "min_score": 0.5}])
+    masq = view(seq, INSTRUCTOR, facts(), caller_is_staff=True, masquerading=True)
+    assert masq["banner_text"] == BANNER_PREREQUISITE and masq["is_hidden_after_due"] is False
+    done = facts(**{keys.f_subsection_grade(SEQ): 0.5})
+    assert view(seq, INSTRUCTOR, done, caller_is_staff=True, masquerading=True)["banner_text"] == BANNER_DUE
+
+
+def test_sequence_documents_list_the_sequences_each_one_gates() -> None:
+    """A sequence that is a prerequisite carries `gates` (the sequences requiring it, with their
+    minimum scores); one that gates nothing has no such key."""
+    from readmodels.documents import sequence_documents
+    from tests.builders import SEQUENCE_FLAGS, block, course_published
+
+    def s(name: str, prereq: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            "block_key": block(CK, "sequential", name),
+            "display_name": name,
+            **SEQUENCE_FLAGS,
+            "prerequisite": prereq,
+            "units": [],
+        }
+
+    first = block(CK, "sequential", "a")
+    outline = [
+        {
+            "block_key": block(CK, "chapter", "c"),
+            "display_name": "C",
+            "sequences": [
+                s("a"),
+                s("b", {"block_key": first, "min_score": 0.8}),
+                s("c", {"block_key": first, "min_score": 0.5}),
+            ],
+        }
+    ]
+    docs = {d["block_key"]: d for d in sequence_documents(course_published(CK, outline=outline).data.course)}
+    assert docs[first]["gates"] == [
+        {"block_key": block(CK, "sequential", "b"), "min_score": 0.8},
+        {"block_key": block(CK, "sequential", "c"), "min_score": 0.5},
+    ]
+    assert "gates" not in docs[block(CK, "sequential", "b")]
+    assert docs[block(CK, "sequential", "b")]["prerequisite"]["display_name"] == "a"
