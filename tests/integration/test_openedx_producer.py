@@ -140,7 +140,8 @@ def test_openedx_program_certificates_are_served(pipeline: Pipeline) -> None:
     assert r.status_code == 200, r.text
     assert r.json()["certificate_data"] == [
         {"type": "course", "title": "Course 0", "url": "/certificates/abc123"},  # the certificate's download url
-        {"type": "program", "title": "Program", "url": "https://credentials/c/1"},  # as the award names it
+        # upstream's get_certificates: the program's title, the credential behind the credentials login
+        {"type": "program", "title": "Demo Program", "url": "https://credentials/login/?next=/c/1"},
     ]
     other = pipeline.get(f"/api/dashboard/v0/programs/{OTHER_PROGRAM}/progress_details/", user=LEARNER).json()
     assert not [c for c in other["certificate_data"] if c["type"] == "program"]  # awarded, then revoked
