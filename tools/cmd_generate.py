@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from tools.cmd_events import WireFormat
-from tools.synth_world import Config
+from tools.synth_model import Config
 
 DEFAULTS = Config()
 

@@ -34,7 +34,7 @@ from events.completion import BlockCompletionChanged
 from events.content import CourseAccessRoleAdded, CoursePublished
 from events.enrollment import CourseEnrollmentCreated, CourseUnenrollmentCompleted, EnterpriseEnrollmentLinked
 from events.grades import CoursePassingStatusUpdated, PersistentGradeSummaryChanged, SubsectionGradeChanged
-from tools.synth_world import API, CMS, DISCOVERY, LMS, user_data
+from tools.synth_model import API, CMS, DISCOVERY, LMS, user_data
 from tools.synthetic import generate
 
 DEMO_USER_ID = 1

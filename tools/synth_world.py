@@ -15,43 +15,24 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 from events import EventData
 from events.activity import (
-    BookmarkChanged,
-    CelebrationAcknowledged,
-    CourseGoalChanged,
-    CoursewareVisited,
     IdvAttemptApproved,
     IdvAttemptCreated,
     IdvAttemptDenied,
     IdvAttemptPending,
-    IntegritySignatureCreated,
-    SequencePositionChanged,
     UserPreferenceChanged,
 )
 from events.catalog import ProgramChanged, ProgramDeleted
-from events.certificates import (
-    CertificateChanged,
-    CertificateCreated,
-    CertificateRevoked,
-    ProgramCertificateAwarded,
-    ProgramCertificateRevoked,
-)
 from events.common import UserData
-from events.completion import BlockCompletionChanged
 from events.content import CourseAccessRoleAdded, CourseAccessRoleRemoved, CourseCatalogInfoChanged, CoursePublished
 from events.enrollment import (
     CourseEnrollmentChanged,
     CourseEnrollmentCreated,
-    CourseUnenrollmentCompleted,
     EnterpriseEnrollmentLinked,
-    EnterpriseEnrollmentUnlinked,
 )
-from events.grades import CoursePassingStatusUpdated, PersistentGradeSummaryChanged, SubsectionGradeChanged
 from tools.synth_catalog import (
     DAY,
     SynthCourse,
@@ -63,107 +44,26 @@ from tools.synth_catalog import (
     rng_hex,
     rng_uuid,
 )
-
-LMS = "openedx/lms/web"
-CMS = "openedx/cms/web"
-DISCOVERY = "openedx/discovery/web"
-API = "learner-projector/api"
-
-FIRST_LEARNER_ID = 1001
-FIRST_STAFF_ID = 101
-# IANA names with a rough standard offset (hours), used only to place sessions in a local day.
-TIME_ZONES = (
-    ("America/New_York", -5), ("America/Chicago", -6), ("America/Los_Angeles", -8), ("America/Sao_Paulo", -3),
-    ("America/Mexico_City", -6), ("Europe/London", 0), ("Europe/Berlin", 1), ("Europe/Madrid", 1),
-    ("Africa/Lagos", 1), ("Africa/Cairo", 2), ("Asia/Kolkata", 5.5), ("Asia/Shanghai", 8), ("Asia/Tokyo", 9),
-    ("Australia/Sydney", 10), ("UTC", 0),
+from tools.synth_learning import Learning
+from tools.synth_model import (
+    CMS,
+    DISCOVERY,
+    FIRST_LEARNER_ID,
+    FIRST_NAMES,
+    FIRST_STAFF_ID,
+    LAST_NAMES,
+    LMS,
+    TIME_ZONES,
+    Config,
+    Enrollment,
+    Learner,
+    Raw,
+    Timeline,
+    user_data,
 )
-FIRST_NAMES = ("Ana", "Ben", "Chen", "Dara", "Emre", "Fatima", "Gabriel", "Hana", "Ivan", "Jun", "Kofi", "Lena",
-               "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Vera", "Wei", "Yusuf")
-LAST_NAMES = ("Silva", "Smith", "Wang", "Okafor", "Garcia", "Kumar", "Müller", "Nakamura", "Rossi", "Cohen",
-              "Novak", "Haddad", "Kim", "Dubois", "Ivanova", "Mensah")
-
-Raw = tuple[datetime, str, type[EventData], dict[str, Any], str]
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
-    seed: int = 1
-    learners: int = 500
-    courses: int = 12
-    programs: int = 4
-    days: int = 60
-    start: date = date(2026, 1, 5)
-
-
-class Timeline:
-    """Per-day buckets of raw events; a day is sorted and released once it has been simulated."""
-
-    def __init__(self, rng: random.Random, origin: datetime, days: int) -> None:
-        self.rng = rng
-        self.origin = origin
-        self.buckets: list[list[Raw]] = [[] for _ in range(days)]
-        self.today = 0
-
-    def emit(self, cls: type[EventData], t: datetime, data: dict[str, Any], source: str = LMS) -> None:
-        eid = rng_uuid(self.rng)
-        day = max(self.today, (t - self.origin) // DAY)
-        if day < len(self.buckets):
-            self.buckets[day].append((t, eid, cls, data, source))
-
-    def release(self, day: int) -> list[Raw]:
-        batch = self.buckets[day]
-        self.buckets[day] = []
-        batch.sort(key=lambda r: (r[0], r[1]))
-        return batch
-
-
-@dataclass(slots=True)
-class Enrollment:
-    course: SynthCourse
-    mode: str
-    created: datetime
-    active: bool = True
-    ptr: int = 0  # next FlatBlock to complete
-    unit: str = ""  # unit last opened
-    scores: dict[int, float] = field(default_factory=dict)  # graded sequence index -> score
-    percent: float = 0.0
-    passing: bool | None = None
-    passed_at: datetime | None = None
-    cert: str = ""  # current certificate status
-    goal: int | None = None
-    goal_asked: bool = False
-    first_section_acked: bool = False
-    weekly_acked: int = -1  # ISO week last acknowledged
-    week_days: dict[int, set[int]] = field(default_factory=dict)  # ISO week -> days with a visit
-    signed: bool = False
-    linked: bool = False
-    bookmarks: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Learner:
-    uid: int
-    user: UserData
-    join_day: int
-    engagement: float
-    skill: float
-    tz: str
-    tz_offset: float
-    enterprise: str | None
-    program: SynthProgram | None  # a learner working through a program, course after course
-    idv: str = "none"
-    idv_attempts: int = 0
-    enrollments: dict[str, Enrollment] = field(default_factory=dict)
-    program_certs: dict[str, bool] = field(default_factory=dict)
-
-
-def user_data(uid: int, username: str, name: str) -> UserData:
-    return UserData.model_validate({"id": uid, "is_active": True,
-                                    "pii": {"username": username, "email": f"{username}@example.com", "name": name}})
-
-
-class World:
+class World(Learning):
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self.rng = rng = random.Random(cfg.seed)
@@ -392,207 +292,3 @@ class World:
             learner.idv = "denied"
             emit(IdvAttemptDenied, decided, {"idv_attempt": {**base, "status": "denied"}})
         return self._step(t)
-
-    def _session(self, learner: Learner, e: Enrollment, t: datetime, day: int) -> None:
-        rng, emit, c, uid = self.rng, self.tl.emit, e.course, learner.uid
-        emit(CoursewareVisited, t, {"visit": {"user_id": uid, "course_key": c.key, "visited_at": t,
-                                              "browser_timezone": learner.tz}}, API)
-        week = (day + self.origin.weekday()) // 7
-        e.week_days.setdefault(week, set()).add(day)
-        t = self._step(t)
-        t = self._enrollment_changes(learner, e, t)
-        if not e.active:
-            return
-        if c.features["course_goals"] and not e.goal_asked:
-            e.goal_asked = True
-            if rng.random() < 0.4:
-                t = self._goal(learner, e, t, rng.choice((1, 3, 3, 5, 7)))
-        elif e.goal and rng.random() < 0.03:
-            t = self._goal(learner, e, t, rng.choice((0, 1, 3, 5)))
-        if c.features["notes"] and rng.random() < 0.03:
-            t = self._preference(learner, t, f"notes_visibility:{c.key}", rng.choice(("true", "false")))
-        if e.goal and c.features["celebrations"] and e.weekly_acked != week and len(e.week_days[week]) >= e.goal:
-            e.weekly_acked = week
-            emit(CelebrationAcknowledged, t, {"celebration": {"user_id": uid, "course_key": c.key,
-                                                              "weekly_goal": False}}, API)
-            t = self._step(t)
-        for _ in range(rng.randint(2, 20 if learner.program else 14)):
-            t = self._complete_next(learner, e, t)
-            if e.ptr >= len(c.blocks):
-                break
-        if e.unit and rng.random() < 0.06:
-            e.bookmarks.append(e.unit)
-            emit(BookmarkChanged, t, {"bookmark": {"user_id": uid, "course_key": c.key, "usage_key": e.unit,
-                                                   "bookmarked": True}})
-        elif e.bookmarks and rng.random() < 0.02:
-            emit(BookmarkChanged, t, {"bookmark": {"user_id": uid, "course_key": c.key,
-                                                   "usage_key": e.bookmarks.pop(0), "bookmarked": False}})
-
-    def _goal(self, learner: Learner, e: Enrollment, t: datetime, days: int) -> datetime:
-        e.goal = days
-        self.tl.emit(CourseGoalChanged, t, {"goal": {"user_id": learner.uid, "course_key": e.course.key,
-                                                     "days_per_week": days,
-                                                     "subscribed_to_reminders": learner.uid % 3 != 0}})
-        return self._step(t)
-
-    def _enrollment_changes(self, learner: Learner, e: Enrollment, t: datetime) -> datetime:
-        """Upgrades (with identity verification and the integrity signature), refunds, unenrolments
-        and enterprise unlinks, at the start of a session."""
-        rng, c = self.rng, e.course
-        r = rng.random()
-        if e.mode == "audit" and c.verified_deadline and t < c.verified_deadline and r < 0.05:
-            e.mode = "verified"
-            self._enrollment_event(CourseEnrollmentChanged, learner, e, t)
-            t = self._verify_identity(learner, self._step(t))
-        elif e.mode == "verified" and r < 0.006 and t < e.created + DAY * 14:
-            e.mode = "audit"
-            self._enrollment_event(CourseEnrollmentChanged, learner, e, t)
-            t = self._step(t)
-        elif r > 0.99:
-            e.active = False
-            self._enrollment_event(CourseUnenrollmentCompleted, learner, e, t)
-            return self._step(t)
-        if e.linked and rng.random() < 0.03:
-            e.linked = False
-            self.tl.emit(EnterpriseEnrollmentUnlinked, t, {"enterprise_enrollment": {
-                "enterprise_customer_uuid": learner.enterprise, "user_id": learner.uid, "course_key": c.key}})
-            t = self._step(t)
-        if learner.idv == "denied" and e.mode == "verified" and rng.random() < 0.3:
-            t = self._verify_identity(learner, t)
-        if e.mode == "verified" and c.features["integrity_signature"] and not e.signed:
-            e.signed = True
-            self.tl.emit(IntegritySignatureCreated, t, {"signature": {"user_id": learner.uid, "course_key": c.key}})
-            t = self._step(t)
-        return t
-
-    def _complete_next(self, learner: Learner, e: Enrollment, t: datetime) -> datetime:
-        """Complete the next block in course order; now and then revisit an earlier one or skip ahead."""
-        rng, emit, c, uid = self.rng, self.tl.emit, e.course, learner.uid
-        r = rng.random()
-        if r < 0.05 and e.ptr > 0:
-            index, advance = rng.randrange(e.ptr), False
-        else:
-            if r > 0.98:
-                e.ptr = min(len(c.blocks) - 1, e.ptr + rng.randint(1, 3))
-            index, advance = e.ptr, True
-        block = c.blocks[index]
-        seq = c.sequences[block.sequence_index]
-        if block.unit_key != e.unit:
-            e.unit = block.unit_key
-            emit(SequencePositionChanged, t, {"position": {"user_id": uid, "sequence_key": seq.key,
-                                                           "position": block.unit_position}})
-            t = self._step(t, 1, 10)
-        if "type@video" in block.key and rng.random() < 0.3:
-            emit(BlockCompletionChanged, t, {"completion": {"user_id": uid, "course_key": c.key,
-                                                            "block_key": block.key, "completion": 0.5, "modified": t}})
-            t = self._step(t, 30, 300)
-        emit(BlockCompletionChanged, t, {"completion": {"user_id": uid, "course_key": c.key, "block_key": block.key,
-                                                        "completion": 1.0, "modified": t}})
-        t = self._step(t, 20, 240)
-        if advance:
-            e.ptr += 1
-            if index == seq.last:
-                t = self._sequence_done(learner, e, block.sequence_index, t)
-        return t
-
-    def _sequence_done(self, learner: Learner, e: Enrollment, index: int, t: datetime) -> datetime:
-        rng, emit, c, uid = self.rng, self.tl.emit, e.course, learner.uid
-        seq = c.sequences[index]
-        exam_chapter = c.entrance_exam_chapter
-        if c.features["celebrations"] and not e.first_section_acked:
-            e.first_section_acked = True
-            emit(CelebrationAcknowledged, t, {"celebration": {"user_id": uid, "course_key": c.key,
-                                                              "first_section": False}}, API)
-            t = self._step(t)
-        in_exam = seq.chapter_key == exam_chapter
-        if not (seq.graded or in_exam):
-            return t
-        score = round(min(1.0, max(0.0, rng.gauss(learner.skill, 0.15))), 2)
-        emit(SubsectionGradeChanged, t, {"subsection_grade": {"user_id": uid, "course_key": c.key,
-                                                              "block_key": seq.key, "percent": score}})
-        t = self._step(t, 1, 5)
-        if in_exam:
-            if index + 1 >= len(c.sequences) or c.sequences[index + 1].chapter_key != exam_chapter:
-                emit(SubsectionGradeChanged, t, {"subsection_grade": {"user_id": uid, "course_key": c.key,
-                                                                      "block_key": exam_chapter, "percent": score}})
-                t = self._step(t, 1, 5)
-            return t
-        e.scores[index] = score
-        graded = sum(1 for s in c.sequences if s.graded)
-        e.percent = percent = round(sum(e.scores.values()) / graded, 4)
-        passing = percent >= c.lowest_passing_grade
-        if passing and e.passed_at is None:
-            e.passed_at = t
-        emit(PersistentGradeSummaryChanged, t, {"grade": {
-            "user_id": uid, "course": c.record, "course_edited_timestamp": c.published_at,
-            "course_version": c.version, "grading_policy_hash": c.grading_policy_hash,
-            "percent_grade": percent, "letter_grade": "Pass" if passing else "",
-            "passed_timestamp": e.passed_at}})
-        t = self._step(t, 1, 5)
-        if passing != e.passing:
-            e.passing = passing
-            emit(CoursePassingStatusUpdated, t, {"course_passing_status": {
-                "is_passing": passing, "course": c.record, "user": learner.user}})
-            t = self._step(t, 1, 5)
-            if passing and not e.cert:
-                t = self._certificate(learner, e, t)
-        return t
-
-    # ---- certificates --------------------------------------------------------------------------
-
-    def _cert_event(self, cls: type[EventData], learner: Learner, e: Enrollment, t: datetime, status: str) -> None:
-        c = e.course
-        url = f"https://courses.example.org/certificates/{learner.uid:x}{rng_hex(self.rng)[:16]}" \
-            if status == "downloadable" else ""
-        self.tl.emit(cls, t, {"certificate": {
-            "user": learner.user, "course": c.record, "mode": e.mode, "grade": f"{e.percent:.2f}",
-            "download_url": url, "name": learner.user.pii.name, "current_status": status,
-            "previous_status": e.cert}})
-        e.cert = status
-
-    def _certificate(self, learner: Learner, e: Enrollment, t: datetime) -> datetime:
-        rng = self.rng
-        if e.mode == "audit":
-            if rng.random() < 0.4:
-                self._cert_event(CertificateCreated, learner, e, t, "audit_passing")
-                t = self._step(t)
-            return t
-        self._cert_event(CertificateCreated, learner, e, t, "generating")
-        ready = t + timedelta(minutes=rng.uniform(5, 240))
-        self._cert_event(CertificateChanged, learner, e, ready, "downloadable")
-        t = self._step(t)
-        awarded_at = ready + timedelta(hours=rng.uniform(1, 12))
-        for program in self.programs_of.get(e.course.catalog_key, ()):
-            if not learner.program_certs.get(program.uuid) and self._program_complete(learner, program):
-                learner.program_certs[program.uuid] = True
-                self._program_cert(ProgramCertificateAwarded, learner, program, awarded_at, "awarded")
-                # Awarded in error, withdrawn hours later: always the first one, so that even a
-                # small history shows a revocation, then now and then.
-                if not self.program_cert_revoked or rng.random() < 0.1:
-                    self.program_cert_revoked = True
-                    learner.program_certs[program.uuid] = False
-                    self._program_cert(ProgramCertificateRevoked, learner, program,
-                                       awarded_at + timedelta(hours=rng.uniform(2, 20)), "revoked")
-        if not self.cert_revoked or rng.random() < 0.05:  # an honour-code violation, found later
-            revoked = ready + DAY * rng.uniform(1, 20 if self.cert_revoked else 3)
-            self.cert_revoked = True
-            self._cert_event(CertificateRevoked, learner, e, revoked, "unavailable")
-            for program in self.programs_of.get(e.course.catalog_key, ()):
-                if learner.program_certs.get(program.uuid):
-                    learner.program_certs[program.uuid] = False
-                    self._program_cert(ProgramCertificateRevoked, learner, program,
-                                       revoked + timedelta(hours=2), "revoked")
-        return t
-
-    def _program_complete(self, learner: Learner, program: SynthProgram) -> bool:
-        runs_with_cert = {k for k, e in learner.enrollments.items() if e.cert == "downloadable"}
-        return all(any(r.key in runs_with_cert for r in self.by_catalog[ck]) for ck in program.catalog_keys)
-
-    def _program_cert(self, cls: type[EventData], learner: Learner, program: SynthProgram, t: datetime,
-                      status: str) -> None:
-        self.tl.emit(cls, t, {"program_certificate": {
-            "user": learner.user, "program": {"uuid": program.uuid, "title": program.title,
-                                              "program_type": program.type},
-            "uuid": rng_uuid(self.rng), "status": status,
-            "url": f"https://credentials.example.org/credentials/{learner.uid}/{program.uuid}/",
-            "certificate_available_date": None}})

@@ -20,7 +20,8 @@ import orjson
 
 from events import Event
 from events.base import format_time
-from tools.synth_world import Config, Raw, World
+from tools.synth_model import Config, Raw
+from tools.synth_world import World
 
 D = Config()  # the defaults
 
