@@ -15,8 +15,13 @@ from events.activity import (
     CelebrationAcknowledged,
     CourseGoalChanged,
     CoursewareVisited,
+    IdvAttemptApproved,
+    IdvAttemptCreated,
+    IdvAttemptDenied,
+    IdvAttemptPending,
     IntegritySignatureCreated,
     SequencePositionChanged,
+    UserPreferenceChanged,
 )
 from events.certificates import (
     CertificateChanged,
@@ -59,6 +64,37 @@ class Learning:
     programs_of: dict[str, list[SynthProgram]]
     cert_revoked: bool
     program_cert_revoked: bool
+
+    def _step(self, t: datetime, low: float = 2, high: float = 60) -> datetime:
+        return t + timedelta(seconds=self.rng.uniform(low, high))
+
+    def _preference(self, learner: Learner, t: datetime, key: str, value: str | None) -> datetime:
+        self.tl.emit(UserPreferenceChanged, t, {"preference": {"user_id": learner.uid, "key": key, "value": value}})
+        return self._step(t)
+
+    def _enrollment_event(self, cls: type[EventData], learner: Learner, e: Enrollment, t: datetime) -> None:
+        self.tl.emit(cls, t, {"enrollment": {"user": learner.user, "course": e.course.record, "mode": e.mode,
+                                             "is_active": e.active, "creation_date": e.created}})
+
+    def _verify_identity(self, learner: Learner, t: datetime) -> datetime:
+        rng, emit = self.rng, self.tl.emit
+        if learner.idv in ("pending", "approved"):
+            return t
+        learner.idv_attempts += 1
+        attempt = learner.uid * 10 + learner.idv_attempts
+        base = {"attempt_id": attempt, "user": learner.user, "name": learner.user.pii.name}
+        emit(IdvAttemptCreated, t, {"idv_attempt": {**base, "status": "created"}})
+        t = self._step(t, 30, 300)
+        emit(IdvAttemptPending, t, {"idv_attempt": {**base, "status": "pending"}})
+        decided = t + timedelta(hours=rng.uniform(1, 30))
+        if rng.random() < 0.85:
+            learner.idv = "approved"
+            emit(IdvAttemptApproved, decided, {"idv_attempt": {**base, "status": "approved",
+                                                               "expiration_date": decided + DAY * 365}})
+        else:
+            learner.idv = "denied"
+            emit(IdvAttemptDenied, decided, {"idv_attempt": {**base, "status": "denied"}})
+        return self._step(t)
 
     def _session(self, learner: Learner, e: Enrollment, t: datetime, day: int) -> None:
         rng, emit, c, uid = self.rng, self.tl.emit, e.course, learner.uid

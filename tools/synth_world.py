@@ -17,14 +17,6 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from events import EventData
-from events.activity import (
-    IdvAttemptApproved,
-    IdvAttemptCreated,
-    IdvAttemptDenied,
-    IdvAttemptPending,
-    UserPreferenceChanged,
-)
 from events.catalog import ProgramChanged, ProgramDeleted
 from events.common import UserData
 from events.content import CourseAccessRoleAdded, CourseAccessRoleRemoved, CourseCatalogInfoChanged, CoursePublished
@@ -215,13 +207,6 @@ class World(Learning):
         if studying:
             self._session(learner, rng.choice(studying), t, day)
 
-    def _step(self, t: datetime, low: float = 2, high: float = 60) -> datetime:
-        return t + timedelta(seconds=self.rng.uniform(low, high))
-
-    def _preference(self, learner: Learner, t: datetime, key: str, value: str | None) -> datetime:
-        self.tl.emit(UserPreferenceChanged, t, {"preference": {"user_id": learner.uid, "key": key, "value": value}})
-        return self._step(t)
-
     def _maybe_enroll(self, learner: Learner, t: datetime) -> datetime:
         rng = self.rng
         inactive = [e for e in learner.enrollments.values() if not e.active]
@@ -268,27 +253,3 @@ class World(Learning):
         if verified:
             t = self._verify_identity(learner, t)
         return t
-
-    def _enrollment_event(self, cls: type[EventData], learner: Learner, e: Enrollment, t: datetime) -> None:
-        self.tl.emit(cls, t, {"enrollment": {"user": learner.user, "course": e.course.record, "mode": e.mode,
-                                             "is_active": e.active, "creation_date": e.created}})
-
-    def _verify_identity(self, learner: Learner, t: datetime) -> datetime:
-        rng, emit = self.rng, self.tl.emit
-        if learner.idv in ("pending", "approved"):
-            return t
-        learner.idv_attempts += 1
-        attempt = learner.uid * 10 + learner.idv_attempts
-        base = {"attempt_id": attempt, "user": learner.user, "name": learner.user.pii.name}
-        emit(IdvAttemptCreated, t, {"idv_attempt": {**base, "status": "created"}})
-        t = self._step(t, 30, 300)
-        emit(IdvAttemptPending, t, {"idv_attempt": {**base, "status": "pending"}})
-        decided = t + timedelta(hours=rng.uniform(1, 30))
-        if rng.random() < 0.85:
-            learner.idv = "approved"
-            emit(IdvAttemptApproved, decided, {"idv_attempt": {**base, "status": "approved",
-                                                               "expiration_date": decided + DAY * 365}})
-        else:
-            learner.idv = "denied"
-            emit(IdvAttemptDenied, decided, {"idv_attempt": {**base, "status": "denied"}})
-        return self._step(t)
