@@ -3,6 +3,7 @@ checked path (`_decode_checked`) gives: the same event, or the same dead-letter 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from events import DecodeError, Event, decode
+from events.base import parse_time
 from events.codec import _decode_checked, _header_map
 from tests.samples import SAMPLE_TYPES, sample_data
 from tests.unit.test_decoder_fuzz import FUZZ, HEADER_NAMES
@@ -46,3 +48,16 @@ def test_decode_fast_path_matches_checked_path_on_edited_headers(
     if break_value:
         value = b'{"truncated": '
     assert outcome(decode, headers, value) == outcome(_decode_checked, _header_map(headers), value)
+
+
+@FUZZ
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(UTC)),
+       st.sampled_from(("Z", "+00:00", "+00:00 ")), st.integers(min_value=0, max_value=9))
+def test_parse_time_fast_forms_match_the_general_path(t: datetime, suffix: str, digits: int) -> None:
+    """`Z` and `+00:00` (Python's isoformat in Open edX's Avro events) take fromisoformat directly;
+    the result must be what the general path (any offset, any fraction) gives."""
+    fraction = f".{t.microsecond:06d}000"[: digits + 1] if digits else ""
+    text = t.strftime("%Y-%m-%dT%H:%M:%S") + fraction + suffix
+    general = t.strftime("%Y-%m-%dT%H:%M:%S") + fraction + "+01:00"  # the same instant, one hour on
+    assert parse_time(text) == parse_time(general) + timedelta(hours=1)
+    assert parse_time(text).tzinfo is UTC
