@@ -128,7 +128,8 @@ def parse_time(value: str) -> datetime:
     m = _RFC3339.fullmatch(value.strip())
     if m is None:
         raise ValueError(f"not an RFC 3339 time with offset: {value[:80]!r}")
-    if value[10] == "T" and ((value[-1] == "Z" and len(value) <= 27) or (value.endswith("+00:00") and len(value) <= 32)):
+    usual = (value[-1] == "Z" and len(value) <= 27) or (value.endswith("+00:00") and len(value) <= 32)
+    if usual and value[10] == "T":
         # The usual forms on the wire (`...THH:MM:SS[.ffffff]Z`, and `+00:00` as Python's
         # isoformat() writes it in Open edX's Avro events; at most 6 fraction digits):
         # fromisoformat reads them as the lines below do, and gives UTC itself.
