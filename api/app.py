@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None) -> LearnerApi:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redis = make_redis(settings.redis_url)
         # The read scripts go over one pipelined connection (api/redis_pipe.py); the rest over redis-py.
-        pipe = RedisPipe(settings.redis_url, decode=True) if redis_pipe_supports(settings.redis_url) else None
+        pipe = RedisPipe(settings.redis_url) if redis_pipe_supports(settings.redis_url) else None
         execute = pipe.execute if pipe is not None else None
         bus = EventBus(settings)
         bus.start()  # connects in the background: a Kafka outage never fails startup

@@ -19,11 +19,6 @@ Failures look like redis-py's, so the API answers them as before (api/platform.p
   listed here).
 Only plain TCP URLs (`redis://`) are supported; api/app.py uses redis-py for anything else.
 
-`decode=True` (the API's): bulk replies come as str, decoded by hiredis in C as they are parsed,
-instead of bytes each reader then decodes in Python one field at a time (`readmodels.replies.text`,
-a call per field of a learner hash). Bytes that are not UTF-8 are kept as surrogates
-(`surrogateescape`), so they still fail where the readers' own `bytes.decode()` failed (parsing or
-serialising them), and the connection stays in step.
 """
 
 from __future__ import annotations
@@ -91,11 +86,9 @@ def supports(url: str) -> bool:
 
 
 class _Protocol(asyncio.Protocol):
-    def __init__(self, decode: bool = False) -> None:
+    def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.reader = (hiredis.Reader(replyError=reply_error, notEnoughData=False, encoding="utf-8",
-                                      errors="surrogateescape")
-                       if decode else hiredis.Reader(replyError=reply_error, notEnoughData=False))
+        self.reader = hiredis.Reader(replyError=reply_error, notEnoughData=False)
         self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
         self.closed = False
         self.pending: list[bytes] = []  # commands of this loop iteration, not yet written
@@ -159,11 +152,8 @@ class _Protocol(asyncio.Protocol):
 
 
 class RedisPipe:
-    def __init__(
-        self, url: str, *, connect_timeout: float = 2.0, reply_timeout: float = 10.0, decode: bool = False
-    ) -> None:
+    def __init__(self, url: str, *, connect_timeout: float = 2.0, reply_timeout: float = 10.0) -> None:
         options = parse_url(url)
-        self._decode = decode
         self._host = options.get("host") or "localhost"
         self._port = int(options.get("port") or 6379)
         self._db = int(options.get("db") or 0)
@@ -214,8 +204,7 @@ class RedisPipe:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._connect_timeout):
-                _transport, protocol = await loop.create_connection(lambda: _Protocol(self._decode), self._host,
-                                                                    self._port)
+                _transport, protocol = await loop.create_connection(_Protocol, self._host, self._port)
                 try:
                     await self._hello(protocol)
                 except BaseException:
