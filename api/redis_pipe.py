@@ -4,7 +4,8 @@ redis-py's execute_command takes a pooled connection per command (pool get and r
 wrapper, command packing, a reader coroutine waiting on the socket) and each of the 32 concurrent
 requests of the benchmark then has its own connection: one write and one read system call, and one
 event loop wake-up, per command. Here all requests share one connection: a command is packed into
-RESP by hiredis (`pack_command`) and written at once, a future waits for its reply, and the
+RESP by hiredis (`pack_command`) and written together with the other commands of the same event
+loop iteration (one write system call for all of them), a future waits for its reply, and the
 protocol's `data_received` feeds hiredis' reader and resolves the futures in order (Redis answers
 the commands of a connection in the order it received them), so one read can answer many requests.
 
@@ -17,6 +18,7 @@ Failures look like redis-py's, so the API answers them as before (api/platform.p
   (`reply_error`: redis-py keeps its own table of them private, so the codes a read can meet are
   listed here).
 Only plain TCP URLs (`redis://`) are supported; api/app.py uses redis-py for anything else.
+
 """
 
 from __future__ import annotations
@@ -89,6 +91,20 @@ class _Protocol(asyncio.Protocol):
         self.reader = hiredis.Reader(replyError=reply_error, notEnoughData=False)
         self.waiters: deque[tuple[asyncio.Future[Any], float]] = deque()
         self.closed = False
+        self.pending: list[bytes] = []  # commands of this loop iteration, not yet written
+
+    def send(self, command: bytes) -> None:
+        """Queue a command; the commands queued within one event-loop iteration go out in one write
+        (one system call for all the requests that iteration started, instead of one each)."""
+        pending = self.pending
+        pending.append(command)
+        if len(pending) == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        if pending and not self.closed and self.transport is not None:
+            self.transport.write(b"".join(pending) if len(pending) > 1 else pending[0])
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no asyncio.Transport subclass
@@ -122,6 +138,7 @@ class _Protocol(asyncio.Protocol):
     def fail(self, error: Exception) -> None:
         """Drop the connection; every command waiting on it fails with `error`."""
         self.closed = True
+        self.pending = []
         self._fail_waiters(error)
         if self.transport is not None:
             self.transport.abort()
@@ -166,8 +183,7 @@ class RedisPipe:
             protocol = await self._connect()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         protocol.waiters.append((future, time.monotonic()))
-        assert protocol.transport is not None
-        protocol.transport.write(command)
+        protocol.send(command)
         return await future
 
     async def _connect(self) -> _Protocol:

@@ -28,13 +28,13 @@ def decode_row(events: int) -> Row:
 
 
 def run(stack: Stack, settings: Settings, hist: History, floor: dict[str, Any], *, workdir: Path, timeout: float,
-        rebuild_timeout: float, profile: bool, say: Any) -> list[Row]:
+        rebuild_timeout: float, say: Any) -> list[Row]:
     """`settings`: the Avro rows' own namespace, topics and group (same stack and registry)."""
     stack.create_topics(settings)
     produced = projector.produce_history(settings, hist, avro=True)
     say(f"  {produced.events:,} Avro messages in {produced.seconds:.1f} s")
     proc, detail = projector.run_projector(stack, settings, produced, log=workdir / "projector-avro.log",
-                                           timeout=timeout, profile=profile)
+                                           timeout=timeout)
     rows = [replace(projector.projector_row(detail, floor, produced), id="projector_avro",
                     name="Projector throughput on an Avro history (1 worker)")]
     say(f"  projector: {rows[0].value or 0:,.0f} events/s")

@@ -1,6 +1,9 @@
-"""The API's floor: a bare Starlette endpoint that does one Redis GET of a document the size of
-the API's answer, and returns it. Started like the API (uvicorn, one worker, no access log):
-`uvicorn --factory bench.floor_app:create_app` with BENCH_FLOOR_REDIS_URL and BENCH_FLOOR_KEY."""
+"""The API's floors: one Redis GET of a document the size of the API's answer, returned as JSON.
+Started like the API (uvicorn, uvloop, httptools, one worker, no access log) with
+BENCH_FLOOR_REDIS_URL and BENCH_FLOOR_KEY:
+- `bench.floor_app:create_app`: a bare Starlette endpoint with redis-py (the target's floor);
+- `bench.floor_app:create_bare_app`: a bare ASGI callable with the API's own pipelined connection
+  (api/redis_pipe.py), no framework at all: the limit of this server and this Redis client."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
+from api.redis_pipe import RedisPipe
 from readmodels.redis_client import make_redis
 
 
@@ -33,3 +38,17 @@ def create_app() -> Starlette:
         return Response(body, media_type="application/json")
 
     return Starlette(routes=[Route("/{path:path}", doc)], lifespan=lifespan)
+
+
+def create_bare_app() -> object:
+    """Run with `--lifespan off`: the pipe connects on its first command."""
+    pipe = RedisPipe(os.environ["BENCH_FLOOR_REDIS_URL"])
+    key = os.environ["BENCH_FLOOR_KEY"]
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        body: bytes = await pipe.execute("GET", key)
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app

@@ -21,7 +21,6 @@ from typing import Any
 import orjson
 from redis.asyncio import Redis
 
-from bench import profiles
 from bench.common import CpuMeter, Row, used_memory, wait_applied
 from bench.history import History
 from readmodels import keys
@@ -89,43 +88,32 @@ def faust_floor_row(result: dict[str, Any], raw: dict[str, Any], batches: dict[s
 
 
 def run_projector(
-    stack: Stack, settings: Settings, produced: Produced, *, log: Path, timeout: float, profile: bool
+    stack: Stack, settings: Settings, produced: Produced, *, log: Path, timeout: float
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
-    """Start the worker (left running for the later benchmarks) and time it through the backlog."""
+    """Start the worker (left running for the later benchmarks) and time it through the backlog
+    (never profiled: bench/profile_pass.py profiles a worker of its own after every measured row)."""
     started = time.monotonic()
     proc = stack.start_projector(settings, log=log)
-    recording: list[profiles.Recording] = []
     meter = CpuMeter({"projector": proc.pid, "redis": _pid(stack.redis.proc), "kafka": _pid(stack.kafka.proc)})
 
-    def attach() -> None:
+    def first() -> None:
         meter.start()
-        if profile:
-            rec = profiles.record("projector", proc.pid)
-            if rec is not None:
-                recording.append(rec)
 
     try:
         progress = asyncio.run(wait_applied(settings.redis_url, settings.redis_namespace, produced.ends,
                                             started=started, limit_s=timeout, alive=lambda: proc.poll() is None,
-                                            on_first=attach))
+                                            on_first=first))
     finally:
         used = meter.stop()
-        profile_path = recording[0].stop() if recording else None
     detail: dict[str, Any] = {
         "events": progress.total,
         "steady_seconds": round((progress.done_at or 0) - (progress.first_at or 0), 2),
         "startup_s": round((progress.first_at or started) - started, 2),
         "wall_rate": round(progress.wall_rate or 0, 1),
-        "profiled": bool(recording),
     }
     steady = progress.total - progress.first_count
     for name, seconds in used.items():
         detail[f"{name}_cpu_us_per_event"] = round(seconds * 1e6 / max(1, steady), 1)
-    if profile_path is not None:
-        summary = profiles.summarize(profile_path)
-        detail["profile"] = str(profile_path.relative_to(ROOT))
-        detail["profile_top"] = str(profiles.write_summary("projector", summary).relative_to(ROOT))
-        detail["profile_summary"] = summary
     detail["rate"] = progress.steady_rate
     return proc, detail
 
@@ -175,7 +163,7 @@ def run_two_workers(stack: Stack, settings: Settings, produced: Produced, *, log
     finally:
         for p in procs:
             stack.stop_child(p)
-        asyncio.run(_delete_namespace(two.redis_url, two.redis_namespace))
+        asyncio.run(delete_namespace(two.redis_url, two.redis_namespace))
     steady = progress.total - progress.first_count
     detail: dict[str, Any] = {"events": progress.total, "rate": progress.steady_rate,
                               "steady_seconds": round((progress.done_at or 0) - (progress.first_at or 0), 2)}
@@ -184,7 +172,7 @@ def run_two_workers(stack: Stack, settings: Settings, produced: Produced, *, log
     return detail
 
 
-async def _delete_namespace(url: str, ns: str) -> None:
+async def delete_namespace(url: str, ns: str) -> None:
     redis = Redis.from_url(url)
     try:
         batch = [k async for k in redis.scan_iter(match=f"{ns}:*", count=5000)]
@@ -263,8 +251,6 @@ def _note(p: dict[str, Any]) -> str:
     cpu = ", ".join(f"{k.split('_')[0]} {v:.0f} us" for k, v in p.items() if k.endswith("_cpu_us_per_event"))
     parts = [f"CPU/event: {cpu}"] if cpu else []
     parts.append(f"worker start-up {p['startup_s']:.1f} s not counted")
-    if p.get("profiled"):
-        parts.append("py-spy attached")
     return "; ".join(parts)
 
 

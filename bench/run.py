@@ -3,9 +3,10 @@ table and write it as JSON (bench/results/latest.json) and Markdown (bench/resul
 
 Order, so that no two measurements share the two cores: produce the history; raw consumer floor;
 faust floors; projector (left running); memory; two projector workers in one group (their own
-namespace, deleted after); API routes and their floor; freshness (projector and API running);
-long polls; rebuild. A benchmark that fails or whose feature does not exist yet still gets its row,
-with the reason in `note`.
+namespace, deleted after); API routes and their two floors; freshness (projector and API running);
+long polls; rebuild; Avro rows; then the profile pass (bench/profile_pass.py), so that no row is
+measured with a profiler attached. A benchmark that fails or whose feature does not exist yet still
+gets its row, with the reason in `note`.
 """
 
 from __future__ import annotations
@@ -27,14 +28,15 @@ from typing import Any
 import orjson
 
 from bench import api as api_bench
-from bench import avro_rows, freshness, history, longpoll, profiles, projector, rebuild
+from bench import avro_rows, freshness, history, longpoll, profile_pass, profiles, projector, rebuild
 from bench.common import RESULTS_DIR, Row, machine, not_available, used_memory
 from tools.stack import ROOT, Stack
 
 log = logging.getLogger("bench")
 
 ROW_IDS = ("projector", "projector_faust", "projector_two", "api_course", "api_resume", "api_sequence",
-           "api_programs", "api_floor", "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory",
+           "api_programs", "api_floor", "api_floor_bare",
+           "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory",
            "projector_avro", "rebuild_avro", "avro_decode", "profiles")
 
 
@@ -121,7 +123,7 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
                                                         "events/s", "(floor)", f"failed: {exc}")
             say("projector worker through the history ...")
             _, proj = projector.run_projector(stack, settings, produced, log=workdir / "projector.log",
-                                              timeout=timeout, profile=config.profile)
+                                              timeout=timeout)
             rows["projector"] = projector.projector_row(proj, floor, produced, rows["projector_faust"].value)
             say(f"  {rows['projector'].value or 0:,.0f} events/s")
 
@@ -138,14 +140,18 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
                 rows["projector_two"] = projector.two_workers_row(two, rows["projector"].value)
                 say(f"  {rows['projector_two'].value or 0:,.0f} events/s")
 
-        api_url = ""
+        api_url, api_pid = "", 0
+        api_targets: dict[str, Path] = {}
         with _row(rows, "api_course", "API", "req/s", say):
             say("API under wrk ...")
             api_proc, api_url = stack.start_api(settings, log=workdir / "api.log")
-            for r in api_bench.run(stack, settings, hist, api_url, api_proc.pid, seconds=config.api_seconds,
-                                   workdir=workdir, profile=config.profile) if config.runs("api") else ():
-                rows[r.id] = r
-                say(f"  {r.id}: {_fmt(r.value)} {r.unit} p99 {_fmt(r.p99_ms)} ms {r.note}")
+            api_pid = api_proc.pid
+            if config.runs("api"):
+                api_rows, api_targets = api_bench.run(stack, settings, hist, api_url, api_pid,
+                                                      seconds=config.api_seconds, workdir=workdir)
+                for r in api_rows:
+                    rows[r.id] = r
+                    say(f"  {r.id}: {_fmt(r.value)} {r.unit} p99 {_fmt(r.p99_ms)} ms {r.note}")
 
         if config.runs("freshness"):
             with _row(rows, "freshness", "Freshness", "ms", say):
@@ -178,11 +184,22 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
                 avro_settings = stack.settings(redis_namespace=f"bench{tag}avro", topic_prefix=f"bench{tag}avro.",
                                                consumer_group=f"lp-bench{tag}-avro")
                 for r in avro_rows.run(stack, avro_settings, hist, floor, workdir=workdir, timeout=timeout,
-                                       rebuild_timeout=config.rebuild_timeout, profile=False, say=say):
+                                       rebuild_timeout=config.rebuild_timeout, say=say):
                     rows[r.id] = r
             with _row(rows, "avro_decode", "Avro decode CPU per event", "us/event", say):
                 rows["avro_decode"] = avro_rows.decode_row(config.events)
                 say(f"  {rows['avro_decode'].value} us/event, {rows['avro_decode'].ratio} x JSON")
+
+        if config.profile:
+            # After every measured row, so that no figure is taken with a profiler attached.
+            with _row(rows, "profiles", "Profiles of the hot paths (py-spy)", "profiles", say):
+                say("profile pass (py-spy; figures of this pass are not reported) ...")
+                seconds = max(config.api_seconds, 5.0)
+                found = {"projector": profile_pass.projector(stack, settings, produced, seconds=seconds,
+                                                             log=workdir / "projector-profile.log")}
+                if api_url and api_targets:
+                    found.update(profile_pass.api(api_url, api_pid, api_targets, seconds=seconds))
+                rows["profiles"] = _profiles_row(found)
     finally:
         signal.signal(signal.SIGTERM, previous)
         if owned:
@@ -194,7 +211,7 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
         if not config.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    rows["profiles"] = _profiles_row(rows)
+    rows.setdefault("profiles", _profiles_row({}))
     why = "not selected (--only)" if config.only is not None else "not run (an earlier step failed)"
     for rid in ROW_IDS:
         rows.setdefault(rid, not_available(rid, rid, "", "", why))
@@ -226,18 +243,12 @@ class _row:
         return True
 
 
-def _profiles_row(rows: dict[str, Row]) -> Row:
-    found: dict[str, Any] = {}
-    for r in rows.values():
-        summary = r.detail.pop("profile_summary", None)
-        if summary:
-            found[r.id] = {"file": r.detail.get("profile"), "top": r.detail.get("profile_top"),
-                           "samples": summary["samples"], "self": summary["self"][:8],
-                           "inclusive": summary["inclusive"][:8]}
+def _profiles_row(found: dict[str, dict[str, Any]]) -> Row:
+    found = {k: v for k, v in found.items() if v}
     note = ", ".join(v["top"] for v in found.values()) if found else (
         "no profiles: py-spy missing or --no-profile" if profiles.py_spy() is None else "no profiles taken")
-    return Row(id="profiles", name="Profiles of the hot paths (py-spy)", value=float(len(found)), unit="profiles",
-               target="kept in bench/profiles/", met=None, note=note, detail=found)
+    return Row(id="profiles", name="Profiles of the hot paths (py-spy, a pass of its own)", value=float(len(found)),
+               unit="profiles", target="kept in bench/profiles/", met=None, note=note, detail=found)
 
 
 def _config_dict(config: Config) -> dict[str, Any]:
