@@ -97,7 +97,7 @@ async def read(
     hashes = [keys.run_programs(ck) for ck in sorted(courses)] + [keys.course_blocks(ck) for ck in sorted(block_reads)]
     strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
     # Every course document read comes with its catalog info (the certificate schedule).
-    hashes += [keys.course_catalog(s[len(keys.COURSE_PREFIX) :]) for s in strings if s.startswith(keys.COURSE_PREFIX)]
+    hashes += [keys.course_catalog(keys.course_of(s)) for s in strings if s.startswith(keys.COURSE_PREFIX)]
     strings += [keys.snapshot_parts(s) for s in strings]
     if not learners and not outbox_fields and not release and not serving:
         return Read(store, [])

@@ -184,9 +184,9 @@ end
 local applied = {}
 for _, c in ipairs(ckpts) do
   local field, offset = c[1], c[2]
-  local cur = tonumber(redis.call("HGET", prefix .. "ckpt", field) or "-1")
+  local cur = tonumber(redis.call("HGET", prefix .. "ckpt:{ctl}", field) or "-1")
   if offset > cur then
-    redis.call("HSET", prefix .. "ckpt", field, string.format("%.0f", offset))
+    redis.call("HSET", prefix .. "ckpt:{ctl}", field, string.format("%.0f", offset))
   end
   applied[#applied + 1] = {field, offset}
 end
