@@ -222,7 +222,8 @@ async def test_change_feed_shares_one_re_read_among_watches_woken_by_the_same_ch
     assert await feed.wait(first, 30) and await feed.wait(second, 30)
     shared = [asyncio.create_task(feed.reread(w, "key", read)) for w in (first, second)]
     await asyncio.sleep(0)
-    feed.dispatch(b"ns:changed", orjson.dumps(["ns:g1:", [keys.user(7)]]))  # lands while that read runs: it may have missed it
+    # lands while that read runs: it may have missed it
+    feed.dispatch(b"ns:changed", orjson.dumps(["ns:g1:", [keys.user(7)]]))
     assert await feed.wait(first, 30)
     later = asyncio.create_task(feed.reread(first, "key", read))
     await asyncio.sleep(0)
