@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from redis.asyncio import Redis
 
 from api.auth import make_token
 from events import Event
 from readmodels import keys
 from readmodels.memory import dump_redis
+from readmodels.redis_client import make_redis
 from readmodels.settings import Settings
 from tools.produce import produce
 from tools.stack import Stack
@@ -78,7 +78,7 @@ class Pipeline:
         raise AssertionError(f"projector did not apply {self.offsets} within {timeout}s")
 
     async def _checkpoints(self) -> dict[str, int]:
-        redis = Redis.from_url(self.settings.redis_url)
+        redis = make_redis(self.settings.redis_url)
         try:
             gen = int(await redis.get(keys.serving(self.settings.redis_namespace)) or 1)
             raw = await redis.hgetall(keys.prefix(self.settings.redis_namespace, gen) + keys.CHECKPOINTS)
@@ -91,7 +91,7 @@ class Pipeline:
         return asyncio.run(self._read_models())
 
     async def _read_models(self) -> dict[str, Any]:
-        redis = Redis.from_url(self.settings.redis_url)
+        redis = make_redis(self.settings.redis_url)
         try:
             ns = self.settings.redis_namespace
             gen = int(await redis.get(keys.serving(ns)) or 1)
