@@ -57,3 +57,12 @@ def make_cluster(url: str) -> RedisCluster:
         socket_timeout=10,
         retry=AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), retries=3),
     )
+
+
+def subscriber_urls(url: str) -> list[str]:
+    """Where to SUBSCRIBE: the URL itself; on a cluster each master in turn (a plain PUBLISH reaches
+    every node of a Redis Cluster over its bus, so any one master hears every channel)."""
+    if not is_cluster_url(url):
+        return [url]
+    auth, at, addresses = urlsplit(url).netloc.rpartition("@")
+    return [f"redis://{auth}{at}{address}/0" for address in addresses.split(",")]
