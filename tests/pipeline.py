@@ -9,7 +9,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -32,11 +32,17 @@ class Pipeline:
     api_url: str = ""
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
+    # Set by the cluster suite (tests/cluster/): the e2e modules it re-runs then create their
+    # pipelines on the Redis Cluster instead of the stack's single Redis.
+    redis_url_override: ClassVar[str | None] = None
+
     @classmethod
     def create(cls, stack: Stack, **overrides: Any) -> Pipeline:
         tag = uuid.uuid4().hex[:8]
         isolated: dict[str, Any] = {"topic_prefix": f"t{tag}.", "redis_namespace": f"t{tag}",
                                     "consumer_group": f"lp-test-{tag}", "topic_partitions": 2}
+        if cls.redis_url_override is not None:
+            isolated["redis_url"] = cls.redis_url_override
         settings = stack.settings(**{**isolated, **overrides})
         stack.create_topics(settings)
         return cls(stack, settings)
