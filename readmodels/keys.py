@@ -44,6 +44,11 @@ bookmarks are not in u:<user_id>: the sequence read script returns them among th
 under f_position / f_bookmark.
 Keys are built from strings that came through validated events (opaque keys, ints, UUIDs);
 they are never used as patterns.
+
+Hash tags (Redis Cluster; see CONTROL_TAG below): the key shapes above carry a tag in braces, the
+part a cluster hashes: `u:{u<user_id>}`, `uc:{u<user_id>}:<course_key>`, `ua:{u<user_id>}`, the
+course documents `<kind>:{<course_key>}`, `prog:{progs}<uuid>` and `runprogs:{progs}<course_key>`,
+and the control keys `<ns>:serving:{ctl}`, `<ns>:gens:{ctl}`, `<p>ckpt:{ctl}`, `<ns>:outbox:{ctl}`.
 """
 
 from __future__ import annotations
