@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, Iterator
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ from starlette.types import Receive, Scope
 
 from api.auth import AuthError, authenticate
 from readmodels import keys
+from readmodels.redis_client import subscriber_urls
 from readmodels.replies import text
 from readmodels.settings import Settings
 
@@ -199,9 +201,10 @@ class ChangeFeed:
 
     async def _run(self) -> None:
         delay = 0.2
-        while True:
+        urls = subscriber_urls(self._redis_url)
+        for attempt in itertools.count():
             # Its own connection without a read timeout: a quiet channel is not an error.
-            redis = Redis.from_url(self._redis_url, socket_connect_timeout=2, socket_keepalive=True)
+            redis = Redis.from_url(urls[attempt % len(urls)], socket_connect_timeout=2, socket_keepalive=True)
             pubsub = redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(*self._channels)

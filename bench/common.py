@@ -15,6 +15,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from readmodels import keys
+from readmodels.redis_client import make_redis
 from readmodels.replies import int_hash
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -132,7 +133,7 @@ async def wait_applied(
     """Poll the checkpoints until they cover `ends` (next offsets per topic-partition)."""
     wanted = {f"{t}:{p}": off for (t, p), off in ends.items()}
     progress = Progress(total=sum(wanted.values()), started=started)
-    redis = Redis.from_url(redis_url)
+    redis = make_redis(redis_url)  # one Redis or a cluster (the cluster rows)
     try:
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:

@@ -29,6 +29,7 @@ import orjson
 
 from bench import api as api_bench
 from bench import avro_rows, freshness, history, longpoll, profile_pass, profiles, projector, rebuild
+from bench import cluster as cluster_bench
 from bench.common import RESULTS_DIR, Row, machine, not_available, used_memory
 from tools.stack import ROOT, Stack
 
@@ -37,7 +38,8 @@ log = logging.getLogger("bench")
 ROW_IDS = ("projector", "projector_faust", "projector_two", "api_course", "api_resume", "api_sequence",
            "api_programs", "api_floor", "api_floor_bare",
            "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory",
-           "projector_avro", "rebuild_avro", "avro_decode", "profiles")
+           "projector_avro", "rebuild_avro", "avro_decode", "projector_cluster", "api_course_one_redis",
+           "api_course_cluster", "profiles")
 
 
 @dataclass
@@ -177,6 +179,13 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
                                               redis_pid=stack.redis.proc.pid if stack.redis.proc else None,
                                               raw_rate=floor.get("rate"))
                 say(f"  {_fmt(rows['rebuild'].value)} s {rows['rebuild'].note}")
+
+        if config.runs("cluster"):
+            with _row(rows, "projector_cluster", "Projector throughput on a 3-master Redis Cluster", "events/s", say):
+                say("the same history into a 3-master Redis Cluster, then GET course on it and on one Redis ...")
+                for r in cluster_bench.run(stack, settings, hist, produced, workdir=workdir, timeout=timeout, say=say):
+                    rows[r.id] = r
+                say(f"  {_fmt(rows['projector_cluster'].value)} events/s {rows['projector_cluster'].note}")
 
         if config.runs("avro"):
             with _row(rows, "projector_avro", "Projector throughput on an Avro history", "events/s", say):

@@ -1,9 +1,9 @@
 """Read-model generations: which one the API serves, allocating new ones, switching atomically,
 and deleting old ones in the background.
 
-A generation is the key namespace `<ns>:g<gen>:`. `<ns>:serving` names the one the API reads (its
+A generation is the key namespace `<ns>:g<gen>:`. `keys.serving` names the one the API reads (its
 Lua read scripts read the pointer inside the script, so a switch is atomic for every request);
-`<ns>:gens` is the set of generations that exist, so none is forgotten and leaked.
+`keys.generations` is the set of generations that exist, so none is forgotten and leaked.
 """
 
 from __future__ import annotations
@@ -63,7 +63,11 @@ async def switch_generation(redis: Redis, ns: str, *, expected: int, new: int) -
     One Lua script: the check and the pointer write cannot interleave with a projector's write.
     """
     script = redis.register_script(lua("switch"))
-    ok, reason = await script(keys=[], args=[ns, str(expected), str(new)])
+    ok, reason = await script(
+        keys=[keys.serving(ns), keys.generations(ns), keys.prefix(ns, expected) + keys.CHECKPOINTS,
+              keys.prefix(ns, new) + keys.CHECKPOINTS],
+        args=[keys.generation_channel(ns), str(expected), str(new)],
+    )
     return SwitchResult(bool(int(ok)), text_or_none(reason) or "")
 
 

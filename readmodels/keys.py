@@ -44,6 +44,11 @@ bookmarks are not in u:<user_id>: the sequence read script returns them among th
 under f_position / f_bookmark.
 Keys are built from strings that came through validated events (opaque keys, ints, UUIDs);
 they are never used as patterns.
+
+Hash tags (Redis Cluster; see CONTROL_TAG below): the key shapes above carry a tag in braces, the
+part a cluster hashes: `u:{u<user_id>}`, `uc:{u<user_id>}:<course_key>`, `ua:{u<user_id>}`, the
+course documents `<kind>:{<course_key>}`, `prog:{progs}<uuid>` and `runprogs:{progs}<course_key>`,
+and the control keys `<ns>:serving:{ctl}`, `<ns>:gens:{ctl}`, `<p>ckpt:{ctl}`, `<ns>:outbox:{ctl}`.
 """
 
 from __future__ import annotations
@@ -59,12 +64,36 @@ ACTIVITY_BUCKET_US = 15 * 60 * 1_000_000  # 15 minutes: fine enough for any time
 ACTIVITY_WINDOW_BUCKETS = ACTIVITY_WINDOW_US // ACTIVITY_BUCKET_US
 
 
+# Hash tags (Redis Cluster). A cluster hashes only the part of a key between the first `{` and the
+# next `}`, so the keys one atomic script touches must carry the same tag: every key of one learner
+# `{u<id>}`, every document of one course `{<course key>}`, the program catalogue (programs and the
+# run -> programs index their snapshots write together) `{progs}`, and the control keys (serving
+# pointer, generations, checkpoints of every generation, outbox) `{ctl}`, so that the switch
+# compares checkpoints and moves the pointer in one script. On a single Redis the braces are only
+# a few bytes. Namespaces, course keys and user ids never contain braces (opaque keys, ints).
+CONTROL_TAG = "{ctl}"
+PROGRAMS_TAG = "{progs}"
+
+
+def _learner_tag(user_id: int | str) -> str:
+    return f"{{u{user_id}}}"
+
+
+def _course_tag(course_key: str) -> str:
+    return f"{{{course_key}}}"
+
+
+def untag(tagged: str) -> str:
+    """The course key (or user id with its `u`) inside a tag at the start of `tagged`."""
+    return tagged[1 : tagged.index("}")] if tagged.startswith("{") else tagged
+
+
 def serving(ns: str) -> str:
-    return f"{ns}:serving"
+    return f"{ns}:serving:{CONTROL_TAG}"
 
 
 def generations(ns: str) -> str:
-    return f"{ns}:gens"
+    return f"{ns}:gens:{CONTROL_TAG}"
 
 
 def applied_channel(ns: str) -> str:
@@ -81,21 +110,26 @@ def prefix(ns: str, generation: int) -> str:
 
 # Logical keys (relative to the generation prefix).
 
-CHECKPOINTS = "ckpt"
+CHECKPOINTS = f"ckpt:{CONTROL_TAG}"
 USERNAMES = "unames"
 
 
 COURSE_PREFIX = "course:"
-PROGRAM_PREFIX = "prog:"
+PROGRAM_PREFIX = f"prog:{PROGRAMS_TAG}"
 COURSE_BLOCKS_PREFIX = "cblk:"
 COURSE_CATALOG_PREFIX = "ccat:"
-RUN_PROGRAMS_PREFIX = "runprogs:"
+RUN_PROGRAMS_PREFIX = f"runprogs:{PROGRAMS_TAG}"
 USER_PREFIX = "u:"
 BLOCK_IDS_PREFIX = "bid:"
 
 
 def course(course_key: str) -> str:
-    return f"{COURSE_PREFIX}{course_key}"
+    return f"{COURSE_PREFIX}{_course_tag(course_key)}"
+
+
+def course_of(key: str) -> str:
+    """The course key of a course document key (`course`, `course_catalog`, `course_blocks`, ...)."""
+    return untag(key.partition(":")[2])
 
 
 def snapshot_parts(snapshot_key: str) -> str:
@@ -105,15 +139,15 @@ def snapshot_parts(snapshot_key: str) -> str:
 
 
 def course_sequences(course_key: str) -> str:
-    return f"cseq:{course_key}"
+    return f"cseq:{_course_tag(course_key)}"
 
 
 def course_blocks(course_key: str) -> str:
-    return f"{COURSE_BLOCKS_PREFIX}{course_key}"
+    return f"{COURSE_BLOCKS_PREFIX}{_course_tag(course_key)}"
 
 
 def course_catalog(course_key: str) -> str:
-    return f"{COURSE_CATALOG_PREFIX}{course_key}"
+    return f"{COURSE_CATALOG_PREFIX}{_course_tag(course_key)}"
 
 
 def program(uuid: str) -> str:
@@ -125,25 +159,30 @@ def run_programs(course_key: str) -> str:
 
 
 def user(user_id: int) -> str:
-    return f"{USER_PREFIX}{user_id}"
+    return f"{USER_PREFIX}{_learner_tag(user_id)}"
 
 
 def user_id_of(key: str) -> int | None:
     """The learner of a `user` key; None for any other key."""
     if not key.startswith(USER_PREFIX):
         return None
-    rest = key[len(USER_PREFIX) :]
-    return int(rest) if rest.isdigit() else None
+    return _learner_of(key[len(USER_PREFIX) :])
+
+
+def _learner_of(rest: str) -> int | None:
+    """The user id of a key's rest that starts with a learner tag (`{u42}...`); None otherwise."""
+    tag = untag(rest)
+    return int(tag[1:]) if tag != rest and tag[:1] == "u" and tag[1:].isdigit() else None
 
 
 def completions(user_id: int, course_key: str) -> str:
-    return f"uc:{user_id}:{course_key}"
+    return f"uc:{_learner_tag(user_id)}:{course_key}"
 
 
 def block_ids(course_key: str) -> str:
     """The block dictionary of a course: `completion_field` -> index and index -> `completion_field`
     in one hash (a completion field is `<type>@<id>` or a usage key, never all digits)."""
-    return f"{BLOCK_IDS_PREFIX}{course_key}"
+    return f"{BLOCK_IDS_PREFIX}{_course_tag(course_key)}"
 
 
 # Tags of the per-block facts kept beside the completion records (`completions` key), and their
@@ -165,8 +204,8 @@ def completions_course(logical_key: str) -> str | None:
     kind, _, rest = logical_key.partition(":")
     if kind != "uc":
         return None
-    user_id, sep, course_key = rest.partition(":")
-    return course_key if sep and user_id.isdigit() else None
+    tag, sep, course_key = rest.partition("}:")
+    return course_key if sep and _learner_of(tag + "}") is not None else None
 
 
 def completion_field(course_key: str, block_key: str) -> str:
@@ -200,22 +239,18 @@ def _block_head(course_key: str) -> str:
 
 def course_learners(course_key: str) -> str:
     """set of user ids (integers: an intset) with any learner-course fact in the course."""
-    return f"cl:{course_key}"
+    return f"cl:{_course_tag(course_key)}"
 
 
 def activity(user_id: int) -> str:
-    return f"ua:{user_id}"
+    return f"ua:{_learner_tag(user_id)}"
 
 
 def changed_learner(logical_key: str) -> int | None:
     """The learner a logical key on `changed_channel` belongs to (`u:`, `uc:`, `ua:` keys); None
     for reference data (courses, programs, usernames), which reads of any learner may join."""
     kind, _, rest = logical_key.partition(":")
-    if kind in ("u", "uc", "ua"):
-        user_id = rest.partition(":")[0]
-        if user_id.isdigit():
-            return int(user_id)
-    return None
+    return _learner_of(rest) if kind in ("u", "uc", "ua") else None
 
 
 def activity_member(kind: str, course_key: str, bucket: int) -> str:
@@ -368,7 +403,7 @@ def rebuild_lock(ns: str) -> str:
 
 def outbox(ns: str) -> str:
     """hash "<topic>:<partition>" -> change records computed for a live batch, not yet published."""
-    return f"{ns}:outbox"
+    return f"{ns}:outbox:{CONTROL_TAG}"
 
 
 # Operational status (not read models: no generation). Written by the live projector.

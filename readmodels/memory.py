@@ -63,7 +63,7 @@ class MemoryStore:
             elif self._add_activity(op):
                 out.append((i, None))
         for c in checkpoints:
-            h = self.hashes.setdefault("ckpt", {})
+            h = self.hashes.setdefault(keys.CHECKPOINTS, {})
             if c.offset > int(h.get(c.field, "-1")):
                 h[c.field] = str(c.offset)
         return out
@@ -116,7 +116,7 @@ class MemoryStore:
         for k, v in self.strings.items():
             out[k] = v
         for k, h in self.hashes.items():
-            if h and (include_checkpoints or k != "ckpt"):
+            if h and (include_checkpoints or k != keys.CHECKPOINTS):
                 out[k] = dict(sorted(h.items()))
         for k, z in self.zsets.items():
             if z:
@@ -147,7 +147,7 @@ async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = Fal
     block_ids: dict[str, dict[str, str]] = {}
     async for raw_key in redis.scan_iter(match=pattern, count=1000):
         key = raw_key.decode()[len(prefix):]
-        if (key == "ckpt" and not include_checkpoints) or key.startswith(_BLOCK_IDS):
+        if (key == keys.CHECKPOINTS and not include_checkpoints) or key.startswith(_BLOCK_IDS):
             continue
         kind = (await redis.type(raw_key)).decode()
         if kind == "string":

@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from readmodels.facts import ReadUserFacts, UserFacts, pairs
 from readmodels.parsed import CertificateCourses, ParsedDocuments
 from readmodels.replies import text
-from readmodels.scripts import ReadScript
+from readmodels.scripts import read_script as _script
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ class ProgramReaders:
     def __init__(self, redis: Redis, namespace: str, execute: Callable[..., Awaitable[Any]] | None = None) -> None:
         """`execute`: what sends the scripts' EVALSHA (default: redis-py's execute_command)."""
         self._ns = namespace
-        self._list = ReadScript(redis, "read_programs", execute)
-        self._progress = ReadScript(redis, "read_programs_progress", execute)
+        self._list = _script(redis, "read_programs", execute)
+        self._progress = _script(redis, "read_programs_progress", execute)
         self._docs = ParsedDocuments()
 
     async def user_programs(self, user_id: int) -> UserProgramsFacts:

@@ -17,7 +17,7 @@ from readmodels.facts import ReadUserFacts, UserFacts, pairs, value
 from readmodels.keys import ACTIVITY_BUCKET_US, completion_block
 from readmodels.parsed import CertificateCourses, ParsedDocuments
 from readmodels.replies import text
-from readmodels.scripts import ReadScript
+from readmodels.scripts import read_script as _script
 from readmodels.tokens import Position
 from readmodels.views.learner_course import resume_point
 
@@ -86,11 +86,11 @@ class Readers:
         """`execute`: what sends the scripts' EVALSHA (default: redis-py's execute_command)."""
         self._redis = redis
         self._ns = namespace
-        self._course = ReadScript(redis, "read_course", execute)
-        self._sequence = ReadScript(redis, "read_sequence", execute)
-        self._resume = ReadScript(redis, "read_resume", execute)
-        self._celebration = ReadScript(redis, "read_celebration", execute)
-        self._applied = ReadScript(redis, "read_applied", execute)
+        self._course = _script(redis, "read_course", execute)
+        self._sequence = _script(redis, "read_sequence", execute)
+        self._resume = _script(redis, "read_resume", execute)
+        self._celebration = _script(redis, "read_celebration", execute)
+        self._applied = _script(redis, "read_applied", execute)
         self._docs = ParsedDocuments()
 
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:

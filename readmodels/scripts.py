@@ -15,6 +15,9 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from readmodels.cluster_reads import ClusterReadScript
+from readmodels.redis_client import is_cluster
+
 _INCLUDE = re.compile(r"^-- @include (\w+)$", re.MULTILINE)
 
 
@@ -44,3 +47,12 @@ class ReadScript:
             return await self._execute("EVALSHA", self._sha, len(keys), *keys, *args)
         except NoScriptError:
             return await self._script(keys=list(keys), args=list(args))
+
+
+def read_script(redis: Redis, name: str, execute: Callable[..., Awaitable[Any]] | None = None) -> Any:
+    """The read script `name`: one EVALSHA on a single Redis; on a Redis Cluster, where one script
+    cannot join a learner's slot with a course's, the same reply from pipelined reads
+    (cluster_reads.py; `execute`, a single-node connection, does not apply there)."""
+    if is_cluster(redis):
+        return ClusterReadScript(redis, name)  # type: ignore[arg-type]
+    return ReadScript(redis, name, execute)

@@ -1,5 +1,6 @@
 """The one place that writes read models: a batch of operations plus the consumer checkpoints,
-applied atomically by one Lua script (writer.lua) in one round trip.
+applied atomically by one Lua script (writer.lua) in one round trip. On a Redis Cluster the batch
+is split by node, the checkpoints written after every node has acknowledged (cluster_writer.py).
 
 Redelivered or replayed events are harmless: every operation is last-writer-wins or set-like,
 so applying it twice changes nothing the second time.
@@ -24,8 +25,10 @@ from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
 from readmodels import keys
+from readmodels.cluster_writer import ClusterBatches
 from readmodels.generations import FIRST_GENERATION
 from readmodels.ops import Checkpoint, Op, coalesce
+from readmodels.redis_client import is_cluster
 from readmodels.replies import int_hash, text
 from readmodels.scripts import lua
 
@@ -56,6 +59,7 @@ class RedisWriter:
         self._max_bytes = max_script_bytes
         self._track_serving = track_serving
         self._report = report
+        self._cluster = ClusterBatches(redis, namespace) if is_cluster(redis) else None  # type: ignore[arg-type]
         # With `track_serving`: the serving generation as the last script call saw it, read inside
         # the script (atomic with that write), so the live projector needs no extra round trip.
         self.serving: int | None = None
@@ -74,6 +78,8 @@ class RedisWriter:
             return []
         if not self._report:
             ops = coalesce(ops)
+        if self._cluster is not None:  # split by node (cluster_writer.py); no size split needed there
+            return self._report_of(await self._cluster.apply(generation, ops, checkpoints, held, self._tail), 0)
         whole = orjson.dumps([op.encode() for op in ops])
         if len(whole) <= self._max_bytes:  # the usual case: one call, the ops encoded in one go
             return await self._apply_chunk(generation, 0, whole, checkpoints, held)
@@ -91,19 +97,24 @@ class RedisWriter:
         self, generation: int, start: int, ops_json: bytes, checkpoints: Sequence[Checkpoint],
         held: Mapping[str, bytes] | None = None,
     ) -> list[Applied]:
-        args: list[bytes | str] = [
-            keys.prefix(self._ns, generation),
-            ops_json,
-            orjson.dumps([[c.field, c.offset] for c in checkpoints]),
-            keys.applied_channel(self._ns) if self._announce else "",
-            keys.changed_channel(self._ns) if self._announce else "",
-            keys.serving(self._ns) if self._track_serving else "",
-            "1" if self._report else "",
-        ]
+        args: list[bytes | str] = [keys.prefix(self._ns, generation), ops_json, *self._tail(checkpoints)]
         if held:
             raw = await self._with_outbox(held, args)
         else:
             raw = await self._script(keys=[], args=args)
+        return self._report_of(raw, start)
+
+    def _tail(self, checkpoints: Sequence[Checkpoint], applied: bool = True, changed: bool = True) -> list[bytes | str]:
+        """writer.lua's ARGV after the prefix and the ops."""
+        return [
+            orjson.dumps([[c.field, c.offset] for c in checkpoints]),
+            keys.applied_channel(self._ns) if self._announce and applied else "",
+            keys.changed_channel(self._ns) if self._announce and changed else "",
+            keys.serving(self._ns) if self._track_serving and applied else "",
+            "1" if self._report else "",
+        ]
+
+    def _report_of(self, raw: list[Any], start: int) -> list[Applied]:
         if self._track_serving:
             self.serving = int(raw[0]) if raw[0] else FIRST_GENERATION  # as current_generation reads it
         out: list[Applied] = []

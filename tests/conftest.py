@@ -11,6 +11,7 @@ from types import FrameType
 
 import pytest
 
+from tools.redis_cluster_runner import RedisCluster
 from tools.stack import Stack
 
 
@@ -32,4 +33,16 @@ def stack() -> Iterator[Stack]:
         yield s
     finally:
         s.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisCluster]:
+    """Three redis-server masters in cluster mode, started once, only when a `cluster` test asks."""
+    workdir = Path(tempfile.mkdtemp(prefix="lp-cluster-"))
+    cluster = RedisCluster(workdir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
         shutil.rmtree(workdir, ignore_errors=True)

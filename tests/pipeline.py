@@ -9,15 +9,15 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
-from redis.asyncio import Redis
 
 from api.auth import make_token
 from events import Event
 from readmodels import keys
 from readmodels.memory import dump_redis
+from readmodels.redis_client import make_redis
 from readmodels.settings import Settings
 from tools.produce import produce
 from tools.stack import Stack
@@ -32,11 +32,17 @@ class Pipeline:
     api_url: str = ""
     offsets: dict[tuple[str, int], int] = field(default_factory=dict)
 
+    # Set by the cluster suite (tests/cluster/): the e2e modules it re-runs then create their
+    # pipelines on the Redis Cluster instead of the stack's single Redis.
+    redis_url_override: ClassVar[str | None] = None
+
     @classmethod
     def create(cls, stack: Stack, **overrides: Any) -> Pipeline:
         tag = uuid.uuid4().hex[:8]
         isolated: dict[str, Any] = {"topic_prefix": f"t{tag}.", "redis_namespace": f"t{tag}",
                                     "consumer_group": f"lp-test-{tag}", "topic_partitions": 2}
+        if cls.redis_url_override is not None:
+            isolated["redis_url"] = cls.redis_url_override
         settings = stack.settings(**{**isolated, **overrides})
         stack.create_topics(settings)
         return cls(stack, settings)
@@ -78,7 +84,7 @@ class Pipeline:
         raise AssertionError(f"projector did not apply {self.offsets} within {timeout}s")
 
     async def _checkpoints(self) -> dict[str, int]:
-        redis = Redis.from_url(self.settings.redis_url)
+        redis = make_redis(self.settings.redis_url)
         try:
             gen = int(await redis.get(keys.serving(self.settings.redis_namespace)) or 1)
             raw = await redis.hgetall(keys.prefix(self.settings.redis_namespace, gen) + keys.CHECKPOINTS)
@@ -91,7 +97,7 @@ class Pipeline:
         return asyncio.run(self._read_models())
 
     async def _read_models(self) -> dict[str, Any]:
-        redis = Redis.from_url(self.settings.redis_url)
+        redis = make_redis(self.settings.redis_url)
         try:
             ns = self.settings.redis_namespace
             gen = int(await redis.get(keys.serving(ns)) or 1)

@@ -22,6 +22,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="learner-proj
 def start(
     demo: Annotated[bool, typer.Option("--demo/--no-demo", help="Load the demo history.")] = True,
     port: Annotated[int, typer.Option(help="API port (0: a free one).")] = 8000,
+    cluster: Annotated[bool, typer.Option(
+        "--cluster", help="A 3-master Redis Cluster, 2 projector workers and 2 API processes.")] = False,
 ) -> None:
     """Boot Kafka, Redis, the projector and the API; load a demo history; run until Ctrl-C."""
     import shutil
@@ -38,7 +40,7 @@ def start(
         typer.echo(f"port {port} is taken; using a free one", err=True)
         port = 0
     # A registry given in the environment is used as it is; else the local stand-in is started.
-    stack = Stack(workdir, registry_url=os.environ.get("LP_SCHEMA_REGISTRY_URL") or None)
+    stack = Stack(workdir, registry_url=os.environ.get("LP_SCHEMA_REGISTRY_URL") or None, cluster=cluster)
     interrupted = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -57,6 +59,11 @@ def start(
         typer.echo("starting the projector and the API ...")
         stack.start_projector(settings, log=run_dir / "projector.log")
         _, api_url = stack.start_api(settings, port=port or free_port(), log=run_dir / "api.log")
+        more = ""
+        if cluster:  # one more worker in the same consumer group (partitions shared), one more API
+            stack.start_projector(settings, log=run_dir / "projector-2.log")
+            _, second_api = stack.start_api(settings, port=free_port(), log=run_dir / "api-2.log")
+            more = f"   and {second_api} (a second API process)"
         if demo:
             events = demo_history()
             # In Avro, as a real LMS writes through edx-event-bus-kafka (the API's visits stay JSON).
@@ -73,7 +80,7 @@ def start(
             f"JWT_ISSUER={settings.jwt_issuer}\nJWT_AUDIENCE={settings.jwt_audience}\n"
         )
         typer.echo("")
-        typer.echo(f"API:        {api_url}   (OpenAPI docs: {api_url}/docs)")
+        typer.echo(f"API:        {api_url}   (OpenAPI docs: {api_url}/docs){more}")
         typer.echo(f"Status:     {api_url}/status   (health: /healthz, /readyz; Prometheus: /metrics)")
         typer.echo(f"Kafka:      {settings.kafka_bootstrap}")
         typer.echo(f"Redis:      {settings.redis_url}")

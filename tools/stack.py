@@ -22,6 +22,7 @@ from readmodels.replies import int_hash
 from readmodels.settings import Settings, load_settings
 from tools.kafka_runner import KafkaBroker
 from tools.procs import free_port, spawn, stop_process, wait_until
+from tools.redis_cluster_runner import RedisCluster
 from tools.redis_runner import RedisServer
 from tools.registry_stand_in import RegistryStandIn
 from tools.topics import ensure_topics
@@ -43,10 +44,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 @dataclass
 class Stack:
-    """`registry_url`: a schema registry to use as it is; None: start the local stand-in."""
+    """`registry_url`: a schema registry to use as it is; None: start the local stand-in.
+    `cluster`: a 3-master Redis Cluster (tools/redis_cluster_runner.py) instead of one Redis."""
 
     workdir: Path
     registry_url: str | None = None
+    cluster: bool = False
+    redis_cluster: RedisCluster | None = field(init=False)
     redis: RedisServer = field(init=False)
     kafka: KafkaBroker = field(init=False)
     registry: RegistryStandIn | None = field(init=False)
@@ -54,6 +58,7 @@ class Stack:
 
     def __post_init__(self) -> None:
         self.redis = RedisServer(self.workdir / "redis")
+        self.redis_cluster = RedisCluster(self.workdir / "redis-cluster") if self.cluster else None
         self.kafka = KafkaBroker(self.workdir / "kafka")
         self.registry = RegistryStandIn(self.workdir / "registry") if self.registry_url is None else None
 
@@ -63,7 +68,8 @@ class Stack:
 
     def start(self) -> Stack:
         """Start Redis, Kafka and the registry stand-in side by side; stop all if one fails."""
-        services: list[Callable[[], object]] = [self.redis.start, self.kafka.start]
+        redis = self.redis_cluster.start if self.redis_cluster is not None else self.redis.start
+        services: list[Callable[[], object]] = [redis, self.kafka.start]
         if self.registry is not None:
             services.append(self.registry.start)
         with ThreadPoolExecutor(len(services)) as pool:
@@ -76,7 +82,8 @@ class Stack:
         return self
 
     def settings(self, **overrides: object) -> Settings:
-        base: dict[str, object] = {"kafka_bootstrap": self.kafka.bootstrap, "redis_url": self.redis.url,
+        redis_url = self.redis_cluster.url if self.redis_cluster is not None else self.redis.url
+        base: dict[str, object] = {"kafka_bootstrap": self.kafka.bootstrap, "redis_url": redis_url,
                                    "schema_registry_url": self.schema_registry_url}
         base.update(overrides)
         return load_settings(**base)
@@ -123,6 +130,8 @@ class Stack:
             self.registry.stop()
         self.kafka.stop()
         self.redis.stop()
+        if self.redis_cluster is not None:
+            self.redis_cluster.stop()
 
 
 def _http_ok(url: str) -> bool:

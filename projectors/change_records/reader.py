@@ -16,6 +16,7 @@ from readmodels import keys
 from readmodels.facts import value
 from readmodels.memory import MemoryStore
 from readmodels.ops import Op
+from readmodels.redis_client import is_cluster
 from readmodels.replies import text, text_hash, text_or_none
 from readmodels.views.certificates import is_passing_status
 
@@ -83,6 +84,14 @@ def _load_documents(store: MemoryStore, replies: Iterator[Any], hashes: Sequence
             store.strings[s] = text(reply)
 
 
+def _atomic(redis: Redis) -> bool:
+    """MULTI/EXEC on one Redis; on a Redis Cluster a plain pipeline (redis-py splits it by node):
+    a course's snapshot and outline share a slot and one writer.lua call replaces both, so a read
+    can fall between them only when a republish lands in that instant; the outline cache is keyed
+    by the snapshot it was read with and is re-read on the next snapshot it sees."""
+    return not is_cluster(redis)
+
+
 async def read(
     redis: Redis, ns: str, generation: int, ops: Sequence[Op], outbox_fields: Sequence[str], *,
     release: Sequence[str] = (), serving: bool = False, blocks: BlockCache | None = None,
@@ -97,13 +106,14 @@ async def read(
     hashes = [keys.run_programs(ck) for ck in sorted(courses)] + [keys.course_blocks(ck) for ck in sorted(block_reads)]
     strings = sorted({*(keys.course(ck) for ck in courses), *snapshots})
     # Every course document read comes with its catalog info (the certificate schedule).
-    hashes += [keys.course_catalog(s[len(keys.COURSE_PREFIX) :]) for s in strings if s.startswith(keys.COURSE_PREFIX)]
+    hashes += [keys.course_catalog(keys.course_of(s)) for s in strings if s.startswith(keys.COURSE_PREFIX)]
     strings += [keys.snapshot_parts(s) for s in strings]
     if not learners and not outbox_fields and not release and not serving:
         return Read(store, [])
     p = keys.prefix(ns, generation)
     # MULTI/EXEC: a course snapshot and its outline are read at one instant (they are cached together).
-    async with redis.pipeline(transaction=True) as pipe:
+    # A cluster runs no transaction across slots (`_atomic`).
+    async with redis.pipeline(transaction=_atomic(redis)) as pipe:
         if release:
             pipe.hdel(keys.outbox(ns), *release)
         if serving:
@@ -138,7 +148,7 @@ async def read(
             # The replay of a snapshot rewrites the hash in place: it gets a copy then.
             store.hashes[keys.course_blocks(ck)] = dict(cached) if snapshots else cached
     if stale:
-        async with redis.pipeline(transaction=True) as pipe:
+        async with redis.pipeline(transaction=_atomic(redis)) as pipe:
             for ck in stale:
                 pipe.get(p + keys.course(ck))
                 pipe.hgetall(p + keys.course_blocks(ck))
@@ -196,7 +206,7 @@ async def _read_fanout(redis: Redis, p: str, store: MemoryStore, ops: Sequence[O
     hashes = [h for ck in ordered for h in (keys.course_blocks(ck), keys.run_programs(ck), keys.course_catalog(ck))]
     strings = [s for ck in ordered for s in (keys.course(ck), keys.snapshot_parts(keys.course(ck)))
                if s not in store.strings]
-    async with redis.pipeline(transaction=True) as pipe:
+    async with redis.pipeline(transaction=_atomic(redis)) as pipe:
         for ck in ordered:
             pipe.smembers(p + keys.course_learners(ck))
         _ask_documents(pipe, p, hashes, strings)

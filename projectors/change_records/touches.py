@@ -69,7 +69,7 @@ def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str], dict[int, lis
             snapshots.add(op.key)
             continue
         if catalog_info(op):
-            snapshots.add(keys.course(op.key[len(keys.COURSE_CATALOG_PREFIX) :]))  # its course, and its learners
+            snapshots.add(keys.course(keys.course_of(op.key)))  # its course, and its learners
             continue
         for kind, uid, ck in touches(op):
             courses.add(ck)
@@ -147,14 +147,14 @@ def reached(op: Op, store: MemoryStore) -> list[tuple[str, bool]]:
     certificate schedule (the progress of the programs of that run)."""
     if catalog_info(op):
         assert isinstance(op, SetField)
-        ck = op.key[len(keys.COURSE_CATALOG_PREFIX) :]
+        ck = keys.course_of(op.key)
         course = store.strings.get(keys.course(ck))
         new = certificate_schedule(course, raw_value(op.version, op.value))
         return [(ck, True)] if certificate_schedule(course, _catalog_raw(store, ck)) != new else []
     if not isinstance(op, ReplaceSnapshot):
         return []
     if op.key.startswith(keys.COURSE_PREFIX):
-        ck = op.key[len(keys.COURSE_PREFIX) :]
+        ck = keys.course_of(op.key)
         info = _catalog_raw(store, ck)
         moved = certificate_schedule(store.strings.get(op.key), info) != certificate_schedule(
             raw_value(op.version, op.value), info

@@ -2,14 +2,14 @@
 -- EVAL scripts cannot load modules). Expects locals `ns`, `caller` (user id or "") and `uname`
 -- (masquerade username or ""). Defines `gen` and `p` (the serving generation and its key prefix),
 -- `roles(uid, h)`, and `uid`/`unknown`: the effective user id and whether the username is unknown.
-local gen = redis.call("GET", ns .. ":serving") or "1"
+local gen = redis.call("GET", ns .. ":serving:{ctl}") or "1"
 local p = ns .. ":g" .. gen .. ":"
 
 -- The `role:*` fields of a learner hash (flat), from an already read hash when there is one.
 local function roles(uid, h)
   local out = {}
   if uid == "" then return out end
-  h = h or redis.call("HGETALL", p .. "u:" .. uid)
+  h = h or redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
   for i = 1, #h, 2 do
     if string.sub(h[i], 1, 5) == "role:" then
       out[#out + 1] = h[i]

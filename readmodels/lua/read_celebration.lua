@@ -6,10 +6,10 @@
 local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 -- @include learner_prelude
 
-local exists = redis.call("EXISTS", p .. "course:" .. ck)
+local exists = redis.call("EXISTS", p .. "course:{" .. ck .. "}")
 local enr = false
 if uid ~= "" then
-  enr = redis.call("HGET", p .. "u:" .. uid, "enr:" .. ck) or false
+  enr = redis.call("HGET", p .. "u:{u" .. uid .. "}", "enr:" .. ck) or false
 end
 -- The caller's roles only matter to authorise a masquerade.
 return {gen, exists, enr, uname ~= "" and roles(caller) or {}, uid, unknown}

@@ -9,17 +9,17 @@ local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 -- @include learner_prelude
 -- @include certificate_courses
 
-local course = redis.call("GET", p .. "course:" .. ck)
+local course = redis.call("GET", p .. "course:{" .. ck .. "}")
 if not course then
   return {gen, false, false, {}, {}, {}, uname ~= "" and roles(caller) or {}, uid, unknown, {}}
 end
-local cat = redis.call("HGET", p .. "ccat:" .. ck, "info")
+local cat = redis.call("HGET", p .. "ccat:{" .. ck .. "}", "info")
 local user, act = {}, {}
 if uid ~= "" then
-  user = redis.call("HGETALL", p .. "u:" .. uid)
-  act = redis.call("ZRANGE", p .. "ua:" .. uid, 0, -1, "WITHSCORES")
+  user = redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
+  act = redis.call("ZRANGE", p .. "ua:{u" .. uid .. "}", 0, -1, "WITHSCORES")
 end
-local progs = redis.call("HGETALL", p .. "runprogs:" .. ck)
+local progs = redis.call("HGETALL", p .. "runprogs:{progs}" .. ck)
 -- Only the programs of this run are counted: no certificate course matters without one.
 local certs = #progs > 0 and certificate_courses(user) or {}
 -- The caller's roles only matter to authorise a masquerade.

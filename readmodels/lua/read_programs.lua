@@ -5,10 +5,10 @@
 -- enrolled in (deduplicated). Inactive enrollments are skipped here only to save transfer; the view
 -- applies the full rules (enterprise links, counting).
 local ns, uid = ARGV[1], ARGV[2]
-local gen = redis.call("GET", ns .. ":serving") or "1"
+local gen = redis.call("GET", ns .. ":serving:{ctl}") or "1"
 local p = ns .. ":g" .. gen .. ":"
 -- @include certificate_courses
-local user = redis.call("HGETALL", p .. "u:" .. uid)
+local user = redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
 local seen, progs = {}, {}
 for i = 1, #user, 2 do
   local name = user[i]
@@ -17,7 +17,7 @@ for i = 1, #user, 2 do
     local tab = string.find(raw, "\t", 1, true)
     local ok, enr = pcall(cjson.decode, string.sub(raw, (tab or 0) + 1))
     if ok and type(enr) == "table" and enr["is_active"] == true then
-      local rp = redis.call("HGETALL", p .. "runprogs:" .. string.sub(name, 5))
+      local rp = redis.call("HGETALL", p .. "runprogs:{progs}" .. string.sub(name, 5))
       for j = 1, #rp, 2 do
         if not seen[rp[j]] then
           seen[rp[j]] = true

@@ -3,12 +3,12 @@
 -- Returns {generation, program snapshot ("<version>\t<json>", json null when deleted) or false,
 --          user hash (flat), certificate courses (flat, see certificate_courses)}
 local ns, uuid, uid = ARGV[1], ARGV[2], ARGV[3]
-local gen = redis.call("GET", ns .. ":serving") or "1"
+local gen = redis.call("GET", ns .. ":serving:{ctl}") or "1"
 local p = ns .. ":g" .. gen .. ":"
 -- @include certificate_courses
-local prog = redis.call("GET", p .. "prog:" .. uuid)
+local prog = redis.call("GET", p .. "prog:{progs}" .. uuid)
 if not prog then
   return {gen, false, {}, {}}
 end
-local user = redis.call("HGETALL", p .. "u:" .. uid)
+local user = redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
 return {gen, prog, user, certificate_courses(user)}

@@ -8,17 +8,17 @@
 local ns, ck, usage, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 -- @include learner_prelude
 
-local course = redis.call("GET", p .. "course:" .. ck)
+local course = redis.call("GET", p .. "course:{" .. ck .. "}")
 if not course then
   return {gen, false, false, false, {}, {}, {}, uid, unknown, false}
 end
-local cat = redis.call("HGET", p .. "ccat:" .. ck, "info")
-local blk = redis.call("HGET", p .. "cblk:" .. ck, usage)
-local seq = redis.call("HGET", p .. "cseq:" .. ck, usage)
+local cat = redis.call("HGET", p .. "ccat:{" .. ck .. "}", "info")
+local blk = redis.call("HGET", p .. "cblk:{" .. ck .. "}", usage)
+local seq = redis.call("HGET", p .. "cseq:{" .. ck .. "}", usage)
 local user, done = {}, {}
 if seq and uid ~= "" then
-  user = redis.call("HGETALL", p .. "u:" .. uid)
-  done = redis.call("HGETALL", p .. "uc:" .. uid .. ":" .. ck)
+  user = redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
+  done = redis.call("HGETALL", p .. "uc:{u" .. uid .. "}:" .. ck)
   -- Stored (keys.completions): `<i>` -> compact completion record (readmodels/compact.py: 8 digits
   -- of modified, a difference marker (64 +- k) and its k digits, 8 digits of ce_id, then the
   -- completion's JSON, empty for 1.0), returned as completion field -> "\t<json>"; `p<i>` / `b<i>`
@@ -26,7 +26,7 @@ if seq and uid ~= "" then
   -- keys.f_bookmark), the usage key rebuilt from the completion field as keys.completion_block does.
   -- <i>: the block's index in bid:<ck>.
   -- Indexes are read back with HMGET in chunks (bounded `unpack`).
-  local ids, tags, names = p .. "bid:" .. ck, {}, {}
+  local ids, tags, names = p .. "bid:{" .. ck .. "}", {}, {}
   for first = 1, #done, 1000 do
     local chunk = {}
     for i = first, math.min(first + 999, #done), 2 do

@@ -1,5 +1,8 @@
+#!lua flags=allow-cross-slot-keys
 -- Apply a batch of projection operations and the consumer checkpoints atomically.
--- KEYS: none (keys derive from the generation prefix; single-node Redis)
+-- KEYS: none (keys derive from the generation prefix). On a Redis Cluster the caller sends each
+-- node the ops of its own keys (readmodels/cluster_writer.py; several slots of one node: the flag
+-- above) and the checkpoints last, to the node of the control keys.
 -- ARGV[1] prefix "<ns>:g<gen>:"   ARGV[2] ops JSON   ARGV[3] checkpoints JSON [[field, offset], ...]
 -- ARGV[4] channel for applied checkpoints ("" = none)   ARGV[5] channel for changed keys ("" = none)
 -- ARGV[6] the serving pointer key ("" = none)   ARGV[7] "1": report the ops that took effect
@@ -12,6 +15,7 @@
 -- Ops (see readmodels/ops.py):
 --   {"H", key, field, version, json}                    last-writer-wins hash field
 --   {"C", key, block_ids, field, tag, raw}              per-block fact (completion record, position,
+--                                                       (block_ids "": `field` is the index itself)
 --                                                       bookmark): LWW on `raw` in the field `tag`
 --                                                       .. the index `block_ids` maps `field` to (an
 --                                                       index is assigned on first sight: HLEN / 2)
@@ -110,19 +114,24 @@ for i, op in ipairs(ops) do
       mark(op[2])
     end
   elseif kind == "C" then
-    local ids = prefix .. op[3]
-    local known = index_of[ids]
-    if not known then
-      known = {}
-      index_of[ids] = known
+    local idx
+    if op[3] == "" then
+      idx = op[4]  -- resolved beforehand on the dictionary's node (a cluster: assign_block_ids.lua)
+    else
+      local ids = prefix .. op[3]
+      local known = index_of[ids]
+      if not known then
+        known = {}
+        index_of[ids] = known
+      end
+      idx = known[op[4]] or redis.call("HGET", ids, op[4])
+      if not idx then
+        -- Both directions in one hash: fields are never all digits (keys.block_ids), indexes are.
+        idx = string.format("%d", redis.call("HLEN", ids) / 2)
+        redis.call("HSET", ids, op[4], idx, idx, op[4])
+      end
+      known[op[4]] = idx
     end
-    local idx = known[op[4]] or redis.call("HGET", ids, op[4])
-    if not idx then
-      -- Both directions in one hash: fields are never all digits (keys.block_ids), indexes are.
-      idx = string.format("%d", redis.call("HLEN", ids) / 2)
-      redis.call("HSET", ids, op[4], idx, idx, op[4])
-    end
-    known[op[4]] = idx
     local key, field, raw = prefix .. op[2], op[5] .. idx, op[6]
     local old = redis.call("HGET", key, field)
     if newer(raw, old) then
@@ -184,9 +193,9 @@ end
 local applied = {}
 for _, c in ipairs(ckpts) do
   local field, offset = c[1], c[2]
-  local cur = tonumber(redis.call("HGET", prefix .. "ckpt", field) or "-1")
+  local cur = tonumber(redis.call("HGET", prefix .. "ckpt:{ctl}", field) or "-1")
   if offset > cur then
-    redis.call("HSET", prefix .. "ckpt", field, string.format("%.0f", offset))
+    redis.call("HSET", prefix .. "ckpt:{ctl}", field, string.format("%.0f", offset))
   end
   applied[#applied + 1] = {field, offset}
 end

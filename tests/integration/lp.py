@@ -12,9 +12,11 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer
 from redis import Redis
+from redis.cluster import RedisCluster as SyncRedisCluster
 
 from projectors.rebuild import partitions_of
 from readmodels import keys
+from readmodels.redis_client import is_cluster_url, subscriber_urls
 from readmodels.settings import Settings
 from tools.stack import ROOT, settings_env
 
@@ -34,6 +36,10 @@ def lp_background(settings: Settings, *args: str, **env: str) -> subprocess.Pope
 
 
 def redis(settings: Settings) -> Redis:
+    """A synchronous client; on a Redis Cluster (the cluster suite) a RedisCluster, which answers
+    the same commands (a plain SUBSCRIBE on any master hears every PUBLISH of the cluster)."""
+    if is_cluster_url(settings.redis_url):
+        return SyncRedisCluster.from_url(subscriber_urls(settings.redis_url)[0], decode_responses=True)  # type: ignore[return-value]
     return Redis.from_url(settings.redis_url, decode_responses=True)
 
 

@@ -109,7 +109,7 @@ def test_rebuild_while_reading_serves_every_read_and_switches_once(pipeline: Pip
         r.hset(keys.prefix(settings.redis_namespace, before) + keys.user(42), keys.f_enrollment(COURSE), "corrupt")
     corrupted = lp(settings, "verify", str(before), str(after))
     assert corrupted.returncode == 1
-    assert "u:42" in corrupted.stdout
+    assert keys.user(42) in corrupted.stdout
     assert keys.f_enrollment(COURSE) in corrupted.stdout
     assert "1 entities differ" in corrupted.stdout
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
+import orjson
 import pytest
 
 from api import clock
@@ -18,6 +19,7 @@ from api.change_feed import ChangeFeed, prefer_wait
 from api.errors import ApiError
 from api.masquerade import authorize
 from api.path_keys import parse_course_key, parse_usage_key
+from readmodels import keys
 from readmodels.facts import UserFacts
 from readmodels.readers import Who
 from readmodels.settings import load_settings
@@ -174,12 +176,12 @@ async def test_change_feed_wakes_only_watches_a_change_concerns() -> None:
     feed.connected = True
     mine, other, staff = feed.hold(7), feed.hold(8), feed.hold(None, everything=True)
     assert mine is not None and other is not None and staff is not None
-    feed.dispatch(b"ns:changed", b'["ns:g1:", ["uc:7:course-v1:a+b+c", "ua:7"]]')
+    feed.dispatch(b"ns:changed", orjson.dumps(["ns:g1:", [keys.completions(7, "course-v1:a+b+c"), keys.activity(7)]]))
     assert await feed.wait(mine, 30) and await feed.wait(staff, 30)
     assert not other.changed.is_set() and not mine.changed.is_set()  # re-armed for the next wait
     feed.dispatch(b"ns:changed", b'["ns:g1:", ["unames"]]')  # resolves masquerades only
     assert staff.changed.is_set() and not other.changed.is_set() and not mine.changed.is_set()
-    feed.dispatch(b"ns:changed", b'["ns:g1:", ["course:course-v1:a+b+c"]]')  # reference data: everyone
+    feed.dispatch(b"ns:changed", orjson.dumps(["ns:g1:", [keys.course("course-v1:a+b+c")]]))  # reference data: everyone
     assert other.changed.is_set() and mine.changed.is_set()
 
 
@@ -216,11 +218,12 @@ async def test_change_feed_shares_one_re_read_among_watches_woken_by_the_same_ch
         await release.wait()
         return mine
 
-    feed.dispatch(b"ns:changed", b'["ns:g1:", ["u:7"]]')
+    feed.dispatch(b"ns:changed", orjson.dumps(["ns:g1:", [keys.user(7)]]))
     assert await feed.wait(first, 30) and await feed.wait(second, 30)
     shared = [asyncio.create_task(feed.reread(w, "key", read)) for w in (first, second)]
     await asyncio.sleep(0)
-    feed.dispatch(b"ns:changed", b'["ns:g1:", ["u:7"]]')  # lands while that read runs: it may have missed it
+    # lands while that read runs: it may have missed it
+    feed.dispatch(b"ns:changed", orjson.dumps(["ns:g1:", [keys.user(7)]]))
     assert await feed.wait(first, 30)
     later = asyncio.create_task(feed.reread(first, "key", read))
     await asyncio.sleep(0)
