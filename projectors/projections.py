@@ -121,7 +121,8 @@ def _identity(event: Event[Any], user: UserData) -> list[Op]:
 def _activity(user_id: int, kind: str, course_key: str, at_micros: int) -> AddActivity:
     bucket = at_micros // keys.ACTIVITY_BUCKET_US
     return AddActivity(
-        keys.activity(user_id), keys.activity_member(kind, course_key, bucket), bucket, keys.ACTIVITY_WINDOW_BUCKETS
+        keys.activity(user_id), keys.activity_member(kind, course_key, bucket), bucket, keys.ACTIVITY_WINDOW_BUCKETS,
+        keys.user(user_id), course_key,
     )
 
 

@@ -18,7 +18,10 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <p>prog:<uuid>                    str   LWW snapshot of a catalog program (or null when deleted)
     <p>parts:prog:<uuid>              str   which hash fields the snapshot owns (JSON)
     <p>runprogs:<course_key>          hash  program uuid -> program document (from program snapshots)
-    <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below)
+    <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below); a field
+                                            naming a course is stored as `<i><prefix>` (`0enr:`), <i>
+                                            the course's index in the learner's course dictionary,
+                                            kept in the same hash (LEARNER_COURSES)
     <p>uc:<user_id>:<course_key>      hash  the learner's per-block facts in one course, LWW per field:
                                             `<i>`  -> compact completion record (readmodels/compact.py)
                                             `p<i>` -> sequence position `<version>\t<json>`
@@ -28,7 +31,9 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
                                             index -> completion_field (indexes 0, 1, ... in order of
                                             first sight, assigned by writer.lua; never reassigned)
     <p>ua:<user_id>                   zset  activity buckets, last 15 days (visits and completions):
-                                            activity_member -> bucket number
+                                            activity_member -> bucket number, stored with the
+                                            course's index in the learner's course dictionary
+                                            (stored_activity_member)
     <p>unames                         hash  username -> user id (LWW)
     <p>cl:<course_key>                set   ids of the learners with facts in the course (enrollment,
                                             grade, certificate, completion): the change records of
@@ -220,8 +225,29 @@ def changed_learner(logical_key: str) -> int | None:
 
 def activity_member(kind: str, course_key: str, bucket: int) -> str:
     """kind: "v" (courseware visit) or "c" (block completion); `bucket` (the score) makes the member
-    unique and is written in base 36 (readers take the time from the score, never from here)."""
+    unique and is written in base 36 (readers take the time from the score, never from here).
+    Stored with the course's index in the learner's course dictionary in place of the course key
+    (`learner_course_id`, `stored_activity_member`)."""
     return f"{kind}\t{course_key}\t{_base36(bucket)}"
+
+
+def stored_activity_member(member: str, index: str) -> str:
+    """The stored form of an `activity_member`: its course key replaced by the course's index in
+    the learner's course dictionary (writer.lua does the same). Course keys are never all digits."""
+    kind, _, rest = member.partition("\t")
+    _, _, bucket = rest.partition("\t")
+    return f"{kind}\t{index}\t{bucket}"
+
+
+def canonical_activity_member(stored: str, courses: dict[str, str]) -> str:
+    """An activity member as stored -> `activity_member` (`courses`: index -> course key, from
+    `learner_courses`). Inverse of `stored_activity_member`; readmodels/lua/learner_courses.lua
+    does the same in the read scripts."""
+    kind, sep, rest = stored.partition("\t")
+    index, sep2, bucket = rest.partition("\t")
+    if not (sep and sep2 and index.isdigit()):
+        return stored
+    return f"{kind}\t{courses.get(index, f'<unknown course index {index}>')}\t{bucket}"
 
 
 def _base36(n: int) -> str:
@@ -250,6 +276,68 @@ F_CERTIFICATE_PREFIX = f"{KIND_CERTIFICATE}:"
 F_ROLE_PREFIX = "role:"
 
 
+KIND_GOAL = "goal"
+KIND_SIGNATURE = "sig"
+KIND_ENTERPRISE = "ent"
+
+# The learner's course dictionary. The course key inside a learner field (`enr:<course key>`, ...)
+# and an activity member is stored as the course's index in a dictionary kept in the learner hash
+# itself (so every key of one learner stays in one hash slot of a Redis Cluster):
+#   `#<course key>` -> index (0, 1, ... in order of first sight, assigned by writer.lua; never
+#                      reassigned), `#` -> how many indexes are assigned;
+#   a field `<prefix><course key>` (`learner_field_course`) is stored as `<index><prefix>`.
+# Canonical fields never start with `#` or a digit (kind names and `username`, `idv`), so the
+# three forms cannot collide; the in-memory stores and every dump keep the canonical fields
+# (`learner_fields`), as for the block dictionary.
+LEARNER_COURSES = "#"
+# Kinds whose fields end with a course key; the two-part ones have one more `:` part first
+# (`cel:<flag>:<course key>`, `ent:<enterprise uuid>:<course key>`).
+_COURSE_FIELD_KINDS = frozenset({KIND_ENROLLMENT, KIND_GRADE, KIND_PASSING, KIND_CERTIFICATE, KIND_GOAL, KIND_RESUME,
+                                 KIND_SIGNATURE})
+_TWO_PART_COURSE_FIELD_KINDS = frozenset({KIND_CELEBRATION, KIND_ENTERPRISE})
+
+
+def learner_course_id(course_key: str) -> str:
+    """The field of a course's index in the learner's course dictionary."""
+    return f"{LEARNER_COURSES}{course_key}"
+
+
+def learner_field_course(field: str) -> tuple[str, str] | None:
+    """(prefix, course key) of a learner field that ends with a course key (stored as `<index>
+    <prefix>`); None for the other fields (username, preferences, roles, subsection grades, ...)."""
+    kind, sep, rest = field.partition(":")
+    if not sep:
+        return None
+    if kind in _COURSE_FIELD_KINDS:
+        return (field[: len(kind) + 1], rest) if rest else None
+    if kind in _TWO_PART_COURSE_FIELD_KINDS:
+        _, sep, course_key = rest.partition(":")
+        return (field[: len(field) - len(course_key)], course_key) if sep and course_key else None
+    return None
+
+
+def learner_courses(stored: dict[str, str]) -> dict[str, str]:
+    """index -> course key, from a learner hash as stored."""
+    return {index: f[1:] for f, index in stored.items() if f[:1] == LEARNER_COURSES and len(f) > 1}
+
+
+def learner_fields(stored: dict[str, str]) -> dict[str, str]:
+    """A learner hash as stored -> its canonical fields (the course dictionary left out).
+    readmodels/lua/learner_courses.lua does the same in the read scripts."""
+    courses = learner_courses(stored)
+    out: dict[str, str] = {}
+    for f, v in stored.items():
+        head = f[:1]
+        if head == LEARNER_COURSES:
+            continue
+        if head.isdigit():
+            rest = f.lstrip("0123456789")
+            index = f[: len(f) - len(rest)]
+            f = rest + courses.get(index, f"<unknown course index {index}>")
+        out[f] = v
+    return out
+
+
 def field_kind(field: str) -> tuple[str, str]:
     """(kind, the rest) of a learner field: `enr:<course key>` -> ("enr", "<course key>")."""
     kind, _, rest = field.partition(":")
@@ -273,7 +361,7 @@ def f_certificate(course_key: str) -> str:
 
 
 def f_goal(course_key: str) -> str:
-    return f"goal:{course_key}"
+    return f"{KIND_GOAL}:{course_key}"
 
 
 def f_celebration(flag: str, course_key: str) -> str:
@@ -287,7 +375,7 @@ def f_celebration_prefix(flag: str) -> str:
 
 
 def f_signature(course_key: str) -> str:
-    return f"sig:{course_key}"
+    return f"{KIND_SIGNATURE}:{course_key}"
 
 
 def f_enterprise(enterprise_uuid: str, course_key: str) -> str:
@@ -296,7 +384,7 @@ def f_enterprise(enterprise_uuid: str, course_key: str) -> str:
 
 def f_enterprise_prefix(enterprise_uuid: str) -> str:
     """What the fields of every course linked to one enterprise start with."""
-    return f"ent:{enterprise_uuid}:"
+    return f"{KIND_ENTERPRISE}:{enterprise_uuid}:"
 
 
 def f_resume(course_key: str) -> str:

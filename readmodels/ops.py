@@ -48,7 +48,12 @@ class SetField:
     value: str  # JSON text
 
     def encode(self) -> list[object]:
-        return ["H", self.key, self.field, self.version, self.value]
+        scoped = keys.learner_field_course(self.field)
+        if scoped is None:
+            return ["H", self.key, self.field, self.version, self.value]
+        # A learner field naming a course: writer.lua stores it as `<index><prefix>`, the index of
+        # the course in the dictionary of the learner hash `key` (keys.LEARNER_COURSES).
+        return ["H", self.key, scoped[0], self.version, self.value, scoped[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +130,15 @@ class AddActivity:
     member: str
     score: int  # exact in a double up to 2^53 (activity: a bucket number, keys.ACTIVITY_BUCKET_US)
     window: int
+    # A member naming a course (keys.activity_member): Redis stores it with the course's index in
+    # the course dictionary of the learner hash `learner` (keys.stored_activity_member).
+    learner: str = ""
+    course_key: str = ""
 
     def encode(self) -> list[object]:
-        return ["Z", self.key, self.member, self.score, self.window]
+        if not self.learner:
+            return ["Z", self.key, self.member, self.score, self.window]
+        return ["Z", self.key, self.member, self.score, self.window, self.learner, self.course_key]
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,3 +119,50 @@ def test_short_block_key_is_one_to_one(course: str, block_type: str, block_id: s
 def test_subsection_field_of_a_course_block_is_shorter() -> None:
     block = "block-v1:HarvardX+DS101x+2026_T1e+type@sequential+block@0ce66f731e84fb363b9edacb4b2e7245"
     assert keys.f_subsection_grade(block) == "sub:HarvardX+DS101x+2026_T1e|sequential|DOZvcx6E-zY7ntrLSy5yRQ"
+
+
+COURSE_FIELDS = [
+    keys.f_enrollment, keys.f_grade, keys.f_passing, keys.f_certificate, keys.f_goal, keys.f_resume,
+    keys.f_signature, lambda ck: keys.f_celebration("first_section", ck),
+    lambda ck: keys.f_celebration("weekly_goal", ck), lambda ck: keys.f_enterprise("0f1e2d3c-aaaa", ck),
+]
+
+
+def _stored(fields: dict[str, str]) -> dict[str, str]:
+    """A learner hash as writer.lua stores it (indexes in order of first sight)."""
+    out: dict[str, str] = {}
+    for f, v in fields.items():
+        scoped = keys.learner_field_course(f)
+        if scoped is None:
+            out[f] = v
+            continue
+        prefix, ck = scoped
+        if keys.learner_course_id(ck) not in out:
+            count = int(out.get(keys.LEARNER_COURSES, "0"))
+            out[keys.learner_course_id(ck)], out[keys.LEARNER_COURSES] = str(count), str(count + 1)
+        out[out[keys.learner_course_id(ck)] + prefix] = v
+    return out
+
+
+def test_learner_fields_naming_a_course_are_stored_by_index_and_read_back_exactly() -> None:
+    courses = ["course-v1:HarvardX+DS101x+2026_T1e", "course-v1:IBM+CS100x+2025_T3d", "edX/Demo/2013"]
+    canonical = {make(ck): f"v{i}-{j}" for i, ck in enumerate(courses) for j, make in enumerate(COURSE_FIELDS)}
+    canonical |= {keys.F_USERNAME: "u", keys.f_preference(f"notes_visibility:{courses[0]}"): "p",
+                  keys.f_preference("x#12"): "q", keys.f_role("IBM", courses[1], "staff"): "r",
+                  keys.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@sequential+block@" + "a" * 32): "s",
+                  keys.f_program_certificate("9a8b"): "c"}
+    stored = _stored(canonical)
+    assert keys.learner_fields(stored) == canonical
+    assert keys.learner_courses(stored) == {str(i): ck for i, ck in enumerate(courses)}
+    assert "0enr:" in stored and "2cel:weekly_goal:" in stored
+    assert keys.learner_field_course(keys.f_enrollment(courses[0])) == ("enr:", courses[0])
+    assert keys.learner_field_course(keys.f_enterprise("0f1e", courses[0])) == ("ent:0f1e:", courses[0])
+    assert keys.learner_field_course(keys.f_preference(f"notes_visibility:{courses[0]}")) is None
+
+
+def test_activity_members_are_stored_with_the_course_index_and_read_back_exactly() -> None:
+    member = keys.activity_member("v", "course-v1:HarvardX+DS101x+2026_T1e", 1967510)
+    stored = keys.stored_activity_member(member, "3")
+    assert stored == "v\t3\t" + member.rsplit("\t", 1)[1]
+    assert keys.canonical_activity_member(stored, {"3": "course-v1:HarvardX+DS101x+2026_T1e"}) == member
+    assert keys.canonical_activity_member("m1", {}) == "m1"  # not an activity member: as it is

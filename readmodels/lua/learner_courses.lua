@@ -1,0 +1,45 @@
+-- The learner's course dictionary, for the read scripts (inlined where a script says
+-- `-- @include learner_courses`; keys.LEARNER_COURSES). A learner hash stores `#<course key>` ->
+-- index and `#` -> count, and a field naming a course (`enr:<course key>`, ...) as `<index><prefix>`
+-- (`0enr:`); an activity member `<kind>\t<course key>\t<bucket>` as `<kind>\t<index>\t<bucket>`.
+-- learner_hash(h): a flat HGETALL reply of a learner hash -> its canonical fields, flat (the
+--   dictionary left out; keys.learner_fields), and index -> course key.
+-- learner_activity(act, courses): a flat ZRANGE WITHSCORES reply with canonical members
+--   (keys.canonical_activity_member).
+-- learner_field(key, prefix, ck): the stored field of `<prefix><ck>` in the learner hash `key`
+--   (full key), false when the learner never had a fact in the course.
+local function learner_hash(h)
+  local courses = {}
+  for i = 1, #h, 2 do
+    if string.byte(h[i], 1) == 35 and #h[i] > 1 then courses[h[i + 1]] = string.sub(h[i], 2) end
+  end
+  local out = {}
+  for i = 1, #h, 2 do
+    local f = h[i]
+    local b = string.byte(f, 1)
+    if b ~= 35 then
+      if b and b >= 48 and b <= 57 then
+        local index, rest = string.match(f, "^(%d+)(.*)$")
+        f = rest .. (courses[index] or ("<unknown course index " .. index .. ">"))
+      end
+      out[#out + 1] = f
+      out[#out + 1] = h[i + 1]
+    end
+  end
+  return out, courses
+end
+
+local function learner_activity(act, courses)
+  for i = 1, #act, 2 do
+    local kind, index, bucket = string.match(act[i], "^([^\t]*)\t(%d+)\t(.*)$")
+    if kind then
+      act[i] = kind .. "\t" .. (courses[index] or ("<unknown course index " .. index .. ">")) .. "\t" .. bucket
+    end
+  end
+  return act
+end
+
+local function learner_field(key, prefix, ck)
+  local index = redis.call("HGET", key, "#" .. ck)
+  return index and (index .. prefix) or false
+end
