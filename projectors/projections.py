@@ -224,7 +224,8 @@ def on_course_published(event: Event[CoursePublished]) -> list[Op]:
     # different snapshots under one (ce_time, ce_id) are then still ordered the same way everywhere.
     digest = hashlib.sha1(_json(parts).encode(), usedforsecurity=False).hexdigest()[:16]
     version = lww_version(event.micros, event.id, digest)
-    return [ReplaceSnapshot(keys.course(course.course_key), version, _json(course_document(course)), tuple(parts))]
+    return [ReplaceSnapshot(keys.course(course.course_key), version, _json(course_document(course)), tuple(parts),
+                            whole=(seq_key, blk_key))]
 
 
 def on_catalog_info_changed(event: Event[CourseCatalogInfoChanged]) -> list[Op]:

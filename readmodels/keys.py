@@ -11,7 +11,7 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
 
     <p>ckpt                           hash  "<topic>:<partition>" -> next offset to apply
     <p>course:<course_key>            str   LWW snapshot of the published course (no outline)
-    <p>parts:course:<course_key>      str   which hash fields the snapshot owns (JSON)
+    <p>parts:course:<course_key>      str   which hashes the snapshot owns whole (JSON: cseq:, cblk:)
     <p>cseq:<course_key>              hash  sequence key -> sequence document (from the snapshot)
     <p>cblk:<course_key>              hash  block key -> "<type>\t<unit key>\t<sequence key>" (from the snapshot)
     <p>ccat:<course_key>              hash  field "info": LWW catalog info override
@@ -279,13 +279,17 @@ F_ROLE_PREFIX = "role:"
 KIND_GOAL = "goal"
 KIND_SIGNATURE = "sig"
 KIND_ENTERPRISE = "ent"
+KIND_SUBSECTION = "sub"
+_COURSE_V1 = "course-v1:"
+_STORED_SUBSECTION = f"{KIND_SUBSECTION}:|"
 
 # The learner's course dictionary. The course key inside a learner field (`enr:<course key>`, ...)
 # and an activity member is stored as the course's index in a dictionary kept in the learner hash
 # itself (so every key of one learner stays in one hash slot of a Redis Cluster):
 #   `#<course key>` -> index (0, 1, ... in order of first sight, assigned by writer.lua; never
 #                      reassigned), `#` -> how many indexes are assigned;
-#   a field `<prefix><course key>` (`learner_field_course`) is stored as `<index><prefix>`.
+#   a field `<prefix><course key>` (`learner_field_course`) is stored as `<index><prefix>`, a short
+#   subsection grade field `sub:<org>+<course>+<run>|<type>|<id>` as `<index>sub:|<type>|<id>`.
 # Canonical fields never start with `#` or a digit (kind names and `username`, `idv`), so the
 # three forms cannot collide; the in-memory stores and every dump keep the canonical fields
 # (`learner_fields`), as for the block dictionary.
@@ -303,11 +307,19 @@ def learner_course_id(course_key: str) -> str:
 
 
 def learner_field_course(field: str) -> tuple[str, str] | None:
-    """(prefix, course key) of a learner field that ends with a course key (stored as `<index>
-    <prefix>`); None for the other fields (username, preferences, roles, subsection grades, ...)."""
+    """(stored tail, course key) of a learner field that names a course, stored as `<index><tail>`:
+    the tail is the field's prefix when the field ends with the course key, and for a short
+    subsection grade field (`f_subsection_grade`: `sub:<org>+<course>+<run>|<type>|<id>`, the
+    course key `course-v1:<org>+<course>+<run>`) `sub:|<type>|<id>`. None for the other fields
+    (username, preferences, roles, program certificates, subsection grades of other keys, ...)."""
     kind, sep, rest = field.partition(":")
     if not sep:
         return None
+    if kind == KIND_SUBSECTION:
+        part, bar, tail = rest.partition("|")
+        if not (bar and part) or ":" in rest:  # a full usage key (always has a `:`)
+            return None
+        return f"{KIND_SUBSECTION}:|{tail}", f"{_COURSE_V1}{part}"
     if kind in _COURSE_FIELD_KINDS:
         return (field[: len(kind) + 1], rest) if rest else None
     if kind in _TWO_PART_COURSE_FIELD_KINDS:
@@ -326,15 +338,25 @@ def learner_fields(stored: dict[str, str]) -> dict[str, str]:
     readmodels/lua/learner_courses.lua does the same in the read scripts."""
     courses = learner_courses(stored)
     out: dict[str, str] = {}
+    plain: list[tuple[str, str]] = []
     for f, v in stored.items():
         head = f[:1]
         if head == LEARNER_COURSES:
             continue
-        if head.isdigit():
-            rest = f.lstrip("0123456789")
-            index = f[: len(f) - len(rest)]
-            f = rest + courses.get(index, f"<unknown course index {index}>")
+        if not head.isdigit():
+            plain.append((f, v))
+            continue
+        rest = f.lstrip("0123456789")
+        index = f[: len(f) - len(rest)]
+        course_key = courses.get(index, f"<unknown course index {index}>")
+        if rest.startswith(_STORED_SUBSECTION):
+            f = f"{KIND_SUBSECTION}:{course_key.removeprefix(_COURSE_V1)}{rest[len(_STORED_SUBSECTION) - 1 :]}"
+        else:
+            f = rest + course_key
         out[f] = v
+    # A field naming a course found under its canonical name (never written so: a hand-made or
+    # corrupted one) wins, so that comparisons show it.
+    out.update(plain)
     return out
 
 
@@ -394,7 +416,7 @@ def f_resume(course_key: str) -> str:
 def f_subsection_grade(block_key: str) -> str:
     """`sub:` and the block key, shortened when it is a `block-v1:<course>+type@<type>+block@<32 hex>`
     key (`short_block_key`): the learner hash holds several per course."""
-    return f"sub:{short_block_key(block_key)}"
+    return f"{KIND_SUBSECTION}:{short_block_key(block_key)}"
 
 
 _BLOCK_V1 = re.compile(r"block-v1:([^:|]+)\+type@([^+@:|]+)\+block@([0-9a-f]{32})")

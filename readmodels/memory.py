@@ -70,8 +70,11 @@ class MemoryStore:
 
     def _replace(self, op: ReplaceSnapshot, raw: str) -> None:
         parts_key = keys.snapshot_parts(op.key)
-        for hkey, field in orjson.loads(self.strings.get(parts_key, "[]")):
-            self._hdel(hkey, field)
+        for owned in orjson.loads(self.strings.get(parts_key, "[]")):
+            if len(owned) == 1:  # a hash the snapshot owns whole (ops.ReplaceSnapshot.whole)
+                self.hashes.pop(owned[0], None)
+            else:
+                self._hdel(*owned)
         for hkey, field, value in op.parts:
             self.hashes.setdefault(hkey, {})[field] = value
         if op.parts:

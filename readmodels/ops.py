@@ -114,11 +114,19 @@ class ReplaceSnapshot:
     version: str
     value: str  # JSON text; "null" for a deletion tombstone
     parts: tuple[tuple[str, str, str], ...] = ()  # (hash key, field, value)
+    # Hash keys whose every field is a part of this snapshot (a course's outline hashes): the index
+    # names each such hash once, `[hash key]`, instead of each of its fields (a course's index was
+    # as large as its outline; a program shares `runprogs:` hashes with other programs, so it
+    # lists its fields).
+    whole: tuple[str, ...] = ()
 
     @property
     def parts_index(self) -> str:
-        """The JSON list of owned (hash key, field) pairs, stored at `keys.snapshot_parts(key)`."""
-        return orjson.dumps([[hkey, field] for hkey, field, _ in self.parts]).decode()
+        """The JSON list of what the snapshot owns, stored at `keys.snapshot_parts(key)`: `[hash key]`
+        for a hash it owns whole, `[hash key, field]` for a field of another hash."""
+        whole = self.whole
+        owned = [[hkey] for hkey in whole] + [[hkey, field] for hkey, field, _ in self.parts if hkey not in whole]
+        return orjson.dumps(owned).decode()
 
     def encode(self) -> list[object]:
         return ["S", self.key, self.version, self.value, [list(p) for p in self.parts], self.parts_index]

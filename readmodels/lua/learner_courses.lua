@@ -1,7 +1,8 @@
 -- The learner's course dictionary, for the read scripts (inlined where a script says
 -- `-- @include learner_courses`; keys.LEARNER_COURSES). A learner hash stores `#<course key>` ->
 -- index and `#` -> count, and a field naming a course (`enr:<course key>`, ...) as `<index><prefix>`
--- (`0enr:`); an activity member `<kind>\t<course key>\t<bucket>` as `<kind>\t<index>\t<bucket>`.
+-- (`0enr:`), a short subsection grade field `sub:<org>+<course>+<run>|<type>|<id>` as
+-- `<index>sub:|<type>|<id>`; an activity member `<kind>\t<course key>\t<bucket>` as `<kind>\t<index>\t<bucket>`.
 -- learner_hash(h): a flat HGETALL reply of a learner hash -> its canonical fields, flat (the
 --   dictionary left out; keys.learner_fields), and index -> course key.
 -- learner_activity(act, courses): a flat ZRANGE WITHSCORES reply with canonical members
@@ -20,7 +21,12 @@ local function learner_hash(h)
     if b ~= 35 then
       if b and b >= 48 and b <= 57 then
         local index, rest = string.match(f, "^(%d+)(.*)$")
-        f = rest .. (courses[index] or ("<unknown course index " .. index .. ">"))
+        local ck = courses[index] or ("<unknown course index " .. index .. ">")
+        if string.sub(rest, 1, 5) == "sub:|" then  -- keys.learner_field_course: a short subsection field
+          f = "sub:" .. (string.sub(ck, 1, 10) == "course-v1:" and string.sub(ck, 11) or ck) .. string.sub(rest, 5)
+        else
+          f = rest .. ck
+        end
       end
       out[#out + 1] = f
       out[#out + 1] = h[i + 1]

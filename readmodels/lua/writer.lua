@@ -21,6 +21,8 @@
 --                                                       .. the index `block_ids` maps `field` to (an
 --                                                       index is assigned on first sight: HLEN / 2)
 --   {"S", key, version, json, {{hkey, field, value}..}, parts_index_json}   LWW snapshot + owned fields
+--                                                       (the index lists `[hkey, field]`, or `[hkey]`
+--                                                       for a hash the snapshot owns whole)
 --   {"Z", key, member, score, window}                   time-window sorted set member (max score)
 --   {"Z", key, member, score, window, learner, course_key}  the same, the course key in `member`
 --                                                       stored as its index in `learner`'s dictionary
@@ -167,7 +169,11 @@ for i, op in ipairs(ops) do
       local old_parts = redis.call("GET", parts_key)
       if old_parts then
         for _, part in ipairs(cjson.decode(old_parts)) do
-          redis.call("HDEL", prefix .. part[1], part[2])
+          if part[2] == nil then  -- a hash the snapshot owns whole (ops.ReplaceSnapshot.whole)
+            redis.call("DEL", prefix .. part[1])
+          else
+            redis.call("HDEL", prefix .. part[1], part[2])
+          end
           mark(part[1])
         end
       end

@@ -155,6 +155,9 @@ def test_learner_fields_naming_a_course_are_stored_by_index_and_read_back_exactl
     assert keys.learner_fields(stored) == canonical
     assert keys.learner_courses(stored) == {str(i): ck for i, ck in enumerate(courses)}
     assert "0enr:" in stored and "2cel:weekly_goal:" in stored
+    assert any(f.startswith("1sub:|sequential|") for f in stored)
+    # a field naming a course found under its canonical name (hand-made, corrupted) shows as it is
+    assert keys.learner_fields({**stored, keys.f_enrollment(courses[0]): "x"})[keys.f_enrollment(courses[0])] == "x"
     assert keys.learner_field_course(keys.f_enrollment(courses[0])) == ("enr:", courses[0])
     assert keys.learner_field_course(keys.f_enterprise("0f1e", courses[0])) == ("ent:0f1e:", courses[0])
     assert keys.learner_field_course(keys.f_preference(f"notes_visibility:{courses[0]}")) is None
