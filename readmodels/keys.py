@@ -281,15 +281,16 @@ KIND_SIGNATURE = "sig"
 KIND_ENTERPRISE = "ent"
 KIND_SUBSECTION = "sub"
 _COURSE_V1 = "course-v1:"
-_STORED_SUBSECTION = f"{KIND_SUBSECTION}:|"
+_STORED_SUBSECTION = "|"
 
 # The learner's course dictionary. The course key inside a learner field (`enr:<course key>`, ...)
 # and an activity member is stored as the course's index in a dictionary kept in the learner hash
 # itself (so every key of one learner stays in one hash slot of a Redis Cluster):
 #   `#<course key>` -> index (0, 1, ... in order of first sight, assigned by writer.lua; never
 #                      reassigned), `#` -> how many indexes are assigned;
-#   a field `<prefix><course key>` (`learner_field_course`) is stored as `<index><prefix>`, a short
-#   subsection grade field `sub:<org>+<course>+<run>|<type>|<id>` as `<index>sub:|<type>|<id>`.
+#   a field `<prefix><course key>` (`learner_field_course`) is stored as `<index><tail>`, the tail
+#   one letter for the usual prefixes (STORED_TAILS), else the prefix itself; a short subsection
+#   grade field `sub:<org>+<course>+<run>|<type>|<id>` as `<index>|<type>|<id>`.
 # Canonical fields never start with `#` or a digit (kind names and `username`, `idv`), so the
 # three forms cannot collide; the in-memory stores and every dump keep the canonical fields
 # (`learner_fields`), as for the block dictionary.
@@ -299,6 +300,16 @@ LEARNER_COURSES = "#"
 _COURSE_FIELD_KINDS = frozenset({KIND_ENROLLMENT, KIND_GRADE, KIND_PASSING, KIND_CERTIFICATE, KIND_GOAL, KIND_RESUME,
                                  KIND_SIGNATURE})
 _TWO_PART_COURSE_FIELD_KINDS = frozenset({KIND_CELEBRATION, KIND_ENTERPRISE})
+
+
+# The one-letter stored tails of the usual prefixes (readmodels/lua/learner_courses.lua has the same
+# table; a unit test keeps them equal). Other tails are whole prefixes, which end with `:`.
+STORED_TAILS = {
+    f"{KIND_ENROLLMENT}:": "e", f"{KIND_GRADE}:": "g", f"{KIND_PASSING}:": "p", f"{KIND_CERTIFICATE}:": "c",
+    f"{KIND_GOAL}:": "o", f"{KIND_RESUME}:": "r", f"{KIND_SIGNATURE}:": "s",
+    f"{KIND_CELEBRATION}:first_section:": "f", f"{KIND_CELEBRATION}:weekly_goal:": "w",
+}
+_CANONICAL_PREFIXES = {tail: prefix for prefix, tail in STORED_TAILS.items()}
 
 
 def learner_course_id(course_key: str) -> str:
@@ -311,7 +322,8 @@ def learner_field_course(field: str) -> tuple[str, str] | None:
     the tail is the field's prefix when the field ends with the course key, and for a short
     subsection grade field (`f_subsection_grade`: `sub:<org>+<course>+<run>|<type>|<id>`, the
     course key `course-v1:<org>+<course>+<run>`) `sub:|<type>|<id>`. None for the other fields
-    (username, preferences, roles, program certificates, subsection grades of other keys, ...)."""
+    (username, preferences, roles, program certificates, subsection grades of other keys, ...).
+    The tail of a usual prefix is one letter (STORED_TAILS)."""
     kind, sep, rest = field.partition(":")
     if not sep:
         return None
@@ -319,13 +331,17 @@ def learner_field_course(field: str) -> tuple[str, str] | None:
         part, bar, tail = rest.partition("|")
         if not (bar and part) or ":" in rest:  # a full usage key (always has a `:`)
             return None
-        return f"{KIND_SUBSECTION}:|{tail}", f"{_COURSE_V1}{part}"
+        return f"{_STORED_SUBSECTION}{tail}", f"{_COURSE_V1}{part}"
     if kind in _COURSE_FIELD_KINDS:
-        return (field[: len(kind) + 1], rest) if rest else None
-    if kind in _TWO_PART_COURSE_FIELD_KINDS:
+        prefix, course_key = field[: len(kind) + 1], rest
+    elif kind in _TWO_PART_COURSE_FIELD_KINDS:
         _, sep, course_key = rest.partition(":")
-        return (field[: len(field) - len(course_key)], course_key) if sep and course_key else None
-    return None
+        if not sep:
+            return None
+        prefix = field[: len(field) - len(course_key)]
+    else:
+        return None
+    return (STORED_TAILS.get(prefix, prefix), course_key) if course_key else None
 
 
 def learner_courses(stored: dict[str, str]) -> dict[str, str]:
@@ -350,9 +366,9 @@ def learner_fields(stored: dict[str, str]) -> dict[str, str]:
         index = f[: len(f) - len(rest)]
         course_key = courses.get(index, f"<unknown course index {index}>")
         if rest.startswith(_STORED_SUBSECTION):
-            f = f"{KIND_SUBSECTION}:{course_key.removeprefix(_COURSE_V1)}{rest[len(_STORED_SUBSECTION) - 1 :]}"
+            f = f"{KIND_SUBSECTION}:{course_key.removeprefix(_COURSE_V1)}{rest}"
         else:
-            f = rest + course_key
+            f = _CANONICAL_PREFIXES.get(rest, rest) + course_key
         out[f] = v
     # A field naming a course found under its canonical name (never written so: a hand-made or
     # corrupted one) wins, so that comparisons show it.
