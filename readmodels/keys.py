@@ -282,6 +282,7 @@ KIND_ENTERPRISE = "ent"
 KIND_SUBSECTION = "sub"
 _COURSE_V1 = "course-v1:"
 _STORED_SUBSECTION = "|"
+_SEQUENTIAL = "sequential|"
 
 # The learner's course dictionary. The course key inside a learner field (`enr:<course key>`, ...)
 # and an activity member is stored as the course's index in a dictionary kept in the learner hash
@@ -290,7 +291,8 @@ _STORED_SUBSECTION = "|"
 #                      reassigned), `#` -> how many indexes are assigned;
 #   a field `<prefix><course key>` (`learner_field_course`) is stored as `<index><tail>`, the tail
 #   one letter for the usual prefixes (STORED_TAILS), else the prefix itself; a short subsection
-#   grade field `sub:<org>+<course>+<run>|<type>|<id>` as `<index>|<type>|<id>`.
+#   grade field `sub:<org>+<course>+<run>|<type>|<id>` as `<index>|<type>|<id>`, or `<index>|<id>`
+#   when the type is `sequential` (a subsection).
 # Canonical fields never start with `#` or a digit (kind names and `username`, `idv`), so the
 # three forms cannot collide; the in-memory stores and every dump keep the canonical fields
 # (`learner_fields`), as for the block dictionary.
@@ -331,6 +333,8 @@ def learner_field_course(field: str) -> tuple[str, str] | None:
         part, bar, tail = rest.partition("|")
         if not (bar and part) or ":" in rest:  # a full usage key (always has a `:`)
             return None
+        # `|<id>` for the usual block type, `|<type>|<id>` for another (a type never has a `|`).
+        tail = tail.removeprefix(_SEQUENTIAL)
         return f"{_STORED_SUBSECTION}{tail}", f"{_COURSE_V1}{part}"
     if kind in _COURSE_FIELD_KINDS:
         prefix, course_key = field[: len(kind) + 1], rest
@@ -366,7 +370,8 @@ def learner_fields(stored: dict[str, str]) -> dict[str, str]:
         index = f[: len(f) - len(rest)]
         course_key = courses.get(index, f"<unknown course index {index}>")
         if rest.startswith(_STORED_SUBSECTION):
-            f = f"{KIND_SUBSECTION}:{course_key.removeprefix(_COURSE_V1)}{rest}"
+            block = rest[1:] if "|" in rest[1:] else _SEQUENTIAL + rest[1:]
+            f = f"{KIND_SUBSECTION}:{course_key.removeprefix(_COURSE_V1)}|{block}"
         else:
             f = _CANONICAL_PREFIXES.get(rest, rest) + course_key
         out[f] = v

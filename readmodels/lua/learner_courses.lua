@@ -3,7 +3,7 @@
 -- index and `#` -> count, and a field naming a course (`enr:<course key>`, ...) as `<index><tail>`:
 -- the tail one letter for the usual prefixes (STORED_TAILS, the same table as keys.STORED_TAILS),
 -- else the prefix itself; a short subsection grade field `sub:<org>+<course>+<run>|<type>|<id>` as
--- `<index>|<type>|<id>`; an activity member `<kind>\t<course key>\t<bucket>` as
+-- `<index>|<type>|<id>` (`<index>|<id>` for a `sequential`); an activity member `<kind>\t<course key>\t<bucket>` as
 -- `<kind>\t<index>\t<bucket>`.
 -- learner_hash(h): a flat HGETALL reply of a learner hash -> its canonical fields, flat (the
 --   dictionary left out; keys.learner_fields), and index -> course key.
@@ -32,7 +32,9 @@ local function learner_hash(h)
         local index, rest = string.match(f, "^(%d+)(.*)$")
         local ck = courses[index] or ("<unknown course index " .. index .. ">")
         if string.byte(rest, 1) == 124 then  -- "|": keys.learner_field_course, a short subsection field
-          f = "sub:" .. (string.sub(ck, 1, 10) == "course-v1:" and string.sub(ck, 11) or ck) .. rest
+          local block = string.sub(rest, 2)
+          if not string.find(block, "|", 1, true) then block = "sequential|" .. block end
+          f = "sub:" .. (string.sub(ck, 1, 10) == "course-v1:" and string.sub(ck, 11) or ck) .. "|" .. block
         else
           f = (CANONICAL_PREFIXES[rest] or rest) .. ck
         end

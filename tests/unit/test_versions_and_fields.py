@@ -157,7 +157,9 @@ def test_learner_fields_naming_a_course_are_stored_by_index_and_read_back_exactl
     assert keys.learner_fields(stored) == canonical
     assert keys.learner_courses(stored) == {str(i): ck for i, ck in enumerate(courses)}
     assert "0e" in stored and "2w" in stored and "1ent:0f1e2d3c-aaaa:" in stored
-    assert any(f.startswith("1|sequential|") for f in stored)
+    assert any(f.startswith("1|") and f.count("|") == 1 for f in stored)  # a sequential: its type left out
+    vertical = keys.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@vertical+block@" + "b" * 32)
+    assert keys.learner_fields(_stored({vertical: "v"})) == {vertical: "v"}
     # a field naming a course found under its canonical name (hand-made, corrupted) shows as it is
     assert keys.learner_fields({**stored, keys.f_enrollment(courses[0]): "x"})[keys.f_enrollment(courses[0])] == "x"
     assert keys.learner_field_course(keys.f_enrollment(courses[0])) == ("e", courses[0])
