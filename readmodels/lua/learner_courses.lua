@@ -19,29 +19,51 @@ local CANONICAL_PREFIXES = {}
 for prefix, tail in pairs(STORED_TAILS) do CANONICAL_PREFIXES[tail] = prefix end
 
 local function learner_hash(h)
-  local courses = {}
+  -- One pass over the reply; the fields stored under an index are translated once the dictionary
+  -- is complete and come first: a field naming a course found under its canonical name (never
+  -- written so: hand-made or corrupted) comes after and wins in a reader's dict, as in
+  -- keys.learner_fields.
+  local courses, indexed, plain, m, q = {}, {}, {}, 0, 0
   for i = 1, #h, 2 do
-    if string.byte(h[i], 1) == 35 and #h[i] > 1 then courses[h[i + 1]] = string.sub(h[i], 2) end
-  end
-  local out = {}
-  for i = 1, #h, 2 do
-    local f = h[i]
-    local b = string.byte(f, 1)
-    if b ~= 35 then
-      if b and b >= 48 and b <= 57 then
-        local index, rest = string.match(f, "^(%d+)(.*)$")
-        local ck = courses[index] or ("<unknown course index " .. index .. ">")
-        if string.byte(rest, 1) == 124 then  -- "|": keys.learner_field_course, a short subsection field
-          local block = string.sub(rest, 2)
-          if not string.find(block, "|", 1, true) then block = "sequential|" .. block end
-          f = "sub:" .. (string.sub(ck, 1, 10) == "course-v1:" and string.sub(ck, 11) or ck) .. "|" .. block
-        else
-          f = (CANONICAL_PREFIXES[rest] or rest) .. ck
-        end
-      end
-      out[#out + 1] = f
-      out[#out + 1] = h[i + 1]
+    local b = string.byte(h[i], 1)
+    if b == 35 then  -- "#"
+      if #h[i] > 1 then courses[h[i + 1]] = string.sub(h[i], 2) end
+    elseif b and b >= 48 and b <= 57 then
+      m = m + 1
+      indexed[m] = i
+    else
+      q = q + 1
+      plain[q] = i
     end
+  end
+  local out, n = {}, 0
+  for j = 1, m do
+    local i = indexed[j]
+    local f = h[i]
+    local k = 1  -- the index's digits: usually one
+    local b = string.byte(f, 2)
+    while b and b >= 48 and b <= 57 do
+      k = k + 1
+      b = string.byte(f, k + 1)
+    end
+    local index, rest = string.sub(f, 1, k), string.sub(f, k + 1)
+    local ck = courses[index] or ("<unknown course index " .. index .. ">")
+    if b == 124 then  -- "|": keys.learner_field_course, a short subsection field
+      local block = string.sub(rest, 2)
+      if not string.find(block, "|", 1, true) then block = "sequential|" .. block end
+      f = "sub:" .. (string.sub(ck, 1, 10) == "course-v1:" and string.sub(ck, 11) or ck) .. "|" .. block
+    else
+      f = (CANONICAL_PREFIXES[rest] or rest) .. ck
+    end
+    out[n + 1] = f
+    out[n + 2] = h[i + 1]
+    n = n + 2
+  end
+  for j = 1, q do
+    local i = plain[j]
+    out[n + 1] = h[i]
+    out[n + 2] = h[i + 1]
+    n = n + 2
   end
   return out, courses
 end
