@@ -22,9 +22,9 @@ from projectors.oracle import compare, fold, report
 from projectors.projections import project
 from readmodels import keys
 from readmodels.compact import completion_value, completion_version
+from readmodels.facts import pairs
 from readmodels.memory import MemoryStore, dump_redis
 from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField
-from readmodels.facts import pairs
 from readmodels.replies import text
 from readmodels.scripts import lua
 from readmodels.writer import RedisWriter
@@ -148,13 +148,14 @@ async def test_positions_and_bookmarks_share_the_block_dictionary_with_completio
 
 async def test_learner_fields_and_activity_read_back_through_the_learners_course_dictionary(redis: Redis) -> None:
     courses = [f"course-v1:Org+C{i}+2026" for i in range(12)]  # indexes 10 and 11 have two digits
-    uid, i1 = 7, "0aaaaaa0-0000-4000-8000-000000000001"
+    uid = 7
     u = keys.user(uid)
     ops: list[Op] = []
     for n, ck in enumerate(courses):
         sub = f"block-v1:{ck.removeprefix('course-v1:')}+type@sequential+block@{n:032x}"
         vertical = f"block-v1:{ck.removeprefix('course-v1:')}+type@vertical+block@{n:032x}"
-        ops += [h(u, keys.f_enrollment(ck), "b", {"mode": "audit", "is_active": True}), h(u, keys.f_grade(ck), "b", 0.5),
+        ops += [h(u, keys.f_enrollment(ck), "b", {"mode": "audit", "is_active": True}),
+                h(u, keys.f_grade(ck), "b", 0.5),
                 h(u, keys.f_celebration("weekly_goal", ck), "b", True), h(u, keys.f_enterprise("e1", ck), "b", True),
                 h(u, keys.f_subsection_grade(sub), "b", 0.7), h(u, keys.f_subsection_grade(vertical), "b", 0.1),
                 h(u, keys.f_enrollment(ck), "a", {"mode": "verified", "is_active": True}),
