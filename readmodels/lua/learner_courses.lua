@@ -36,7 +36,7 @@ local function learner_hash(h)
       plain[q] = i
     end
   end
-  local out, n = {}, 0
+  local out, n, sub_heads = {}, 0, {}
   for j = 1, m do
     local i = indexed[j]
     local f = h[i]
@@ -46,13 +46,21 @@ local function learner_hash(h)
       k = k + 1
       b = string.byte(f, k + 1)
     end
-    local index, rest = string.sub(f, 1, k), string.sub(f, k + 1)
+    local index = string.sub(f, 1, k)
     local ck = courses[index] or ("<unknown course index " .. index .. ">")
     if b == 124 then  -- "|": keys.learner_field_course, a short subsection field
-      local block = string.sub(rest, 2)
-      if not string.find(block, "|", 1, true) then block = "sequential|" .. block end
-      f = "sub:" .. (string.sub(ck, 1, 10) == "course-v1:" and string.sub(ck, 11) or ck) .. "|" .. block
+      local head = sub_heads[index]
+      if not head then
+        head = "sub:" .. (string.sub(ck, 1, 10) == "course-v1:" and string.sub(ck, 11) or ck) .. "|"
+        sub_heads[index] = head
+      end
+      if string.find(f, "|", k + 2, true) then
+        f = head .. string.sub(f, k + 2)
+      else
+        f = head .. "sequential|" .. string.sub(f, k + 2)
+      end
     else
+      local rest = string.sub(f, k + 1)
       f = (CANONICAL_PREFIXES[rest] or rest) .. ck
     end
     out[n + 1] = f
