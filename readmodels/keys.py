@@ -19,7 +19,7 @@ Layout (all model keys live under a generation prefix `<ns>:g<gen>:`):
     <p>parts:prog:<uuid>              str   which hash fields the snapshot owns (JSON)
     <p>runprogs:<course_key>          hash  program uuid -> program document (from program snapshots)
     <p>u:<user_id>                    hash  the learner's facts, LWW per field (see F_* below); a field
-                                            naming a course is stored as `<i><prefix>` (`0enr:`), <i>
+                                            naming a course is stored as `<i><tail>` (`0e`), <i>
                                             the course's index in the learner's course dictionary,
                                             kept in the same hash (LEARNER_COURSES)
     <p>uc:<user_id>:<course_key>      hash  the learner's per-block facts in one course, LWW per field:

@@ -51,8 +51,9 @@ class SetField:
         scoped = keys.learner_field_course(self.field)
         if scoped is None:
             return ["H", self.key, self.field, self.version, self.value]
-        # A learner field naming a course: writer.lua stores it as `<index><prefix>`, the index of
-        # the course in the dictionary of the learner hash `key` (keys.LEARNER_COURSES).
+        # A learner field naming a course: writer.lua stores it as `<index><tail>`
+        # (keys.learner_field_course), the index of the course in the dictionary of the learner
+        # hash `key` (keys.LEARNER_COURSES).
         return ["H", self.key, scoped[0], self.version, self.value, scoped[1]]
 
 

@@ -11,8 +11,8 @@
 --
 -- Ops (see readmodels/ops.py):
 --   {"H", key, field, version, json}                    last-writer-wins hash field
---   {"H", key, prefix, version, json, course_key}       the same on a learner field naming a course,
---                                                       stored as `<index><prefix>`: the index of
+--   {"H", key, tail, version, json, course_key}         the same on a learner field naming a course,
+--                                                       stored as `<index><tail>`: the index of
 --                                                       the course in the learner hash's course
 --                                                       dictionary (`#<course key>` -> index, `#` ->
 --                                                       count; assigned on first sight)
