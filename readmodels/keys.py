@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterable
 
 ACTIVITY_WINDOW_US = 15 * 86_400 * 1_000_000
 ACTIVITY_BUCKET_US = 15 * 60 * 1_000_000  # 15 minutes: fine enough for any time zone's day boundary
@@ -378,6 +379,21 @@ def learner_fields(stored: dict[str, str]) -> dict[str, str]:
     # A field naming a course found under its canonical name (never written so: a hand-made or
     # corrupted one) wins, so that comparisons show it.
     out.update(plain)
+    return out
+
+
+def learner_fields_wanted(stored: dict[str, str], want: Iterable[str]) -> dict[str, str]:
+    """`learner_fields(stored)` restricted to the canonical fields `want`, without translating the
+    others (the change-record reader asks for a few fields of many learners)."""
+    out: dict[str, str] = {}
+    for f in want:
+        raw = stored.get(f)  # a canonical name wins, as in learner_fields
+        if raw is None:
+            scoped = learner_field_course(f)
+            index = stored.get(learner_course_id(scoped[1])) if scoped is not None else None
+            raw = stored.get(index + scoped[0]) if index is not None and scoped is not None else None
+        if raw is not None:
+            out[f] = raw
     return out
 
 

@@ -58,10 +58,8 @@ def _ask_learner(pipe: Any, p: str, uid: int, want: Sequence[str] | None) -> Non
 
 def _learner_fields(reply: Any, want: Sequence[str] | None) -> dict[str, str]:
     """The reply of `_ask_learner`, as canonical field -> raw value (absent fields left out)."""
-    fields = keys.learner_fields(text_hash(reply))
-    if want is None:
-        return fields
-    return {f: fields[f] for f in want if f in fields}
+    stored = text_hash(reply)
+    return keys.learner_fields(stored) if want is None else keys.learner_fields_wanted(stored, want)
 
 
 def _ask_documents(pipe: Any, p: str, hashes: Sequence[str], strings: Sequence[str]) -> None:

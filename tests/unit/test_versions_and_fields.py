@@ -156,6 +156,8 @@ def test_learner_fields_naming_a_course_are_stored_by_index_and_read_back_exactl
     stored = _stored(canonical)
     assert keys.learner_fields(stored) == canonical
     assert keys.learner_courses(stored) == {str(i): ck for i, ck in enumerate(courses)}
+    want = [*list(canonical)[::3], keys.f_enrollment("course-v1:Never+Seen+Run"), "nothing"]
+    assert keys.learner_fields_wanted(stored, want) == {f: canonical[f] for f in want if f in canonical}
     assert "0e" in stored and "2w" in stored and "1ent:0f1e2d3c-aaaa:" in stored
     assert any(f.startswith("1|") and f.count("|") == 1 for f in stored)  # a sequential: its type left out
     vertical = keys.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@vertical+block@" + "b" * 32)
