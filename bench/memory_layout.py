@@ -89,8 +89,10 @@ def main() -> None:
             m = measure(hist.events, store, config, Path(tmp) / name.replace(" ", "-"))
             kinds = ", ".join(f"{k} {m['by_kind'].get(k, 0) / pairs:,.0f} B" for k in LEARNER_KINDS)
             learner = sum(m["by_kind"].get(k, 0) for k in LEARNER_KINDS) / pairs
+            others = ", ".join(f"{k} {v / pairs:,.0f} B" for k, v in sorted(m["by_kind"].items(), key=lambda kv: -kv[1])
+                               if k not in LEARNER_KINDS)
             print(f"{name}: used_memory delta {m['used_memory_delta'] / pairs:,.0f} B per pair; learner keys "
-                  f"{learner:,.0f} B per pair ({kinds}); encodings "
+                  f"{learner:,.0f} B per pair ({kinds}); other keys per pair: {others}; encodings "
                   + "; ".join(f"{k} {v}" for k, v in m["encodings"].items() if k in LEARNER_KINDS))
 
 

@@ -30,7 +30,7 @@ from tools.stack import ROOT, Stack, settings_env
 
 FAUST_FRACTION = 0.75  # the one-worker target: this fraction of the faust floor of the same run
 TWO_WORKERS_TARGET = 1.6  # two workers in one group: this many times one worker
-MEMORY_TARGET = 2048.0
+MEMORY_TARGET = 1500.0  # issue #15
 LEARNER_KINDS = {"u", "uc", "ua", "unames"}
 
 

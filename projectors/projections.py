@@ -121,7 +121,8 @@ def _identity(event: Event[Any], user: UserData) -> list[Op]:
 def _activity(user_id: int, kind: str, course_key: str, at_micros: int) -> AddActivity:
     bucket = at_micros // keys.ACTIVITY_BUCKET_US
     return AddActivity(
-        keys.activity(user_id), keys.activity_member(kind, course_key, bucket), bucket, keys.ACTIVITY_WINDOW_BUCKETS
+        keys.activity(user_id), keys.activity_member(kind, course_key, bucket), bucket, keys.ACTIVITY_WINDOW_BUCKETS,
+        keys.user(user_id), course_key,
     )
 
 
@@ -223,7 +224,8 @@ def on_course_published(event: Event[CoursePublished]) -> list[Op]:
     # different snapshots under one (ce_time, ce_id) are then still ordered the same way everywhere.
     digest = hashlib.sha1(_json(parts).encode(), usedforsecurity=False).hexdigest()[:16]
     version = lww_version(event.micros, event.id, digest)
-    return [ReplaceSnapshot(keys.course(course.course_key), version, _json(course_document(course)), tuple(parts))]
+    return [ReplaceSnapshot(keys.course(course.course_key), version, _json(course_document(course)), tuple(parts),
+                            whole=(seq_key, blk_key))]
 
 
 def on_catalog_info_changed(event: Event[CourseCatalogInfoChanged]) -> list[Op]:

@@ -38,6 +38,18 @@ def _flat(mapping: dict[Any, Any]) -> list[Any]:
     return [x for kv in mapping.items() for x in kv]
 
 
+def _learner(mapping: dict[Any, Any]) -> tuple[list[Any], dict[str, str]]:
+    """A learner hash as stored -> its canonical fields, flat, and its course dictionary (index ->
+    course key): learner_courses.lua `learner_hash` (keys.learner_fields)."""
+    stored = {text(f): text(v) for f, v in mapping.items()}
+    return _flat(keys.learner_fields(stored)), keys.learner_courses(stored)
+
+
+def _activity(pairs: Sequence[tuple[Any, Any]], courses: dict[str, str]) -> list[Any]:
+    """ZRANGE WITHSCORES of a learner's activity with canonical members (learner_courses.lua)."""
+    return [x for m, s in pairs for x in (keys.canonical_activity_member(text(m), courses), s)]
+
+
 def _roles(flat: Sequence[Any]) -> list[Any]:
     """The `role:*` fields of a flat learner hash (learner_prelude.lua `roles`)."""
     out: list[Any] = []
@@ -72,6 +84,15 @@ class ClusterReadScript:
         if v is None:
             return gen, p, "", 1
         return gen, p, text(v).partition("\t")[2], 0
+
+    async def _learner_field(self, key: str, field: str) -> Any:
+        """HGET of a canonical learner field, through the learner's course dictionary when the field
+        names a course (learner_courses.lua `learner_field`): None when it is not there."""
+        scoped = keys.learner_field_course(field)
+        if scoped is None:
+            return await self._redis.hget(key, field)
+        index = await self._redis.hget(key, keys.learner_course_id(scoped[1]))
+        return None if index is None else await self._redis.hget(key, text(index) + scoped[0])
 
     async def _certificate_courses(self, p: str, user: Sequence[Any]) -> list[Any]:
         """certificate_courses.lua: course key, snapshot, catalog info of each passing certificate."""
@@ -114,7 +135,11 @@ class ClusterReadScript:
                 pipe.hgetall(p + keys.user(int(caller)))
             got = iter(await pipe.execute())
         course, cat, progs = next(got), next(got), _flat(next(got))
-        user, act = (_flat(next(got)), [x for m, s in next(got) for x in (m, s)]) if uid else ([], [])
+        user: list[Any] = []
+        act: list[Any] = []
+        if uid:
+            user, courses = _learner(next(got))
+            act = _activity(next(got), courses)
         roles = _roles(_flat(next(got))) if uname and caller else []
         if course is None:
             return [gen, None, None, [], [], [], roles, uid, unknown, []]
@@ -136,7 +161,7 @@ class ClusterReadScript:
                 pipe.hgetall(p + keys.user(int(caller)))
             got = iter(await pipe.execute())
         course, cat, blk, seq = next(got), next(got), next(got), next(got)
-        user, done = (_flat(next(got)), next(got)) if uid else ([], {})
+        user, done = (_learner(next(got))[0], next(got)) if uid else ([], {})
         caller_hash = _flat(next(got)) if caller and caller != uid else user
         if course is None:
             return [gen, None, None, None, [], [], [], uid, unknown, None]
@@ -165,7 +190,7 @@ class ClusterReadScript:
         gen, p, uid, unknown = await self._prelude(ns, caller, uname)
         resume = blk = None
         if uid:
-            resume = await self._redis.hget(p + keys.user(int(uid)), keys.f_resume(ck))
+            resume = await self._learner_field(p + keys.user(int(uid)), keys.f_resume(ck))
             if resume is not None:
                 block = orjson.loads(text(resume).partition("\t")[2])
                 if isinstance(block, str):
@@ -178,13 +203,11 @@ class ClusterReadScript:
         gen, p, uid, unknown = await self._prelude(ns, caller, uname)
         async with self._redis.pipeline() as pipe:
             pipe.exists(p + keys.course(ck))
-            if uid:
-                pipe.hget(p + keys.user(int(uid)), keys.f_enrollment(ck))
             if uname and caller:
                 pipe.hgetall(p + keys.user(int(caller)))
             got = iter(await pipe.execute())
         exists = next(got)
-        enr = next(got) if uid else None
+        enr = await self._learner_field(p + keys.user(int(uid)), keys.f_enrollment(ck)) if uid else None
         roles = _roles(_flat(next(got))) if uname and caller else []
         return [gen, exists, enr, roles, uid, unknown]
 
@@ -196,7 +219,7 @@ class ClusterReadScript:
     async def _read_programs(self, args: Sequence[str]) -> Reply:
         ns, uid = args[:2]
         gen, p = await self._generation(ns)
-        user = _flat(await self._redis.hgetall(p + keys.user(int(uid))))
+        user = _learner(await self._redis.hgetall(p + keys.user(int(uid))))[0]
         runs = []
         for i in range(0, len(user), 2):
             kind, ck = keys.field_kind(text(user[i]))
@@ -229,5 +252,5 @@ class ClusterReadScript:
             prog, user_hash = await pipe.execute()
         if prog is None:
             return [gen, None, [], []]
-        user = _flat(user_hash)
+        user = _learner(user_hash)[0]
         return [gen, prog, user, await self._certificate_courses(p, user)]

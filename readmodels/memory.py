@@ -70,8 +70,11 @@ class MemoryStore:
 
     def _replace(self, op: ReplaceSnapshot, raw: str) -> None:
         parts_key = keys.snapshot_parts(op.key)
-        for hkey, field in orjson.loads(self.strings.get(parts_key, "[]")):
-            self._hdel(hkey, field)
+        for owned in orjson.loads(self.strings.get(parts_key, "[]")):
+            if len(owned) == 1:  # a hash the snapshot owns whole (ops.ReplaceSnapshot.whole)
+                self.hashes.pop(owned[0], None)
+            else:
+                self._hdel(*owned)
         for hkey, field, value in op.parts:
             self.hashes.setdefault(hkey, {})[field] = value
         if op.parts:
@@ -141,7 +144,8 @@ def _block_fact_field(stored: str, names: dict[str, str]) -> str:
 async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = False) -> dict[str, Any]:
     """The same canonical form read from one Redis generation (SCAN + typed reads): completion
     records under their completion field (read back through the course's block dictionary, which
-    itself is left out: its indexes depend on arrival order)."""
+    itself is left out: its indexes depend on arrival order), learner fields and activity members
+    with their course keys (read back through the learner's course dictionary, also left out)."""
     out: dict[str, Any] = {}
     pattern = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"
     block_ids: dict[str, dict[str, str]] = {}
@@ -160,9 +164,18 @@ async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = Fal
                     ids = await redis.hgetall(prefix + keys.block_ids(course_key))
                     block_ids[course_key] = {f.decode(): v.decode() for f, v in ids.items()}
                 fields = {_block_fact_field(f, block_ids[course_key]): v for f, v in fields.items()}
-            out[key] = dict(sorted(fields.items()))
+            elif keys.user_id_of(key) is not None:
+                fields = keys.learner_fields(fields)
+            if fields:  # a learner hash may hold only its course dictionary
+                out[key] = dict(sorted(fields.items()))
         elif kind == "zset":
-            out[key] = {m.decode(): int(s) for m, s in sorted(await redis.zrange(raw_key, 0, -1, withscores=True))}
+            members = {m.decode(): int(s) for m, s in await redis.zrange(raw_key, 0, -1, withscores=True)}
+            learner = keys.changed_learner(key)
+            if learner is not None and key == keys.activity(learner):
+                learner_hash = await redis.hgetall(prefix + keys.user(learner))
+                courses = keys.learner_courses({f.decode(): v.decode() for f, v in learner_hash.items()})
+                members = {keys.canonical_activity_member(m, courses): s for m, s in members.items()}
+            out[key] = dict(sorted(members.items()))
         elif kind == "set":
             out[key] = dict.fromkeys(sorted(m.decode() for m in await redis.smembers(raw_key)), "")
     return dict(sorted(out.items()))

@@ -48,7 +48,13 @@ class SetField:
     value: str  # JSON text
 
     def encode(self) -> list[object]:
-        return ["H", self.key, self.field, self.version, self.value]
+        scoped = keys.learner_field_course(self.field)
+        if scoped is None:
+            return ["H", self.key, self.field, self.version, self.value]
+        # A learner field naming a course: writer.lua stores it as `<index><tail>`
+        # (keys.learner_field_course), the index of the course in the dictionary of the learner
+        # hash `key` (keys.LEARNER_COURSES).
+        return ["H", self.key, scoped[0], self.version, self.value, scoped[1]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +115,19 @@ class ReplaceSnapshot:
     version: str
     value: str  # JSON text; "null" for a deletion tombstone
     parts: tuple[tuple[str, str, str], ...] = ()  # (hash key, field, value)
+    # Hash keys whose every field is a part of this snapshot (a course's outline hashes): the index
+    # names each such hash once, `[hash key]`, instead of each of its fields (a course's index was
+    # as large as its outline; a program shares `runprogs:` hashes with other programs, so it
+    # lists its fields).
+    whole: tuple[str, ...] = ()
 
     @property
     def parts_index(self) -> str:
-        """The JSON list of owned (hash key, field) pairs, stored at `keys.snapshot_parts(key)`."""
-        return orjson.dumps([[hkey, field] for hkey, field, _ in self.parts]).decode()
+        """The JSON list of what the snapshot owns, stored at `keys.snapshot_parts(key)`: `[hash key]`
+        for a hash it owns whole, `[hash key, field]` for a field of another hash."""
+        whole = self.whole
+        owned = [[hkey] for hkey in whole] + [[hkey, field] for hkey, field, _ in self.parts if hkey not in whole]
+        return orjson.dumps(owned).decode()
 
     def encode(self) -> list[object]:
         return ["S", self.key, self.version, self.value, [list(p) for p in self.parts], self.parts_index]
@@ -125,9 +139,15 @@ class AddActivity:
     member: str
     score: int  # exact in a double up to 2^53 (activity: a bucket number, keys.ACTIVITY_BUCKET_US)
     window: int
+    # A member naming a course (keys.activity_member): Redis stores it with the course's index in
+    # the course dictionary of the learner hash `learner` (keys.stored_activity_member).
+    learner: str = ""
+    course_key: str = ""
 
     def encode(self) -> list[object]:
-        return ["Z", self.key, self.member, self.score, self.window]
+        if not self.learner:
+            return ["Z", self.key, self.member, self.score, self.window]
+        return ["Z", self.key, self.member, self.score, self.window, self.learner, self.course_key]
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,18 +51,16 @@ class Read:
 
 
 def _ask_learner(pipe: Any, p: str, uid: int, want: Sequence[str] | None) -> None:
-    """Queue the read of a learner's fields (`want`; None: the whole hash)."""
-    if want is None:
-        pipe.hgetall(p + keys.user(uid))
-    else:
-        pipe.hmget(p + keys.user(uid), want)
+    """Queue the read of a learner's fields (`want`; None: every field). The whole hash is read
+    either way: the fields naming a course are stored under the course's index in the learner's
+    own dictionary (keys.LEARNER_COURSES), which only the hash itself tells."""
+    pipe.hgetall(p + keys.user(uid))
 
 
 def _learner_fields(reply: Any, want: Sequence[str] | None) -> dict[str, str]:
-    """The reply of `_ask_learner`, as field -> raw value (absent fields left out)."""
-    if want is None:
-        return text_hash(reply)
-    return {f: text(v) for f, v in zip(want, reply, strict=True) if v is not None}
+    """The reply of `_ask_learner`, as canonical field -> raw value (absent fields left out)."""
+    stored = text_hash(reply)
+    return keys.learner_fields(stored) if want is None else keys.learner_fields_wanted(stored, want)
 
 
 def _ask_documents(pipe: Any, p: str, hashes: Sequence[str], strings: Sequence[str]) -> None:

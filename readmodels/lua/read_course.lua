@@ -8,6 +8,7 @@
 local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 -- @include learner_prelude
 -- @include certificate_courses
+-- @include learner_courses
 
 local course = redis.call("GET", p .. "course:{" .. ck .. "}")
 if not course then
@@ -16,8 +17,9 @@ end
 local cat = redis.call("HGET", p .. "ccat:{" .. ck .. "}", "info")
 local user, act = {}, {}
 if uid ~= "" then
-  user = redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
-  act = redis.call("ZRANGE", p .. "ua:{u" .. uid .. "}", 0, -1, "WITHSCORES")
+  local courses
+  user, courses = learner_hash(redis.call("HGETALL", p .. "u:{u" .. uid .. "}"))
+  act = learner_activity(redis.call("ZRANGE", p .. "ua:{u" .. uid .. "}", 0, -1, "WITHSCORES"), courses)
 end
 local progs = redis.call("HGETALL", p .. "runprogs:{progs}" .. ck)
 -- Only the programs of this run are counted: no certificate course matters without one.

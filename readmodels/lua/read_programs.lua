@@ -8,7 +8,8 @@ local ns, uid = ARGV[1], ARGV[2]
 local gen = redis.call("GET", ns .. ":serving:{ctl}") or "1"
 local p = ns .. ":g" .. gen .. ":"
 -- @include certificate_courses
-local user = redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
+-- @include learner_courses
+local user = learner_hash(redis.call("HGETALL", p .. "u:{u" .. uid .. "}"))
 local seen, progs = {}, {}
 for i = 1, #user, 2 do
   local name = user[i]

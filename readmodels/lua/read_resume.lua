@@ -4,10 +4,12 @@
 --          caller roles (flat), effective user id, unknown (0/1)}
 local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 -- @include learner_prelude
+-- @include learner_courses
 
 local resume, blk = false, false
 if uid ~= "" then
-  resume = redis.call("HGET", p .. "u:{u" .. uid .. "}", "resume:" .. ck) or false
+  local field = learner_field(p .. "u:{u" .. uid .. "}", "resume:", ck)
+  resume = field and redis.call("HGET", p .. "u:{u" .. uid .. "}", field) or false
   if resume then
     local block = cjson.decode(string.sub(resume, string.find(resume, "\t", 1, true) + 1))
     if type(block) == "string" then

@@ -7,6 +7,7 @@
 --          (flat), effective user id, unknown (0/1), catalog info or false}
 local ns, ck, usage, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 -- @include learner_prelude
+-- @include learner_courses
 
 local course = redis.call("GET", p .. "course:{" .. ck .. "}")
 if not course then
@@ -17,7 +18,7 @@ local blk = redis.call("HGET", p .. "cblk:{" .. ck .. "}", usage)
 local seq = redis.call("HGET", p .. "cseq:{" .. ck .. "}", usage)
 local user, done = {}, {}
 if seq and uid ~= "" then
-  user = redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
+  user = learner_hash(redis.call("HGETALL", p .. "u:{u" .. uid .. "}"))
   done = redis.call("HGETALL", p .. "uc:{u" .. uid .. "}:" .. ck)
   -- Stored (keys.completions): `<i>` -> compact completion record (readmodels/compact.py: 8 digits
   -- of modified, a difference marker (64 +- k) and its k digits, 8 digits of ce_id, then the

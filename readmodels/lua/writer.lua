@@ -14,13 +14,22 @@
 --
 -- Ops (see readmodels/ops.py):
 --   {"H", key, field, version, json}                    last-writer-wins hash field
+--   {"H", key, tail, version, json, course_key}         the same on a learner field naming a course,
+--                                                       stored as `<index><tail>`: the index of
+--                                                       the course in the learner hash's course
+--                                                       dictionary (`#<course key>` -> index, `#` ->
+--                                                       count; assigned on first sight)
 --   {"C", key, block_ids, field, tag, raw}              per-block fact (completion record, position,
 --                                                       (block_ids "": `field` is the index itself)
 --                                                       bookmark): LWW on `raw` in the field `tag`
 --                                                       .. the index `block_ids` maps `field` to (an
 --                                                       index is assigned on first sight: HLEN / 2)
 --   {"S", key, version, json, {{hkey, field, value}..}, parts_index_json}   LWW snapshot + owned fields
+--                                                       (the index lists `[hkey, field]`, or `[hkey]`
+--                                                       for a hash the snapshot owns whole)
 --   {"Z", key, member, score, window}                   time-window sorted set member (max score)
+--   {"Z", key, member, score, window, learner, course_key}  the same, the course key in `member`
+--                                                       stored as its index in `learner`'s dictionary
 --   {"M", key, member}                                  set member (an index; not reported, not
 --                                                       announced: no reader waits on it)
 -- A value wins when `<version>\t<json>` is larger byte-wise than the stored raw value: the version
@@ -45,6 +54,7 @@ for i, op in ipairs(ops) do
   local valid
   if kind == "H" then
     valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and is_str(op[5])
+      and (op[6] == nil or (is_str(op[6]) and op[6] ~= ""))
   elseif kind == "C" then
     valid = is_str(op[2]) and is_str(op[3]) and is_str(op[4]) and is_str(op[5]) and is_str(op[6])
   elseif kind == "S" then
@@ -59,6 +69,8 @@ for i, op in ipairs(ops) do
     end
   elseif kind == "Z" then
     valid = is_str(op[2]) and is_str(op[3]) and type(op[4]) == "number" and type(op[5]) == "number"
+      and (op[6] == nil or (is_str(op[6]) and is_str(op[7]) and op[7] ~= ""
+                            and string.find(op[3], op[7], 1, true) ~= nil))
   elseif kind == "M" then
     valid = is_str(op[2]) and is_str(op[3])
   end
@@ -95,6 +107,23 @@ end
 local changed = {}
 local changed_list = {}
 local index_of = {}  -- block dictionary lookups of this call: the same blocks recur within a batch
+local course_ids = {}  -- learner course dictionary lookups of this call
+-- The index of `course_key` in the course dictionary of the learner hash `learner` (full key),
+-- assigned on first sight (keys.LEARNER_COURSES).
+local function course_index(learner, course_key)
+  local known = course_ids[learner]
+  if not known then
+    known = {}
+    course_ids[learner] = known
+  end
+  local idx = known[course_key] or redis.call("HGET", learner, "#" .. course_key)
+  if not idx then
+    idx = string.format("%d", redis.call("HINCRBY", learner, "#", 1) - 1)
+    redis.call("HSET", learner, "#" .. course_key, idx)
+  end
+  known[course_key] = idx
+  return idx
+end
 local function mark(key)
   if not changed[key] then
     changed[key] = true
@@ -106,10 +135,11 @@ for i, op in ipairs(ops) do
   local kind = op[1]
   if kind == "H" then
     local key = prefix .. op[2]
-    local old = redis.call("HGET", key, op[3])
+    local field = op[6] and (course_index(key, op[6]) .. op[3]) or op[3]
+    local old = redis.call("HGET", key, field)
     local raw = op[4] .. "\t" .. op[5]
     if newer(raw, old) then
-      redis.call("HSET", key, op[3], raw)
+      redis.call("HSET", key, field, raw)
       took_effect(i, old)
       mark(op[2])
     end
@@ -148,7 +178,11 @@ for i, op in ipairs(ops) do
       local old_parts = redis.call("GET", parts_key)
       if old_parts then
         for _, part in ipairs(cjson.decode(old_parts)) do
-          redis.call("HDEL", prefix .. part[1], part[2])
+          if part[2] == nil then  -- a hash the snapshot owns whole (ops.ReplaceSnapshot.whole)
+            redis.call("DEL", prefix .. part[1])
+          else
+            redis.call("HDEL", prefix .. part[1], part[2])
+          end
           mark(part[1])
         end
       end
@@ -174,11 +208,16 @@ for i, op in ipairs(ops) do
   else -- "Z"
     local key = prefix .. op[2]
     local score, window = op[4], op[5]
+    local member = op[3]
+    if op[6] then
+      local from, to = string.find(member, op[7], 1, true)
+      member = string.sub(member, 1, from - 1) .. course_index(prefix .. op[6], op[7]) .. string.sub(member, to + 1)
+    end
     local top = redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")
     local max = top[2] and tonumber(top[2]) or nil
     if max == nil or score >= max - window then
       -- GT: a member keeps the largest score it was ever given (order-independent).
-      local added = redis.call("ZADD", key, "GT", string.format("%.0f", score), op[3])
+      local added = redis.call("ZADD", key, "GT", string.format("%.0f", score), member)
       if max == nil or score > max then
         redis.call("ZREMRANGEBYSCORE", key, "-inf", "(" .. string.format("%.0f", score - window))
       end

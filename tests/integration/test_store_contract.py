@@ -22,8 +22,11 @@ from projectors.oracle import compare, fold, report
 from projectors.projections import project
 from readmodels import keys
 from readmodels.compact import completion_value, completion_version
+from readmodels.facts import pairs
 from readmodels.memory import MemoryStore, dump_redis
 from readmodels.ops import AddActivity, Checkpoint, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField
+from readmodels.replies import text
+from readmodels.scripts import lua
 from readmodels.writer import RedisWriter
 from tests import builders as b
 from tests.strategies import colliding_histories, histories
@@ -141,6 +144,46 @@ async def test_positions_and_bookmarks_share_the_block_dictionary_with_completio
         keys.completion_field(b.COURSE, seq), "pos:" + keys.completion_field(b.COURSE, seq),
         "pos:" + keys.completion_field(b.COURSE, unit), "bm:" + keys.completion_field(b.COURSE, unit),
         "bm:" + legacy])
+
+
+async def test_learner_fields_and_activity_read_back_through_the_learners_course_dictionary(redis: Redis) -> None:
+    courses = [f"course-v1:Org+C{i}+2026" for i in range(12)]  # indexes 10 and 11 have two digits
+    uid = 7
+    u = keys.user(uid)
+    ops: list[Op] = []
+    for n, ck in enumerate(courses):
+        sub = f"block-v1:{ck.removeprefix('course-v1:')}+type@sequential+block@{n:032x}"
+        vertical = f"block-v1:{ck.removeprefix('course-v1:')}+type@vertical+block@{n:032x}"
+        ops += [h(u, keys.f_enrollment(ck), "b", {"mode": "audit", "is_active": True}),
+                h(u, keys.f_grade(ck), "b", 0.5),
+                h(u, keys.f_celebration("weekly_goal", ck), "b", True), h(u, keys.f_enterprise("e1", ck), "b", True),
+                h(u, keys.f_subsection_grade(sub), "b", 0.7), h(u, keys.f_subsection_grade(vertical), "b", 0.1),
+                h(u, keys.f_enrollment(ck), "a", {"mode": "verified", "is_active": True}),
+                AddActivity(keys.activity(uid), keys.activity_member("v", ck, 100 + n), 100 + n, 1000, u, ck)]
+    ops += [h(u, keys.f_preference("time_zone"), "b", "UTC"), h(u, keys.F_USERNAME, "b", "learner7")]
+    await both(redis, [(ops[::2], []), (ops[1::2], []), (ops[::-1], [])])
+    ns = namespace()
+    await RedisWriter(redis, ns, announce=False).apply(GEN, ops)
+    p = keys.prefix(ns, GEN)
+    stored = {f.decode() for f in await redis.hkeys(p + u)}
+    assert "11e" in stored and keys.f_enrollment(courses[11]) not in stored  # the index, not the course key
+    mem = MemoryStore()
+    mem.apply(ops)
+    expected = mem.hgetall(u)
+    # every read script sees the canonical fields and members
+    reply = await redis.eval(lua("read_programs_progress"), 0, ns, "no-such-program", str(uid))
+    assert reply[2] == []  # (no program: no user read)
+    await redis.set(p + keys.program("p1"), "v\tnull")
+    reply = await redis.eval(lua("read_programs_progress"), 0, ns, "p1", str(uid))
+    assert pairs(reply[2]) == expected
+    await redis.set(p + keys.course(courses[10]), "v\t{}")
+    reply = await redis.eval(lua("read_course"), 0, ns, courses[10], str(uid), "")
+    assert pairs(reply[3]) == expected
+    assert {text(m) for m in reply[5][::2]} == set(mem.zsets[keys.activity(uid)])
+    reply = await redis.eval(lua("read_celebration"), 0, ns, courses[11], str(uid), "")
+    assert text(reply[2]) == expected[keys.f_enrollment(courses[11])]
+    reply = await redis.eval(lua("read_celebration"), 0, ns, "course-v1:Org+Never+2026", str(uid), "")
+    assert reply[2] is None
 
 
 async def test_checkpoints_only_move_forward(redis: Redis) -> None:
