@@ -553,15 +553,17 @@ def outbox(ns: str) -> str:
     return f"{ns}:outbox:{CONTROL_TAG}"
 
 
-# Operational status (not read models: no generation). Written by the live projector.
+# Operational status (not read models: no generation). Written by the live projector in one
+# transaction (readmodels/status.py), so both keys share a hash tag.
+OPS_TAG = "{ops}"
 
 
 def ops_ends(ns: str) -> str:
     """hash "<topic>:<partition>" -> JSON [start, end] offsets of the source topics, refreshed by the
     live projector every few seconds and expiring soon after it stops reporting (readiness)."""
-    return f"{ns}:ops:ends"
+    return f"{ns}:ops:ends:{OPS_TAG}"
 
 
 def ops_samples(ns: str) -> str:
     """list of JSON samples (newest first, capped): lag per partition and cumulative counters."""
-    return f"{ns}:ops:samples"
+    return f"{ns}:ops:samples:{OPS_TAG}"

@@ -1,11 +1,11 @@
 """Operational status in Redis: what the live projector reports every few seconds, and what the API
 reads for `/readyz` and the status page. Not a read model: it has no generation and is never rebuilt.
 
-- `<ns>:ops:ends`: the source partitions' log start and end offsets, as the projector last saw them
+- `<ns>:ops:ends:{ops}`: the source partitions' log start and end offsets, as the projector last saw them
   (the high watermarks), one field per partition. It expires `ENDS_TTL_S` after the last report, so
   readiness never judges the lag from a dead projector's old numbers. The API computes the lag itself
   as end minus the *serving* generation's checkpoint, so the answer is about what it serves.
-- `<ns>:ops:samples`: a capped list of JSON samples (newest first): the projector's lag per
+- `<ns>:ops:samples:{ops}`: a capped list of JSON samples (newest first): the projector's lag per
   partition and its cumulative counters. The status page turns consecutive samples into rates.
 
 The API reads these through `StatusReader` (it never sees a Redis command); the projector writes

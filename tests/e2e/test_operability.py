@@ -15,9 +15,9 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from redis.asyncio import Redis
 
 from readmodels import keys
+from readmodels.redis_client import make_redis
 from tests.builders import COURSE, course_published, enrollment, grade_changed
 from tests.pipeline import Pipeline
 from tools.procs import free_port
@@ -107,7 +107,7 @@ def test_readyz_is_ready_once_the_projector_caught_up(pipeline: Pipeline) -> Non
 
 
 async def _set_serving(p: Pipeline, generation: int) -> None:
-    redis = Redis.from_url(p.settings.redis_url)
+    redis = make_redis(p.settings.redis_url)
     try:
         await redis.set(keys.serving(p.settings.redis_namespace), generation)
     finally:
