@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections import deque
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -19,6 +18,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from api.ids import uuid4_text
 from events import Event, encode
 from events.activity import CoursewareVisited
 from events.base import format_time
@@ -58,7 +58,7 @@ def visit_record(
     """encode() of the course route's CoursewareVisited event (same headers, same value bytes;
     tests/unit/test_api_bus.py compares them), without the pydantic
     models: `course_key` must be a key that parsed (api/path_keys.py), `now` an aware UTC datetime."""
-    event_id = str(uuid.uuid4())
+    event_id = uuid4_text()
     visit = {
         "user_id": user_id,
         "course_key": course_key,

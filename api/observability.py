@@ -17,13 +17,13 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from typing import Any
 
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.ids import uuid4_hex
 from api.metrics import ApiMetrics
 from api.routes import ops
 from readmodels.logs import REQUEST_ID, configure_logging
@@ -39,7 +39,7 @@ UNMATCHED = "unmatched"
 
 def accepted_request_id(header: str | None) -> str:
     """The client's `X-Request-ID` when it is a plain token, else a new id."""
-    return header if header is not None and REQUEST_ID_PATTERN.fullmatch(header) else uuid.uuid4().hex
+    return header if header is not None and REQUEST_ID_PATTERN.fullmatch(header) else uuid4_hex()
 
 
 def request_id_of(scope: Scope) -> str:
@@ -57,20 +57,24 @@ class RequestMeter:
     def __init__(self, metrics: ApiMetrics) -> None:
         self.metrics = metrics
         self._latency: dict[tuple[str, str, str], Any] = {}  # labelled children, looked up once each
+        # Requests in flight: a plain count the gauge reads when scraped (an inc and a dec of the
+        # gauge take its lock twice per request; the scrape shows the same value).
+        self._in_flight = 0
+        metrics.in_flight.set_function(lambda: self._in_flight)
 
     def start(self) -> float:
-        self.metrics.in_flight.inc()
+        self._in_flight += 1
         return time.perf_counter()
 
     def cancel(self) -> None:
         """A request started here but handed to the other way in (which meters it)."""
-        self.metrics.in_flight.dec()
+        self._in_flight -= 1
 
     def finish(self, method: str, route: str, status: int, path: str, started: float, *,
                redis_error: bool = False, fast: bool = False) -> None:
         elapsed = time.perf_counter() - started
+        self._in_flight -= 1
         metrics = self.metrics
-        metrics.in_flight.dec()
         label = method if method in METHODS else "other"
         child = self._latency.get((label, route, str(status)))
         if child is None:
@@ -80,10 +84,11 @@ class RequestMeter:
             metrics.redis_errors.labels("request").inc()
         if fast:
             metrics.fast_path.inc()
-        access_log.debug(
-            "%s %s %d", method, path, status,
-            extra={"route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
-        )
+        if access_log.isEnabledFor(logging.DEBUG):  # what debug() checks first, before its arguments are made
+            access_log.debug(
+                "%s %s %d", method, path, status,
+                extra={"route": route, "status": status, "duration_ms": round(elapsed * 1000, 2)},
+            )
 
 
 class RouteRecorder:

@@ -20,7 +20,6 @@ calls too: the headers, ETag/304 and 503 rules live there once.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -41,6 +40,7 @@ from api.answer import (
 )
 from api.change_feed import ChangeFeed, Watch, prefer_wait, read_key
 from api.freshness import wait_fresh
+from api.ids import uuid4_hex
 from readmodels.settings import Settings
 
 ALLOW_HEADERS = (
@@ -109,7 +109,7 @@ class PlatformMiddleware:
             return
         state = scope.setdefault("state", {})
         # api/observability.py sets it first (setdefault alone would draw a uuid4 on every request)
-        request_id = state.get("request_id") or state.setdefault("request_id", uuid.uuid4().hex)
+        request_id = state.get("request_id") or state.setdefault("request_id", uuid4_hex())
         method: str = scope.get("method", "GET")
         request = RequestFacts(method, scope.get("path", ""), request_id, _header(scope, b"if-none-match"))
         too_large = f"Request body larger than {self.max_body_bytes} bytes."

@@ -33,6 +33,20 @@ from readmodels.replies import text
 Reply = list[Any]
 
 
+def _sequence_blocks(doc: Any, usage: str) -> list[tuple[str, str]]:
+    """(block key, tag) of the per-block facts the sequence's body shows, in read_sequence.lua's
+    order: the sequence's position, then per unit its bookmark and its completable blocks."""
+    blocks = [(usage, keys.POSITION_TAG)]
+    units = doc.get("units") if isinstance(doc, dict) else None
+    for unit in units if isinstance(units, list) else ():
+        if isinstance(unit, dict) and isinstance(unit.get("block_key"), str):
+            blocks.append((unit["block_key"], keys.BOOKMARK_TAG))
+            completable = unit.get("completable")
+            if isinstance(completable, list):
+                blocks += [(block, "") for block in completable if isinstance(block, str)]
+    return blocks
+
+
 def _flat(mapping: dict[Any, Any]) -> list[Any]:
     """HGETALL as a Lua script sees it: [field, value, ...]."""
     return [x for kv in mapping.items() for x in kv]
@@ -169,19 +183,21 @@ class ClusterReadScript:
             user, done = [], {}
         records: list[Any] = []
         if done:
-            # writer.lua's per-block facts: `<tag><index>` fields, the index into the course's dictionary.
-            tagged = [text(f).rstrip("0123456789") for f in done]
-            indexes = [text(f)[len(tag):] for f, tag in zip(done, tagged, strict=True)]
-            names = await self._redis.hmget(p + keys.block_ids(ck), indexes)
+            # As read_sequence.lua: only the facts of the sequence's own blocks, by their fields'
+            # indexes in the course's dictionary (writer.lua stores `<tag><index>` fields).
+            stored = {text(f): v for f, v in done.items()}
+            blocks = _sequence_blocks(orjson.loads(seq), usage)
+            fields = [keys.completion_field(ck, block) for block, _ in blocks]
+            indexes = await self._redis.hmget(p + keys.block_ids(ck), fields)
             user = list(user)
-            for tag, name, raw in zip(tagged, names, done.values(), strict=True):
-                field = text(name) if name is not None else ""
+            for (block, tag), field, index in zip(blocks, fields, indexes, strict=True):
+                raw = stored.get(tag + text(index)) if index is not None else None
+                if raw is None:
+                    continue
                 if tag == "":
                     records += [field, "\t" + orjson.dumps(split_completion(text(raw))[1]).decode()]
-                elif field and tag in (keys.POSITION_TAG, keys.BOOKMARK_TAG):
-                    usage_key = keys.completion_block(ck, field)
-                    shown = keys.f_position(usage_key) if tag == keys.POSITION_TAG else keys.f_bookmark(usage_key)
-                    user += [shown, raw]
+                else:
+                    user += [keys.f_position(block) if tag == keys.POSITION_TAG else keys.f_bookmark(block), raw]
         croles = _roles(caller_hash if caller else [])
         return [gen, course, blk, seq, user, records, croles, uid, unknown, cat]
 

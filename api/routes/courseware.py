@@ -6,7 +6,6 @@ masquerade, and shapes the body with the pure views (readmodels.views) at "now".
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -28,6 +27,7 @@ from api.deps import (
     view_config_of,
 )
 from api.errors import ApiError, shown
+from api.ids import uuid4_text
 from api.masquerade import Effective, authorize, requested_username
 from api.path_keys import parse_course_key, parse_usage_key
 from api.responses import JSON
@@ -266,4 +266,4 @@ def _celebration_body(raw: bytes) -> dict[str, bool]:
 
 
 def _event(cls: Any, data: dict[str, Any], now: Any) -> Event[Any]:
-    return Event(type=cls.TYPE, id=str(uuid.uuid4()), time=now, data=cls.model_validate(data), source=EVENT_SOURCE)
+    return Event(type=cls.TYPE, id=uuid4_text(), time=now, data=cls.model_validate(data), source=EVENT_SOURCE)

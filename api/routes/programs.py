@@ -201,7 +201,8 @@ async def program_list(
     """The list routes' body (shared with the fast path, api/fastpath.py)."""
     facts = await readers.user_programs(caller.user_id)
     courses = effective_courses(facts.certificate_courses)  # certificate dates: their courses
-    return list_entries(facts.programs, facts.user, now, enterprise_uuid=enterprise_uuid, courses=courses)
+    return list_entries(facts.programs, facts.user, now, enterprise_uuid=enterprise_uuid, courses=courses,
+                        shared_documents=True)  # the reader's parsed documents
 
 
 def _register() -> None:

@@ -18,12 +18,15 @@ for i = 1, #user, 2 do
     local tab = string.find(raw, "\t", 1, true)
     local ok, enr = pcall(cjson.decode, string.sub(raw, (tab or 0) + 1))
     if ok and type(enr) == "table" and enr["is_active"] == true then
-      local rp = redis.call("HGETALL", p .. "runprogs:{progs}" .. string.sub(name, 5))
-      for j = 1, #rp, 2 do
-        if not seen[rp[j]] then
-          seen[rp[j]] = true
-          progs[#progs + 1] = rp[j]
-          progs[#progs + 1] = rp[j + 1]
+      -- The program uuids first, then each program's document once: a learner's runs of one
+      -- program name it in each of their hashes, and its document is several kilobytes.
+      local key = p .. "runprogs:{progs}" .. string.sub(name, 5)
+      local uuids = redis.call("HKEYS", key)
+      for j = 1, #uuids do
+        if not seen[uuids[j]] then
+          seen[uuids[j]] = true
+          progs[#progs + 1] = uuids[j]
+          progs[#progs + 1] = redis.call("HGET", key, uuids[j])
         end
       end
     end

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from readmodels import keys
@@ -29,9 +30,15 @@ def activity_days(activity: Iterable[tuple[str, int]], tz: tzinfo, *, kinds: str
         ck = rest.rpartition("\t")[0]
         if kind not in kinds or (course_key is not None and ck != course_key):
             continue
-        at = datetime.fromtimestamp(micros / 1_000_000, UTC)
-        days.add(at.astimezone(tz).date())
+        days.add(_local_day(micros, tz))
     return days
+
+
+@lru_cache(maxsize=65_536)
+def _local_day(micros: int, tz: tzinfo) -> date:
+    """The local day of an activity bucket's start: buckets are few (15 minutes each, 15 days kept)
+    and recur on every read of every learner active at the time; dates are immutable."""
+    return datetime.fromtimestamp(micros / 1_000_000, UTC).astimezone(tz).date()
 
 
 def streak_to_celebrate(visit_days: set[date], today: date, lengths: Iterable[int]) -> int | None:

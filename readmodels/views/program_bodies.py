@@ -187,21 +187,22 @@ def list_entries(
     *,
     enterprise_uuid: str | None = None,
     courses: Courses = NO_COURSES,
+    shared_documents: bool = False,
 ) -> list[dict[str, Any]]:
     """The learner's programs (the list route): every program with a run among the learner's
     active (with an enterprise: linked) enrollments, newest enrollment first; programs sharing that
-    date by title (upstream sorts the programs of one enrollment's run by title), then uuid."""
+    date by title (upstream sorts the programs of one enrollment's run by title), then uuid.
+    `shared_documents`: the program documents are parsed documents shared between requests and
+    never changed (readmodels/parsed.py), so what an entry takes from its program alone is made
+    once per document (`_list_head`)."""
     enrollments = active_enrollments(user, enterprise_uuid)
     newest: dict[str, tuple[float, str]] = {}
+    heads: dict[str, _ListHead] = {}
     for uuid, program in programs.items():
         if not program:
             continue
-        created = [
-            enrollments[run["key"]].created
-            for course in program.get("courses") or ()
-            for run in course.get("course_runs") or ()
-            if run.get("key") in enrollments
-        ]
+        head = heads[uuid] = _list_head(program) if shared_documents else _ListHead(program)
+        created = [enrollments[key].created for key in head.runs() if key in enrollments]
         if created:
             stamps = [c.timestamp() for c in created if c is not None]
             newest[uuid] = (max(stamps) if stamps else float("-inf"), str(program.get("title") or ""))
@@ -210,8 +211,35 @@ def list_entries(
     for uuid in ordered:
         program = programs[uuid]
         counts = progress_counted(program, user, now, enterprise_uuid=enterprise_uuid, courses=courses).counts()
-        entries.append(
-            {
+        entry = dict(heads[uuid].fields())
+        entry["progress"] = {"uuid": program["uuid"], **counts}
+        entries.append(entry)
+    return entries
+
+
+class _ListHead:
+    """What a list entry takes from its program alone, each part made on first use: the keys of the
+    program's runs in catalog order, and the entry's first fields (read-only when shared)."""
+
+    __slots__ = ("_fields", "_runs", "program")
+
+    def __init__(self, program: dict[str, Any]) -> None:
+        self.program = program
+        self._runs: tuple[Any, ...] | None = None
+        self._fields: dict[str, Any] | None = None
+
+    def runs(self) -> tuple[Any, ...]:
+        if self._runs is None:
+            program = self.program
+            self._runs = tuple(
+                run.get("key") for course in program.get("courses") or () for run in course.get("course_runs") or ()
+            )
+        return self._runs
+
+    def fields(self) -> dict[str, Any]:
+        if self._fields is None:
+            program = self.program
+            self._fields = {
                 "uuid": program["uuid"],
                 "title": program.get("title") or "",
                 "type": program.get("type") or "",
@@ -220,10 +248,24 @@ def list_entries(
                     {"key": org.get("key"), "logo_image_url": org.get("logo_image_url")}
                     for org in program.get("authoring_organizations") or ()
                 ],
-                "progress": {"uuid": program["uuid"], **counts},
             }
-        )
-    return entries
+        return self._fields
+
+
+# The list heads of parsed program documents (shared between requests and never changed,
+# readmodels/parsed.py), kept per document while it is in use.
+_LIST_HEADS: dict[int, _ListHead] = {}
+MAX_LIST_HEADS = 1024
+
+
+def _list_head(program: dict[str, Any]) -> _ListHead:
+    head = _LIST_HEADS.get(id(program))
+    if head is not None and head.program is program:
+        return head
+    if len(_LIST_HEADS) >= MAX_LIST_HEADS:
+        _LIST_HEADS.clear()
+    head = _LIST_HEADS[id(program)] = _ListHead(program)  # holds `program`: its id is not reused meanwhile
+    return head
 
 
 def logged_in_url(url: str | None) -> str | None:
