@@ -61,6 +61,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 ACTIVITY_WINDOW_US = 15 * 86_400 * 1_000_000
 ACTIVITY_BUCKET_US = 15 * 60 * 1_000_000  # 15 minutes: fine enough for any time zone's day boundary
@@ -79,6 +80,11 @@ ACTIVITY_WINDOW_BUCKETS = ACTIVITY_WINDOW_US // ACTIVITY_BUCKET_US
 # a few bytes. Namespaces, course keys and user ids never contain braces (opaque keys, ints).
 CONTROL_TAG = "{ctl}"
 PROGRAMS_TAG = "{progs}"
+
+
+# Pure functions of a course or block key that the projection calls for every event are memoised
+# (a history names a bounded set of courses, blocks and field names; the caches are bounded too).
+_MEMO = 65536
 
 
 def _learner_tag(user_id: int | str) -> str:
@@ -214,6 +220,7 @@ def completions_course(logical_key: str) -> str | None:
     return course_key if sep and _learner_of(tag + "}") is not None else None
 
 
+@lru_cache(maxsize=_MEMO)
 def completion_field(course_key: str, block_key: str) -> str:
     """The field of a block in `completions(user, course_key)`: short when the block is one of the
     course's own `block-v1:<org>+<course>+<run>+type@<type>+block@<id>` keys, `<type>@<id>`;
@@ -237,6 +244,7 @@ def completion_block(course_key: str, field: str) -> str:
     return f"{_block_head(course_key)}{block_type}+block@{block_id}"
 
 
+@lru_cache(maxsize=_MEMO)
 def _block_head(course_key: str) -> str:
     """`block-v1:<org>+<course>+<run>+type@` of a `course-v1:` key; "" for other key forms."""
     scheme, sep, rest = course_key.partition(":")
@@ -355,6 +363,7 @@ def learner_course_id(course_key: str) -> str:
     return f"{LEARNER_COURSES}{course_key}"
 
 
+@lru_cache(maxsize=_MEMO)
 def learner_field_course(field: str) -> tuple[str, str] | None:
     """(stored tail, course key) of a learner field that names a course, stored as `<index><tail>`:
     the tail is the field's prefix when the field ends with the course key, and for a short
