@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from redis.asyncio import RedisCluster
 
-from readmodels import keys
+from readmodels import keys, learner_dictionary
 from readmodels.compact import split_completion
 from readmodels.replies import text
 
@@ -54,14 +54,14 @@ def _flat(mapping: dict[Any, Any]) -> list[Any]:
 
 def _learner(mapping: dict[Any, Any]) -> tuple[list[Any], dict[str, str]]:
     """A learner hash as stored -> its canonical fields, flat, and its course dictionary (index ->
-    course key): learner_courses.lua `learner_hash` (keys.learner_fields)."""
+    course key): learner_courses.lua `learner_hash` (learner_dictionary.learner_fields)."""
     stored = {text(f): text(v) for f, v in mapping.items()}
-    return _flat(keys.learner_fields(stored)), keys.learner_courses(stored)
+    return _flat(learner_dictionary.learner_fields(stored)), learner_dictionary.learner_courses(stored)
 
 
 def _activity(pairs: Sequence[tuple[Any, Any]], courses: dict[str, str]) -> list[Any]:
     """ZRANGE WITHSCORES of a learner's activity with canonical members (learner_courses.lua)."""
-    return [x for m, s in pairs for x in (keys.canonical_activity_member(text(m), courses), s)]
+    return [x for m, s in pairs for x in (learner_dictionary.canonical_activity_member(text(m), courses), s)]
 
 
 def _roles(flat: Sequence[Any]) -> list[Any]:
@@ -102,10 +102,10 @@ class ClusterReadScript:
     async def _learner_field(self, key: str, field: str) -> Any:
         """HGET of a canonical learner field, through the learner's course dictionary when the field
         names a course (learner_courses.lua `learner_field`): None when it is not there."""
-        scoped = keys.learner_field_course(field)
+        scoped = learner_dictionary.learner_field_course(field)
         if scoped is None:
             return await self._redis.hget(key, field)
-        index = await self._redis.hget(key, keys.learner_course_id(scoped[1]))
+        index = await self._redis.hget(key, learner_dictionary.learner_course_id(scoped[1]))
         return None if index is None else await self._redis.hget(key, text(index) + scoped[0])
 
     async def _certificate_courses(self, p: str, user: Sequence[Any]) -> list[Any]:

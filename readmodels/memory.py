@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from readmodels import keys
+from readmodels import keys, learner_dictionary
 from readmodels.ops import (
     AddActivity,
     AddMember,
@@ -165,7 +165,7 @@ async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = Fal
                     block_ids[course_key] = {f.decode(): v.decode() for f, v in ids.items()}
                 fields = {_block_fact_field(f, block_ids[course_key]): v for f, v in fields.items()}
             elif keys.user_id_of(key) is not None:
-                fields = keys.learner_fields(fields)
+                fields = learner_dictionary.learner_fields(fields)
             if fields:  # a learner hash may hold only its course dictionary
                 out[key] = dict(sorted(fields.items()))
         elif kind == "zset":
@@ -173,8 +173,8 @@ async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = Fal
             learner = keys.changed_learner(key)
             if learner is not None and key == keys.activity(learner):
                 learner_hash = await redis.hgetall(prefix + keys.user(learner))
-                courses = keys.learner_courses({f.decode(): v.decode() for f, v in learner_hash.items()})
-                members = {keys.canonical_activity_member(m, courses): s for m, s in members.items()}
+                courses = learner_dictionary.learner_courses({f.decode(): v.decode() for f, v in learner_hash.items()})
+                members = {learner_dictionary.canonical_activity_member(m, courses): s for m, s in members.items()}
             out[key] = dict(sorted(members.items()))
         elif kind == "set":
             out[key] = dict.fromkeys(sorted(m.decode() for m in await redis.smembers(raw_key)), "")

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import orjson
 
-from readmodels import keys
+from readmodels import keys, learner_dictionary
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +48,12 @@ class SetField:
     value: str  # JSON text
 
     def encode(self) -> list[object]:
-        scoped = keys.learner_field_course(self.field)
+        scoped = learner_dictionary.learner_field_course(self.field)
         if scoped is None:
             return ["H", self.key, self.field, self.version, self.value]
         # A learner field naming a course: writer.lua stores it as `<index><tail>`
-        # (keys.learner_field_course), the index of the course in the dictionary of the learner
-        # hash `key` (keys.LEARNER_COURSES).
+        # (learner_dictionary.learner_field_course), the index of the course in the dictionary of the learner
+        # hash `key` (learner_dictionary.LEARNER_COURSES).
         return ["H", self.key, scoped[0], self.version, self.value, scoped[1]]
 
 
@@ -140,7 +140,7 @@ class AddActivity:
     score: int  # exact in a double up to 2^53 (activity: a bucket number, keys.ACTIVITY_BUCKET_US)
     window: int
     # A member naming a course (keys.activity_member): Redis stores it with the course's index in
-    # the course dictionary of the learner hash `learner` (keys.stored_activity_member).
+    # the course dictionary of the learner hash `learner` (learner_dictionary.stored_activity_member).
     learner: str = ""
     course_key: str = ""
 

@@ -12,7 +12,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from projectors.change_records.touches import plan, reached, state_fields
-from readmodels import keys
+from readmodels import keys, learner_dictionary
 from readmodels.facts import value
 from readmodels.memory import MemoryStore
 from readmodels.ops import Op
@@ -53,14 +53,16 @@ class Read:
 def _ask_learner(pipe: Any, p: str, uid: int, want: Sequence[str] | None) -> None:
     """Queue the read of a learner's fields (`want`; None: every field). The whole hash is read
     either way: the fields naming a course are stored under the course's index in the learner's
-    own dictionary (keys.LEARNER_COURSES), which only the hash itself tells."""
+    own dictionary (learner_dictionary.LEARNER_COURSES), which only the hash itself tells."""
     pipe.hgetall(p + keys.user(uid))
 
 
 def _learner_fields(reply: Any, want: Sequence[str] | None) -> dict[str, str]:
     """The reply of `_ask_learner`, as canonical field -> raw value (absent fields left out)."""
     stored = text_hash(reply)
-    return keys.learner_fields(stored) if want is None else keys.learner_fields_wanted(stored, want)
+    if want is None:
+        return learner_dictionary.learner_fields(stored)
+    return learner_dictionary.learner_fields_wanted(stored, want)
 
 
 def _ask_documents(pipe: Any, p: str, hashes: Sequence[str], strings: Sequence[str]) -> None:

@@ -1,14 +1,14 @@
 -- The learner's course dictionary, for the read scripts (inlined where a script says
--- `-- @include learner_courses`; keys.LEARNER_COURSES). A learner hash stores `#<course key>` ->
+-- `-- @include learner_courses`; learner_dictionary.LEARNER_COURSES). A learner hash stores `#<course key>` ->
 -- index and `#` -> count, and a field naming a course (`enr:<course key>`, ...) as `<index><tail>`:
--- the tail one letter for the usual prefixes (STORED_TAILS, the same table as keys.STORED_TAILS),
+-- the tail one letter for the usual prefixes (STORED_TAILS, the same table as learner_dictionary.STORED_TAILS),
 -- else the prefix itself; a short subsection grade field `sub:<org>+<course>+<run>|<type>|<id>` as
 -- `<index>|<type>|<id>` (`<index>|<id>` for a `sequential`); an activity member `<kind>\t<course key>\t<bucket>` as
 -- `<kind>\t<index>\t<bucket>`.
 -- learner_hash(h): a flat HGETALL reply of a learner hash -> its canonical fields, flat (the
---   dictionary left out; keys.learner_fields), and index -> course key.
+--   dictionary left out; learner_dictionary.learner_fields), and index -> course key.
 -- learner_activity(act, courses): a flat ZRANGE WITHSCORES reply with canonical members
---   (keys.canonical_activity_member).
+--   (learner_dictionary.canonical_activity_member).
 -- learner_field(key, prefix, ck): the stored field of `<prefix><ck>` in the learner hash `key`
 --   (full key), false when the learner never had a fact in the course.
 local STORED_TAILS = {
@@ -22,7 +22,7 @@ local function learner_hash(h)
   -- One pass over the reply; the fields stored under an index are translated once the dictionary
   -- is complete and come first: a field naming a course found under its canonical name (never
   -- written so: hand-made or corrupted) comes after and wins in a reader's dict, as in
-  -- keys.learner_fields.
+  -- learner_dictionary.learner_fields.
   local courses, indexed, plain, m, q = {}, {}, {}, 0, 0
   for i = 1, #h, 2 do
     local b = string.byte(h[i], 1)
@@ -48,7 +48,7 @@ local function learner_hash(h)
     end
     local index = string.sub(f, 1, k)
     local ck = courses[index] or ("<unknown course index " .. index .. ">")
-    if b == 124 then  -- "|": keys.learner_field_course, a short subsection field
+    if b == 124 then  -- "|": learner_dictionary.learner_field_course, a short subsection field
       local head = sub_heads[index]
       if not head then
         head = "sub:" .. (string.sub(ck, 1, 10) == "course-v1:" and string.sub(ck, 11) or ck) .. "|"

@@ -109,7 +109,7 @@ local changed_list = {}
 local index_of = {}  -- block dictionary lookups of this call: the same blocks recur within a batch
 local course_ids = {}  -- learner course dictionary lookups of this call
 -- The index of `course_key` in the course dictionary of the learner hash `learner` (full key),
--- assigned on first sight (keys.LEARNER_COURSES).
+-- assigned on first sight (learner_dictionary.LEARNER_COURSES).
 local function course_index(learner, course_key)
   local known = course_ids[learner]
   if not known then

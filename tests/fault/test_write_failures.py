@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from redis.asyncio import Redis
 
-from readmodels import keys
+from readmodels import keys, learner_dictionary
 from readmodels.replies import text_hash
 from tests.builders import COURSE, course_published, enrollment, visit
 from tests.fault.faults import start_projector
@@ -35,11 +35,11 @@ async def _redis(p: Pipeline, *commands: tuple[str, ...]) -> list[object]:
 
 async def _learner_field(p: Pipeline, uid: int, field: str) -> str | None:
     """A learner field as the readers see it (through the learner's course dictionary,
-    keys.learner_fields)."""
+    learner_dictionary.learner_fields)."""
     redis = Redis.from_url(p.settings.redis_url)
     try:
         stored = text_hash(await redis.hgetall(keys.prefix(p.settings.redis_namespace, 1) + keys.user(uid)))
-        return keys.learner_fields(stored).get(field)
+        return learner_dictionary.learner_fields(stored).get(field)
     finally:
         await redis.aclose()
 

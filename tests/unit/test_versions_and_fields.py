@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from events.base import lww_version, to_micros
 from readmodels import keys
+from readmodels import learner_dictionary as ld
 from readmodels.scripts import lua
 
 MICROS = st.integers(
@@ -134,15 +135,15 @@ def _stored(fields: dict[str, str]) -> dict[str, str]:
     """A learner hash as writer.lua stores it (indexes in order of first sight)."""
     out: dict[str, str] = {}
     for f, v in fields.items():
-        scoped = keys.learner_field_course(f)
+        scoped = ld.learner_field_course(f)
         if scoped is None:
             out[f] = v
             continue
         prefix, ck = scoped
-        if keys.learner_course_id(ck) not in out:
-            count = int(out.get(keys.LEARNER_COURSES, "0"))
-            out[keys.learner_course_id(ck)], out[keys.LEARNER_COURSES] = str(count), str(count + 1)
-        out[out[keys.learner_course_id(ck)] + prefix] = v
+        if ld.learner_course_id(ck) not in out:
+            count = int(out.get(ld.LEARNER_COURSES, "0"))
+            out[ld.learner_course_id(ck)], out[ld.LEARNER_COURSES] = str(count), str(count + 1)
+        out[out[ld.learner_course_id(ck)] + prefix] = v
     return out
 
 
@@ -154,30 +155,30 @@ def test_learner_fields_naming_a_course_are_stored_by_index_and_read_back_exactl
                   keys.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@sequential+block@" + "a" * 32): "s",
                   keys.f_program_certificate("9a8b"): "c"}
     stored = _stored(canonical)
-    assert keys.learner_fields(stored) == canonical
-    assert keys.learner_courses(stored) == {str(i): ck for i, ck in enumerate(courses)}
+    assert ld.learner_fields(stored) == canonical
+    assert ld.learner_courses(stored) == {str(i): ck for i, ck in enumerate(courses)}
     want = [*list(canonical)[::3], keys.f_enrollment("course-v1:Never+Seen+Run"), "nothing"]
-    assert keys.learner_fields_wanted(stored, want) == {f: canonical[f] for f in want if f in canonical}
+    assert ld.learner_fields_wanted(stored, want) == {f: canonical[f] for f in want if f in canonical}
     assert "0e" in stored and "2w" in stored and "1ent:0f1e2d3c-aaaa:" in stored
     assert any(f.startswith("1|") and f.count("|") == 1 for f in stored)  # a sequential: its type left out
     vertical = keys.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@vertical+block@" + "b" * 32)
-    assert keys.learner_fields(_stored({vertical: "v"})) == {vertical: "v"}
+    assert ld.learner_fields(_stored({vertical: "v"})) == {vertical: "v"}
     # a field naming a course found under its canonical name (hand-made, corrupted) shows as it is
-    assert keys.learner_fields({**stored, keys.f_enrollment(courses[0]): "x"})[keys.f_enrollment(courses[0])] == "x"
-    assert keys.learner_field_course(keys.f_enrollment(courses[0])) == ("e", courses[0])
-    assert keys.learner_field_course(keys.f_enterprise("0f1e", courses[0])) == ("ent:0f1e:", courses[0])
-    assert keys.learner_field_course(keys.f_preference(f"notes_visibility:{courses[0]}")) is None
+    assert ld.learner_fields({**stored, keys.f_enrollment(courses[0]): "x"})[keys.f_enrollment(courses[0])] == "x"
+    assert ld.learner_field_course(keys.f_enrollment(courses[0])) == ("e", courses[0])
+    assert ld.learner_field_course(keys.f_enterprise("0f1e", courses[0])) == ("ent:0f1e:", courses[0])
+    assert ld.learner_field_course(keys.f_preference(f"notes_visibility:{courses[0]}")) is None
 
 
 def test_activity_members_are_stored_with_the_course_index_and_read_back_exactly() -> None:
     member = keys.activity_member("v", "course-v1:HarvardX+DS101x+2026_T1e", 1967510)
-    stored = keys.stored_activity_member(member, "3")
+    stored = ld.stored_activity_member(member, "3")
     assert stored == "v\t3\t" + member.rsplit("\t", 1)[1]
-    assert keys.canonical_activity_member(stored, {"3": "course-v1:HarvardX+DS101x+2026_T1e"}) == member
-    assert keys.canonical_activity_member("m1", {}) == "m1"  # not an activity member: as it is
+    assert ld.canonical_activity_member(stored, {"3": "course-v1:HarvardX+DS101x+2026_T1e"}) == member
+    assert ld.canonical_activity_member("m1", {}) == "m1"  # not an activity member: as it is
 
 
 def test_the_read_scripts_know_the_same_stored_tails() -> None:
     text = lua("learner_courses")
     found = dict(re.findall(r'\["([^"]+)"\] = "([^"]+)"', text[text.index("STORED_TAILS = {") :]))
-    assert found == keys.STORED_TAILS
+    assert found == ld.STORED_TAILS
