@@ -64,6 +64,13 @@ def _activity(pairs: Sequence[tuple[Any, Any]], courses: dict[str, str]) -> list
     return [x for m, s in pairs for x in (learner_dictionary.canonical_activity_member(text(m), courses), s)]
 
 
+def _learner_field(mapping: dict[Any, Any], field: str) -> str | None:
+    """One canonical field of a learner hash as stored (learner_courses.lua `learner_field`, which
+    looks the course's index up first: here the hash came whole, in the request's one pipeline)."""
+    stored = {text(f): text(v) for f, v in mapping.items()}
+    return learner_dictionary.learner_fields_wanted(stored, (field,)).get(field)
+
+
 def _roles(flat: Sequence[Any]) -> list[Any]:
     """The `role:*` fields of a flat learner hash (learner_prelude.lua `roles`)."""
     out: list[Any] = []
@@ -98,15 +105,6 @@ class ClusterReadScript:
         if v is None:
             return gen, p, "", 1
         return gen, p, text(v).partition("\t")[2], 0
-
-    async def _learner_field(self, key: str, field: str) -> Any:
-        """HGET of a canonical learner field, through the learner's course dictionary when the field
-        names a course (learner_courses.lua `learner_field`): None when it is not there."""
-        scoped = learner_dictionary.learner_field_course(field)
-        if scoped is None:
-            return await self._redis.hget(key, field)
-        index = await self._redis.hget(key, learner_dictionary.learner_course_id(scoped[1]))
-        return None if index is None else await self._redis.hget(key, text(index) + scoped[0])
 
     async def _certificate_courses(self, p: str, user: Sequence[Any]) -> list[Any]:
         """certificate_courses.lua: course key, snapshot, catalog info of each passing certificate."""
@@ -206,7 +204,7 @@ class ClusterReadScript:
         gen, p, uid, unknown = await self._prelude(ns, caller, uname)
         resume = blk = None
         if uid:
-            resume = await self._learner_field(p + keys.user(int(uid)), keys.f_resume(ck))
+            resume = _learner_field(await self._redis.hgetall(p + keys.user(int(uid))), keys.f_resume(ck))
             if resume is not None:
                 block = orjson.loads(text(resume).partition("\t")[2])
                 if isinstance(block, str):
@@ -219,11 +217,13 @@ class ClusterReadScript:
         gen, p, uid, unknown = await self._prelude(ns, caller, uname)
         async with self._redis.pipeline() as pipe:
             pipe.exists(p + keys.course(ck))
+            if uid:
+                pipe.hgetall(p + keys.user(int(uid)))
             if uname and caller:
                 pipe.hgetall(p + keys.user(int(caller)))
             got = iter(await pipe.execute())
         exists = next(got)
-        enr = await self._learner_field(p + keys.user(int(uid)), keys.f_enrollment(ck)) if uid else None
+        enr = _learner_field(next(got), keys.f_enrollment(ck)) if uid else None
         roles = _roles(_flat(next(got))) if uname and caller else []
         return [gen, exists, enr, roles, uid, unknown]
 
