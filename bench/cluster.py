@@ -18,8 +18,9 @@ from typing import Any
 import httpx
 
 from api.auth import make_token
-from bench.common import CpuMeter, Row, percentile, wait_applied
+from bench.common import CpuMeter, Row, percentile
 from bench.history import History
+from bench.projector import run_projector
 from readmodels import keys
 from readmodels.redis_client import make_cluster
 from readmodels.settings import Settings
@@ -45,31 +46,20 @@ def run(stack: Stack, settings: Settings, hist: History, produced: Any, *, workd
 
 def _projector(stack: Stack, settings: Settings, cluster: RedisCluster, produced: Any, *, workdir: Path,
                timeout: float, say: Any) -> Row:
-    started = time.monotonic()
-    proc = stack.start_projector(settings, log=workdir / "projector-cluster.log")
-    meter = CpuMeter({"projector": proc.pid, **{f"redis{i}": s.proc.pid if s.proc else None
-                                                 for i, s in enumerate(cluster.servers)}})
-    def attach() -> None:
-        meter.start()
-
-    try:
-        progress = asyncio.run(wait_applied(settings.redis_url, settings.redis_namespace, produced.ends,
-                                            started=started, limit_s=timeout, alive=lambda: proc.poll() is None,
-                                            on_first=attach))
-    finally:
-        used = meter.stop()
-    steady = max(1, progress.total - progress.first_count)
-    projector_us = round(used.get("projector", 0) * 1e6 / steady, 1)
-    redis_us = round(sum(v for k, v in used.items() if k.startswith("redis")) * 1e6 / steady, 1)
+    _, detail = run_projector(stack, settings, produced, log=workdir / "projector-cluster.log", timeout=timeout,
+                              metered={f"redis{i}": s.proc.pid if s.proc else None
+                                       for i, s in enumerate(cluster.servers)})
+    projector_us = detail["projector_cpu_us_per_event"]
+    redis_us = round(sum(v for k, v in detail.items() if k.startswith("redis") and k.endswith("_cpu_us_per_event")), 1)
     spread = asyncio.run(_spread(settings))
     say(f"  keys per master: {spread_line(spread)}")
-    rate = progress.steady_rate
+    rate = detail["rate"]
     return Row(id="projector_cluster", name="Projector throughput on a 3-master Redis Cluster (1 worker)",
                value=round(rate, 1) if rate else None, unit="events/s", target="(beside the one-Redis row)",
                note=f"CPU/event: projector {projector_us} us, redis (3 masters) {redis_us} us; "
                     f"keys per master: {spread_line(spread)}",
                detail={"projector_cpu_us_per_event": projector_us, "redis_cpu_us_per_event": redis_us,
-                       "keys_per_master": spread, "events": progress.total})
+                       "keys_per_master": spread, "events": detail["events"]})
 
 
 async def _spread(settings: Settings) -> dict[str, int]:

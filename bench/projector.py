@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,13 +89,18 @@ def faust_floor_row(result: dict[str, Any], raw: dict[str, Any], batches: dict[s
 
 
 def run_projector(
-    stack: Stack, settings: Settings, produced: Produced, *, log: Path, timeout: float
+    stack: Stack, settings: Settings, produced: Produced, *, log: Path, timeout: float,
+    metered: Mapping[str, int | None] | None = None,
 ) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """Start the worker (left running for the later benchmarks) and time it through the backlog
-    (never profiled: bench/profile_pass.py profiles a worker of its own after every measured row)."""
+    (never profiled: bench/profile_pass.py profiles a worker of its own after every measured row).
+    `metered`: the other processes whose CPU per event is reported (default: the stack's Redis and
+    Kafka)."""
     started = time.monotonic()
     proc = stack.start_projector(settings, log=log)
-    meter = CpuMeter({"projector": proc.pid, "redis": _pid(stack.redis.proc), "kafka": _pid(stack.kafka.proc)})
+    if metered is None:
+        metered = {"redis": _pid(stack.redis.proc), "kafka": _pid(stack.kafka.proc)}
+    meter = CpuMeter({"projector": proc.pid, **metered})
 
     def first() -> None:
         meter.start()
