@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -16,10 +17,38 @@ class ServiceStartError(RuntimeError):
     """A local service did not come up; the message names the cause and the log file."""
 
 
+# Ports are picked below the kernel's ephemeral range: a port the kernel handed out for a bind to
+# port 0 is one it also hands to outgoing connections, so between the pick and the service's own
+# bind a client socket could take it (a fresh-clone run lost its stack to "address already in
+# use" that way). Outgoing connections never take a port below the range.
+_LOWEST = 10_000
+_handed_out: set[int] = set()
+
+
+def _ephemeral_start(path: str = "/proc/sys/net/ipv4/ip_local_port_range") -> int:
+    try:
+        return int(Path(path).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port free on 127.0.0.1 now, outside the ephemeral range, not handed out before by
+    this process (two services started together never get the same one)."""
+    top = _ephemeral_start()
+    for _ in range(200):
+        port = random.randrange(_LOWEST, top) if top > _LOWEST + 100 else 0
+        if port in _handed_out:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = int(s.getsockname()[1])
+        _handed_out.add(port)
+        return port
+    raise ServiceStartError("no free TCP port found below the ephemeral range")
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
