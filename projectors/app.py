@@ -21,7 +21,8 @@ from faust.types import TP, EventT, Message, StreamT
 
 from projectors import faust_batches
 from projectors.change_records.outbox import ChangeRecorder
-from projectors.change_records.record import ChangeRecord, topic_of, utcnow
+from projectors.change_records.record import MODELS, ChangeRecord, topic_of, utcnow
+from projectors.faust_publish import BatchPublisher
 from projectors.metrics import ProjectorMonitor
 from projectors.pipeline import DeadLetter, Projector, RawMessage, retry_forever
 from projectors.schema_registry import registry_for
@@ -35,35 +36,29 @@ log = logging.getLogger(__name__)
 
 
 class FaustDeadLetters:
+    """Publishes dead letters through the app's producer, one batch per partition (projectors/faust_publish.py)."""
+
     def __init__(self, app: faust.App) -> None:
-        self._app = app
+        self._publisher = BatchPublisher(app)
 
     async def send(self, letters: Sequence[DeadLetter]) -> None:
-        producer = self._app.producer
-        futures = [
-            await producer.send(d.topic, d.message.key, d.message.value, None, None, d.headers) for d in letters
-        ]
-        for f in futures:
-            await f
+        await self._publisher.send([(d.topic, d.message.key, d.message.value, d.headers) for d in letters])
 
 
 class FaustChangeSink:
     """Publishes change records through the app's producer, in apply order (key = model key, so
-    per key the records share a partition and keep their order)."""
+    per key the records share a partition and keep their order), one batch per partition
+    (projectors/faust_publish.py); the Kafka timestamp is the records' `projected_at`."""
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
-        self._app = app
-        self._settings = settings
+        self._publisher = BatchPublisher(app)
+        self._topics = {m: settings.topic(topic_of(m)) for m in MODELS}
 
     async def send(self, records: Sequence[ChangeRecord]) -> None:
-        producer = self._app.producer
         now = utcnow()
-        futures = []
-        for r in records:
-            topic = self._settings.topic(topic_of(r.model))
-            futures.append(await producer.send(topic, r.key.encode(), r.value(now), None, None, r.headers()))
-        for f in futures:
-            await f
+        topics = self._topics
+        await self._publisher.send([(topics[r.model], r.key.encode(), r.value(now), r.headers()) for r in records],
+                                   timestamp_ms=int(now.timestamp() * 1000))
 
 
 class QuietMonitor(Monitor):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from events import Event, encode
-from projectors.change_records.record import ChangeRecord
+from projectors.change_records.record import MODELS, RECORD_NAMESPACE, ChangeRecord, record_id
 from projectors.change_records.replay import records
 from projectors.pipeline import RawMessage, prepare
 from readmodels.memory import MemoryStore
@@ -74,6 +78,11 @@ def test_record_ids_are_deterministic_and_distinct_per_key() -> None:
     resume = [r for r in a if r.model == "resume-point"]
     assert resume[0].state == {"block_id": block(COURSE, "video", "v1"), "unit_id": block(COURSE, "vertical", "u1"),
                                "section_id": block(COURSE, "sequential", "s1")}
+
+
+@given(st.one_of(st.uuids().map(str), st.text()), st.sampled_from(MODELS), st.text())
+def test_record_id_is_the_uuid5_of_event_model_and_key(event_id: str, model: str, key: str) -> None:
+    assert record_id(event_id, model, key) == str(uuid.uuid5(RECORD_NAMESPACE, f"{event_id}\n{model}\n{key}"))
 
 
 def test_records_of_a_synthetic_history_do_not_depend_on_batch_size() -> None:
