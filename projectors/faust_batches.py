@@ -21,14 +21,13 @@ Per message, what the stream did that still matters is done here, in bulk:
 - the others are tracked as unacked (faust then waits for them at a revocation before it commits,
   `Consumer.wait_empty`) and acked after the batch is applied, which is what commits them.
 
-Measured (bench/RESULTS.md, the faust floor with an agent that only counts): the CPU per message
-is about the same either way (71-77 us: most of faust's cost is before the queue, in its consumer
-thread, a `wait_first` per message in its drain loop and the conductor's `Event`); what changes is
-that faust keeps filling the queue while the Projector works, so the two overlap, and that a batch
-no longer waits for a window that a stalled stream cannot fill (quick runs: freshness p50/p99
-34/56 -> 22/31 ms; the projector 0.79 x the `take_events` floor). Going below the queue (faust's
-consumer `getmany` without its fetcher) would drop that per-message cost but take over faust's
-fetching, which faust's rebalance handling owns: not done.
+Measured (bench/RESULTS.md, the faust floor with an agent that only counts): with faust's stock
+consumer the CPU per message is about the same either way (71-77 us: most of faust's cost was
+before the queue, a `wait_first` per message in its drain loop); what changed here is that faust
+keeps filling the queue while the Projector works, so the two overlap, and that a batch no longer
+waits for a window that a stalled stream cannot fill (quick runs: freshness p50/p99 34/56 -> 22/31
+ms). The cost before the queue is cut by the projector's consumer (projectors/faust_consumer.py:
+faust's drain loop without a task per message), which keeps faust's fetching and rebalances.
 """
 
 from __future__ import annotations

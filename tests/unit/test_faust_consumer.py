@@ -5,10 +5,18 @@ drain loop without a task; one that waits continues as a task exactly as asyncio
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from faust.types import TP
 
+from projectors import faust_consumer
+from projectors.app import faust_app
 from projectors.faust_consumer import run_eagerly
+from readmodels.settings import Settings
 
 
 async def test_a_coroutine_that_never_waits_finishes_in_the_call_without_a_task() -> None:
@@ -109,3 +117,80 @@ async def test_a_coroutine_may_handle_the_cancellation_and_still_return() -> Non
     await asyncio.sleep(0)
     rest.cancel()
     assert await rest == "handled"
+
+
+# The drain loop itself, on the consumer of the projector's app (never started: no broker), fed one
+# fetched batch by a stand-in `getmany`, delivering to a stand-in conductor callback; each case
+# also on faust's stock consumer, which must behave the same.
+STOCK = pytest.mark.parametrize("stock", [False, True], ids=["drain", "stock"])
+
+@dataclass
+class _Message:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes = b"k"
+    value: bytes = b"v"
+
+
+def _consumer_with(batch: list[_Message], callback: Callable[[Any], Awaitable[None]], stock: bool) -> tuple[Any, Any]:
+    consumer = faust_app(Settings(kafka_bootstrap="127.0.0.1:1"), "g-unit-drain", stock_consumer=stock).consumer
+    assert isinstance(consumer, faust_consumer.Consumer) != stock
+    fetcher = SimpleNamespace(_stopped=asyncio.Event())
+
+    async def getmany(**_: float) -> AsyncIterator[tuple[TP, _Message]]:  # faust passes timeout=
+        for m in batch:
+            yield TP(m.topic, m.partition), m
+        fetcher._stopped.set()  # one fetch, then the fetcher stops
+
+    consumer.getmany = getmany
+    consumer.callback = callback
+    return consumer, fetcher
+
+
+@STOCK
+async def test_the_drain_delivers_in_order_and_waits_for_a_delivery_that_waits(stock: bool) -> None:
+    delivered: list[int] = []
+
+    async def callback(m: _Message) -> None:
+        if m.offset == 1:
+            await asyncio.sleep(0.01)  # a full queue, say
+        delivered.append(m.offset)
+
+    consumer, fetcher = _consumer_with([_Message("t", 0, n) for n in range(3)], callback, stock)
+    await consumer._drain_messages(fetcher)
+    assert delivered == [0, 1, 2]
+    assert consumer._read_offset[TP("t", 0)] == 2
+
+
+@STOCK
+async def test_a_suspended_flow_cuts_off_a_delivery_that_waits_as_faust_does(stock: bool) -> None:
+    delivered: list[int] = []
+    cancelled: list[int] = []
+    never = asyncio.get_running_loop().create_future()
+
+    async def callback(m: _Message) -> None:
+        if m.offset == 1:
+            try:
+                await never  # e.g. flow control, suspended by a rebalance
+            except asyncio.CancelledError:
+                cancelled.append(m.offset)
+                raise
+        delivered.append(m.offset)
+
+    consumer, fetcher = _consumer_with([_Message("t", 0, n) for n in range(3)], callback, stock)
+    asyncio.get_running_loop().call_later(0.01, consumer.stop_flow)
+    await asyncio.wait_for(consumer._drain_messages(fetcher), timeout=5)
+    assert cancelled == [1]
+    assert 1 not in delivered
+    assert consumer._read_offset[TP("t", 0)] == 2  # faust's read offset too; the seek after the rebalance resets it
+
+
+@STOCK
+async def test_a_delivery_that_fails_ends_the_drain_as_in_faust(stock: bool) -> None:
+    async def callback(m: _Message) -> None:
+        raise RuntimeError("conductor failed")
+
+    consumer, fetcher = _consumer_with([_Message("t", 0, 0)], callback, stock)
+    with pytest.raises(RuntimeError, match="conductor failed"):
+        await consumer._drain_messages(fetcher)
