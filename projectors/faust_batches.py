@@ -54,18 +54,13 @@ async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: floa
     flow = app.flow_control
     loop = asyncio.get_running_loop()
     while not stream.should_stop:
-        taken = [await queue.get()]
-        deadline = loop.time() + within
-        # One timeout for the whole gathering, moved to `IDLE_S` after each wait's start (a new
-        # timeout per message showed in the profile: faust moves a message every ~80 us).
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout_at(deadline) as timeout:
-                while len(taken) < max_:
-                    if not queue.empty():
-                        taken.append(queue.get_nowait())
-                        continue
-                    timeout.reschedule(min(deadline, loop.time() + IDLE_S))
-                    taken.append(await queue.get())
+        try:
+            taken = await _gather(queue, max_, within, loop)
+        except StopAsyncIteration:
+            # faust throws this into the queue's getters when the stream stops (a worker's
+            # shutdown): the end of the batches, not the agent's crash that an async generator
+            # turns it into. What was taken is neither applied nor acked: fetched again.
+            return
         generation = app.consumer_generation_id
         events = [e for e in taken if e.message.generation_id == generation] if flow.is_active() else []
         if not events:
@@ -79,3 +74,21 @@ async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: floa
         yield events
         for e in events:
             e.ack()
+
+
+async def _gather(queue: Any, max_: int, within: float, loop: asyncio.AbstractEventLoop) -> list[Any]:
+    """The queue's first message, then what it holds and what follows within `IDLE_S` of the last,
+    up to `max_`, for at most `within` after the first."""
+    taken = [await queue.get()]
+    deadline = loop.time() + within
+    # One timeout for the whole gathering, moved to `IDLE_S` after each wait's start (a new
+    # timeout per message showed in the profile).
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout_at(deadline) as timeout:
+            while len(taken) < max_:
+                if not queue.empty():
+                    taken.append(queue.get_nowait())
+                    continue
+                timeout.reschedule(min(deadline, loop.time() + IDLE_S))
+                taken.append(await queue.get())
+    return taken
