@@ -22,12 +22,20 @@ rest of it becomes a task and the drain waits for it as faust does,
 `wait_first(rest, suspend_flow.wait())`, so a rebalance still cuts it off (the task is cancelled
 at the point where it waits, as faust's own callback task would be). Everything else is faust's:
 the thread, `getmany` (it stops a batch when the flow stops or the generation changes), read
-offsets and gaps, `commit_every`, yielding to the loop every 100 messages, the error handling.
+offsets and gaps (a message's read offset is set once its delivery finished or was cut off, as
+before), `commit_every`, the error handling, and faust's `sleep(0)` every 100 messages, which is
+now the only turn the drain gives the loop when nothing waits (the stock loop also gave one per
+message inside `wait_first`): 100 deliveries of a few us each hold the loop ~1 ms.
 Nothing changes for acks or commits: the conductor still puts each message's `Event` on the
 topic's queue, `projectors/faust_batches.py` tracks and acks it after the Projector applied it,
 and faust's `wait_empty` still waits for those at a revocation.
 
-Why written here: faust-streaming 0.15 offers no setting for it; a transport's `Consumer` class
+Measured (bench/RESULTS.md, CPU per event on a shared machine): faust's floor with the projector's
+batches 96-103 -> 21-28 us; the live worker 172-260 -> 109-140 us (a fetch now reaches the queue in
+one loop turn, so the Projector's batches fill and its per-batch work is shared by more events).
+
+Why written here: faust-streaming 0.15 offers no setting for it, and asyncio's eager tasks
+(`asyncio.eager_task_factory`) are Python 3.12's, not 3.11's; a transport's `Consumer` class
 is its extension point, and the projector's app picks the transport by the scheme of its
 `broker_consumer` URL (registered under faust's own `faust.transports` entry point group in
 pyproject.toml), so faust modules are not patched and other faust apps in the process keep the
