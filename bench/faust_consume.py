@@ -1,11 +1,12 @@
 """The projector's second floor: faust alone. The projector's own faust app (projectors/app.py
 `faust_app`: same settings) with an agent that only counts, over the same topics, in its own
 process: what one faust worker can consume before any decoding, projection or Redis write.
-`python -m bench.faust_consume EXPECTED GROUP [MODE]` with the LP_* environment of the run; MODE
-`take_events` (default: faust's own batching, `Stream.take_events`, what the floor row measures)
-or `batches` (the projector's way, projectors/faust_batches.py). Prints one JSON line (events,
-seconds, rate, cpu_us per event) and exits. Counting starts at the first batch, as the projector's
-does.
+`python -m bench.faust_consume EXPECTED GROUP [MODE [CONSUMER]]` with the LP_* environment of the
+run; MODE `take_events` (default: faust's own batching, `Stream.take_events`, what the floor row
+measures) or `batches` (the projector's way, projectors/faust_batches.py); CONSUMER `stock`
+(default: faust's own aiokafka consumer, the floor row) or `drain` (the projector's,
+projectors/faust_consumer.py). Prints one JSON line (events, seconds, rate, cpu_us per event) and
+exits. Counting starts at the first batch, as the projector's does.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from readmodels.settings import Settings
 def main(argv: list[str]) -> None:
     expected, group = int(argv[0]), argv[1]
     mode = argv[2] if len(argv) > 2 else "take_events"
+    consumer = argv[3] if len(argv) > 3 else "stock"
     settings = Settings()
-    app = faust_app(settings, group)
+    app = faust_app(settings, group, stock_consumer=consumer == "stock")
     source = app.topic(*settings.source_topics, value_serializer="raw", key_serializer="raw")
     state: dict[str, float] = {"count": 0.0}
 
@@ -48,7 +50,7 @@ def main(argv: list[str]) -> None:
                 cpu = os.times()
                 n = state["count"] - state["first_count"]
                 sys.stdout.write(orjson.dumps({
-                    "mode": mode, "events": int(state["count"]), "seconds": seconds,
+                    "mode": mode, "consumer": consumer, "events": int(state["count"]), "seconds": seconds,
                     "rate": n / seconds if seconds > 0 else 0.0,
                     "cpu_us": (cpu.user + cpu.system - state["cpu"]) / n * 1e6 if n else None,
                 }).decode() + "\n")

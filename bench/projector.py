@@ -60,11 +60,14 @@ def raw_floor(settings: Settings, produced: Produced, timeout: float) -> dict[st
     return result
 
 
-def faust_floor(settings: Settings, produced: Produced, timeout: float, mode: str = "take_events") -> dict[str, Any]:
+def faust_floor(settings: Settings, produced: Produced, timeout: float, mode: str = "take_events",
+                consumer: str = "stock") -> dict[str, Any]:
     """faust alone over the same topics (bench/faust_consume.py), in its own process and group;
-    `mode` "take_events" (faust's own batching: the floor row) or "batches" (the projector's)."""
-    group = f"{settings.consumer_group}-faust-floor-{mode}"
-    cmd = [sys.executable, "-m", "bench.faust_consume", str(produced.events), group, mode]
+    `mode` "take_events" (faust's own batching: the floor row) or "batches" (the projector's);
+    `consumer` "stock" (faust's own: the floor row) or "drain" (the projector's,
+    projectors/faust_consumer.py)."""
+    group = f"{settings.consumer_group}-faust-floor-{mode}-{consumer}"
+    cmd = [sys.executable, "-m", "bench.faust_consume", str(produced.events), group, mode, consumer]
     out = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **settings_env(settings)}, capture_output=True, text=True,
                          timeout=timeout, check=False)
     # faust's worker may route stdout through its logging: take the JSON wherever it is on the line
@@ -77,14 +80,15 @@ def faust_floor(settings: Settings, produced: Produced, timeout: float, mode: st
 
 def faust_floor_row(result: dict[str, Any], raw: dict[str, Any], batches: dict[str, Any] | None = None) -> Row:
     rate = result["rate"]
-    also = (f"; with the projector's batches (projectors/faust_batches.py) {batches['rate']:,.0f} events/s, "
-            f"{batches['cpu_us']:.0f} us" if batches else "")
+    also = (f"; the projector's way (its consumer, projectors/faust_consumer.py, and its batches, "
+            f"projectors/faust_batches.py) {batches['rate']:,.0f} events/s, {batches['cpu_us']:.0f} us"
+            if batches else "")
     return Row(id="projector_faust", name="Floor: faust agent consume-and-discard (the projector's app)",
                value=round(rate, 1), unit="events/s", target="(floor)", met=None,
                floor=round(raw["rate"], 1) if raw.get("rate") else None, floor_name="raw aiokafka consume-and-discard",
                ratio=round(rate / raw["rate"], 3) if raw.get("rate") else None,
-               note=f"CPU/event: {result['cpu_us']:.0f} us in the faust worker (take_events, no decoding, projection "
-               f"or write); {result['events']:,} events in {result['seconds']:.1f} s{also}",
+               note=f"CPU/event: {result['cpu_us']:.0f} us in the faust worker (stock consumer, take_events, no "
+               f"decoding, projection or write); {result['events']:,} events in {result['seconds']:.1f} s{also}",
                detail={**result, "batches": batches})
 
 

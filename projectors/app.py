@@ -19,7 +19,7 @@ from aiokafka.partitioner import DefaultPartitioner, murmur2
 from faust.sensors import Monitor
 from faust.types import TP, EventT, Message, StreamT
 
-from projectors import faust_batches
+from projectors import faust_batches, faust_consumer
 from projectors.change_records.outbox import ChangeRecorder
 from projectors.change_records.record import MODELS, ChangeRecord, topic_of, utcnow
 from projectors.faust_publish import BatchPublisher
@@ -115,12 +115,15 @@ def raw_message(message: Any) -> RawMessage:
     )
 
 
-def faust_app(settings: Settings, group: str | None = None) -> faust.App:
+def faust_app(settings: Settings, group: str | None = None, *, stock_consumer: bool = False) -> faust.App:
     """The faust app with the projector's settings, no agent yet (bench/faust_consume.py measures
-    it alone, as the floor of what one worker can consume)."""
+    it alone, as the floor of what one worker can consume). Its consumer is faust's aiokafka one
+    with the drain loop of projectors/faust_consumer.py; `stock_consumer`: faust's own (the floor)."""
+    scheme = "kafka" if stock_consumer else faust_consumer.SCHEME
     return faust.App(
         group or settings.consumer_group,
         broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_consumer=f"{scheme}://{settings.kafka_bootstrap}",
         value_serializer="raw",
         key_serializer="raw",
         store="memory://",

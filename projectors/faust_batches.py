@@ -21,14 +21,13 @@ Per message, what the stream did that still matters is done here, in bulk:
 - the others are tracked as unacked (faust then waits for them at a revocation before it commits,
   `Consumer.wait_empty`) and acked after the batch is applied, which is what commits them.
 
-Measured (bench/RESULTS.md, the faust floor with an agent that only counts): the CPU per message
-is about the same either way (71-77 us: most of faust's cost is before the queue, in its consumer
-thread, a `wait_first` per message in its drain loop and the conductor's `Event`); what changes is
-that faust keeps filling the queue while the Projector works, so the two overlap, and that a batch
-no longer waits for a window that a stalled stream cannot fill (quick runs: freshness p50/p99
-34/56 -> 22/31 ms; the projector 0.79 x the `take_events` floor). Going below the queue (faust's
-consumer `getmany` without its fetcher) would drop that per-message cost but take over faust's
-fetching, which faust's rebalance handling owns: not done.
+Measured (bench/RESULTS.md, the faust floor with an agent that only counts): with faust's stock
+consumer the CPU per message is about the same either way (71-77 us: most of faust's cost was
+before the queue, a `wait_first` per message in its drain loop); what changed here is that faust
+keeps filling the queue while the Projector works, so the two overlap, and that a batch no longer
+waits for a window that a stalled stream cannot fill (quick runs: freshness p50/p99 34/56 -> 22/31
+ms). The cost before the queue is cut by the projector's consumer (projectors/faust_consumer.py:
+faust's drain loop without a task per message), which keeps faust's fetching and rebalances.
 """
 
 from __future__ import annotations
@@ -55,18 +54,13 @@ async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: floa
     flow = app.flow_control
     loop = asyncio.get_running_loop()
     while not stream.should_stop:
-        taken = [await queue.get()]
-        deadline = loop.time() + within
-        # One timeout for the whole gathering, moved to `IDLE_S` after each wait's start (a new
-        # timeout per message showed in the profile: faust moves a message every ~80 us).
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout_at(deadline) as timeout:
-                while len(taken) < max_:
-                    if not queue.empty():
-                        taken.append(queue.get_nowait())
-                        continue
-                    timeout.reschedule(min(deadline, loop.time() + IDLE_S))
-                    taken.append(await queue.get())
+        try:
+            taken = await _gather(queue, max_, within, loop)
+        except StopAsyncIteration:
+            # faust throws this into the queue's getters when the stream stops (a worker's
+            # shutdown): the end of the batches, not the agent's crash that an async generator
+            # turns it into. What was taken is neither applied nor acked: fetched again.
+            return
         generation = app.consumer_generation_id
         events = [e for e in taken if e.message.generation_id == generation] if flow.is_active() else []
         if not events:
@@ -80,3 +74,21 @@ async def batches(app: faust.App, stream: faust.StreamT, max_: int, within: floa
         yield events
         for e in events:
             e.ack()
+
+
+async def _gather(queue: Any, max_: int, within: float, loop: asyncio.AbstractEventLoop) -> list[Any]:
+    """The queue's first message, then what it holds and what follows within `IDLE_S` of the last,
+    up to `max_`, for at most `within` after the first."""
+    taken = [await queue.get()]
+    deadline = loop.time() + within
+    # One timeout for the whole gathering, moved to `IDLE_S` after each wait's start (a new
+    # timeout per message showed in the profile).
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout_at(deadline) as timeout:
+            while len(taken) < max_:
+                if not queue.empty():
+                    taken.append(queue.get_nowait())
+                    continue
+                timeout.reschedule(min(deadline, loop.time() + IDLE_S))
+                taken.append(await queue.get())
+    return taken
