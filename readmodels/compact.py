@@ -64,12 +64,20 @@ ID_PREFIX_CHARS = _ID_CHARS
 
 _CHR = [chr(i) for i in range(128)]
 _SHIFTS = {k: tuple(range(7 * (k - 1), -1, -7)) for k in range(1, _MID)}
+# Every pair of base-128 digits (14 bits) as its 2 characters: the 8-digit numbers of a completion
+# version (`modified`, the ce_id prefix) in 4 lookups instead of 8 shifts of a 56-bit integer (the
+# costliest step of a completion event's projection; 16,384 strings, ~1 MB per process).
+_PAIRS = [_CHR[i >> 7] + _CHR[i & 127] for i in range(1 << 14)]
+_PAIR_MASK = (1 << 14) - 1
 
 
 def _digits(n: int, k: int) -> str:
     """n (0 <= n < 128**k) as k base-128 digits, most significant first."""
     if n < 0 or n >> (7 * k):
         raise ValueError("out of range for a compact completion version")
+    if k == _MODIFIED_DIGITS:  # == _ID_DIGITS: two per completion event
+        pairs, mask = _PAIRS, _PAIR_MASK
+        return pairs[n >> 42] + pairs[(n >> 28) & mask] + pairs[(n >> 14) & mask] + pairs[n & mask]
     return "".join([_CHR[(n >> s) & 127] for s in _SHIFTS[k]])
 
 
