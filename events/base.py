@@ -88,10 +88,14 @@ def _int_text(n: int) -> str:
     if k >= _MID:
         raise ValueError(f"integer too large for a version: {n}")
     rest = n + 64**k if n < 0 else n
-    # k base-64 digits through the C base64 codec: whole groups of 4 digits (3 bytes), then the
-    # leading zero digits cut off.
-    text = base64.b64encode(rest.to_bytes((k + 3) // 4 * 3, "big")).translate(_B64_ORDERED)
-    return (_DIGITS[_MID - k] if n < 0 else _DIGITS[_MID + k]) + text[-k:].decode()
+    return (_DIGITS[_MID - k] if n < 0 else _DIGITS[_MID + k]) + base64_digits(rest, k)
+
+
+def base64_digits(n: int, k: int) -> str:
+    """n (0 <= n < 64**k) as k digits of the version alphabet (`_DIGITS`, in ASCII order), most
+    significant first: through the C base64 codec, whole groups of 4 digits (3 bytes), then the
+    leading zero digits cut off."""
+    return base64.b64encode(n.to_bytes((k + 3) // 4 * 3, "big")).translate(_B64_ORDERED)[-k:].decode()
 
 
 def _id_text(text: str) -> str:

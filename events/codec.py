@@ -35,7 +35,8 @@ __all__ = ["DecodeError", "decode", "encode"]
 
 def _header_map(headers: Iterable[tuple[str, bytes | None]] | None) -> dict[str, bytes]:
     """Name -> value, the last one winning, headers without a value skipped."""
-    pairs = headers if isinstance(headers, list | tuple) else list(headers or ())
+    # A tuple of types, not `list | tuple`: that expression builds a union object on every call.
+    pairs = headers if isinstance(headers, (list, tuple)) else list(headers or ())
     h = dict(pairs)  # in C: the usual case (Open edX writes ten headers, none without a value)
     if None in h.values():
         return {k: v for k, v in pairs if v is not None}
