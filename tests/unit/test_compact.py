@@ -125,3 +125,14 @@ def test_uuid1_ids_made_in_the_same_microsecond_do_not_tie() -> None:
     assert len(versions) == len(facts) == len(ids)
     for a, b in pairwise(ids):
         assert (completion_version(now, now, a) < completion_version(now, now, b)) == (a < b)
+
+
+@given(st.integers(min_value=0, max_value=128**8 - 1))
+def test_eight_digit_numbers_read_back_as_base_128(n: int) -> None:
+    # The 8-digit case goes through a table of digit pairs; every other length through shifts.
+    from readmodels.compact import _digits
+
+    text = _digits(n, 8)
+    assert len(text) == 8
+    assert sum(ord(c) << (7 * i) for i, c in enumerate(reversed(text))) == n
+    assert _digits(n, 9) == "\x00" + text
