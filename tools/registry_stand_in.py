@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tools.procs import ServiceStartError, free_port, spawn, stop_process, wait_until
+from tools.procs import free_port, spawn, stop_process, wait_until
 
 MEDIA = "application/vnd.schemaregistry.v1+json"
 
@@ -166,24 +166,14 @@ class RegistryStandIn:
         return self.workdir / "schemas.json"
 
     def start(self) -> RegistryStandIn:
-        """Start (again, on the same port and data after `stop`). A port it picked itself may be
-        taken between the pick and the bind (an outgoing connection's ephemeral port): it then
-        picks another, up to three times."""
+        """Start (again, on the same port and data after `stop`)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        picked = self.port is None
+        self.port = self.port or free_port()
         log = self.workdir / "registry.log"
-        for attempt in range(1, 4):
-            if picked:
-                self.port = free_port()
-            cmd = [sys.executable, "-m", "tools.registry_stand_in", "--port", str(self.port), "--data", str(self.data)]
-            self.proc = spawn(cmd, log, cwd=Path(__file__).resolve().parent.parent)
-            try:
-                wait_until(self._ready, proc=self.proc, timeout=30, what="schema registry stand-in", log=log)
-                return self
-            except ServiceStartError as exc:
-                if not (picked and attempt < 3 and "address already in use" in str(exc)):
-                    raise
-        raise AssertionError("unreachable")
+        cmd = [sys.executable, "-m", "tools.registry_stand_in", "--port", str(self.port), "--data", str(self.data)]
+        self.proc = spawn(cmd, log, cwd=Path(__file__).resolve().parent.parent)
+        wait_until(self._ready, proc=self.proc, timeout=30, what="schema registry stand-in", log=log)
+        return self
 
     def _ready(self) -> bool:
         try:
