@@ -37,7 +37,5 @@ def uuid4_hex() -> str:
 
 def uuid4_text() -> str:
     """`str(uuid.uuid4())`: the 8-4-4-4-12 form."""
-    if not _pool:
-        _refill()
-    h = f"{_pool.pop():032x}"
+    h = uuid4_hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
