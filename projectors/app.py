@@ -133,6 +133,7 @@ def faust_app(settings: Settings, group: str | None = None, *, stock_consumer: b
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_partitioner=CachedPartitioner(),
+        producer_max_batch_size=settings.publish_batch_bytes,
         broker_commit_every=settings.batch_size,
         broker_commit_interval=1.0,
         stream_buffer_maxsize=max(4096, settings.batch_size * 4),
