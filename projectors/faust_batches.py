@@ -136,6 +136,7 @@ async def apply_in_order(
                 await applying
             applying = asyncio.create_task(_run(apply(events, prepared)))
             applying.add_done_callback(partial(done, events))
+            await asyncio.sleep(0)  # the apply's first request goes out before the next batch is gathered
         if applying is not None:
             await applying
     except asyncio.CancelledError:
