@@ -50,6 +50,8 @@ import faust
 # producer's linger) goes together, and a lone event is not held for a whole window.
 IDLE_S = 0.002
 
+# How long a cancelled `apply_in_order` waits for the apply in flight before it cancels it.
+STOP_WAIT_S = 5.0
 E = TypeVar("E")
 P = TypeVar("P")
 
@@ -114,8 +116,9 @@ async def apply_in_order(
 
     A failing apply acks nothing of its batch and wakes this loop even while it waits for the next
     batch, which then ends with that error; the batch prepared meanwhile is not applied nor acked
-    (both are fetched again). When `batches` ends (or this loop is cancelled), the apply in flight
-    is awaited first: what it applies is acked.
+    (both are fetched again). When `batches` ends the apply in flight is awaited; when this loop is
+    cancelled (a worker's shutdown), it is given `STOP_WAIT_S` to finish, then cancelled: what it
+    applied is acked, else nothing of its batch.
     """
     me = asyncio.current_task()
     applying: asyncio.Task[object] | None = None
@@ -133,12 +136,12 @@ async def apply_in_order(
         async for events in batches:
             prepared = await prepare(events)
             if applying is not None:
-                await applying
+                await asyncio.shield(applying)  # a cancellation of this loop is handled below
             applying = asyncio.create_task(_run(apply(events, prepared)))
             applying.add_done_callback(partial(done, events))
             await asyncio.sleep(0)  # the apply's first request goes out before the next batch is gathered
         if applying is not None:
-            await applying
+            await asyncio.shield(applying)
     except asyncio.CancelledError:
         failed = applying.exception() if applying is not None and applying.done() and not applying.cancelled() else None
         if failed is not None:
@@ -146,8 +149,10 @@ async def apply_in_order(
         raise
     finally:
         if applying is not None and not applying.done():
-            # Cancelled (a worker's shutdown): the write in flight finishes (and is acked) or fails.
-            await asyncio.gather(applying, return_exceptions=True)
+            # Cancelled (a worker's shutdown): the apply in flight may finish (and be acked), for a
+            # while: it retries without end while Redis or Kafka is away.
+            with contextlib.suppress(Exception, asyncio.TimeoutError):
+                await asyncio.wait_for(applying, timeout=STOP_WAIT_S)
 
 
 async def _run(apply: Awaitable[object]) -> object:
