@@ -24,7 +24,7 @@ from projectors.change_records.outbox import ChangeRecorder
 from projectors.change_records.record import MODELS, ChangeRecord, topic_of, utcnow
 from projectors.faust_publish import BatchPublisher
 from projectors.metrics import ProjectorMonitor
-from projectors.pipeline import DeadLetter, Projector, RawMessage, retry_forever
+from projectors.pipeline import DeadLetter, Prepared, Projector, RawMessage, retry_forever
 from projectors.schema_registry import registry_for
 from readmodels import runtime
 from readmodels.generations import current_generation, serving_generation
@@ -133,6 +133,7 @@ def faust_app(settings: Settings, group: str | None = None, *, stock_consumer: b
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_partitioner=CachedPartitioner(),
+        producer_max_batch_size=settings.publish_batch_bytes,
         broker_commit_every=settings.batch_size,
         broker_commit_interval=1.0,
         stream_buffer_maxsize=max(4096, settings.batch_size * 4),
@@ -169,10 +170,20 @@ def create_app(settings: Settings, *, generation: int | None = None, group: str 
         log.info("projecting into generation %d%s", projector.generation, "" if generation is not None else " (live)")
         runtime.tune_gc(runtime.BATCH_GC_THRESHOLDS)
         try:
-            # Whole batches straight from the topic's queue, acked once applied (projectors/faust_batches.py).
+            # Whole batches straight from the topic's queue, each prepared while the previous one is
+            # applied, and acked once applied (projectors/faust_batches.py).
             within = settings.batch_within_ms / 1000
-            async for events in faust_batches.batches(app, stream, settings.batch_size, within):
-                await monitor.handle(projector, [raw_message(e.message) for e in events])
+            batches = faust_batches.batches(app, stream, settings.batch_size, within)
+
+            async def prepare(events: Sequence[EventT]) -> tuple[list[RawMessage], tuple[Prepared, float]]:
+                batch = [raw_message(e.message) for e in events]
+                return batch, await monitor.prepare(projector, batch)
+
+            async def apply(events: Sequence[EventT], prepared: tuple[list[RawMessage], tuple[Prepared, float]]
+                            ) -> object:
+                return await monitor.apply(projector, *prepared)
+
+            await faust_batches.apply_in_order(batches, prepare, apply)
         finally:
             # The last publish and release, before the connection goes; bounded, as the broker may be
             # what is going away (unpublished records stay held in the outbox for the next run).

@@ -56,6 +56,9 @@ from mode import Service, ServiceT
 # The broker URL scheme of `Transport` (pyproject.toml, [project.entry-points."faust.transports"]).
 SCHEME = "lp-kafka"
 YIELD_EVERY = 100  # messages between two turns given to the loop (faust's own figure)
+# While some partitions are paused for a full queue, a fetch waits this long at most for the
+# others (faust: 1 s), so that the paused ones are fetched soon after the queue drains.
+BUFFERED_POLL_S = 0.02
 
 
 @types.coroutine
@@ -89,7 +92,24 @@ def run_eagerly(coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any] | None:
 
 
 class Consumer(faust_aiokafka.Consumer):
-    """faust's aiokafka consumer; only the drain loop differs (module docstring)."""
+    """faust's aiokafka consumer; the drain loop differs (module docstring), and so does the wait
+    for records while partitions are paused for a full queue (`_wait_next_records`)."""
+
+    async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:  # noqa: ASYNC109 (faust's signature)
+        """faust's, except while partitions are paused because the topic's queue is full
+        (`on_buffer_full`; under a backlog that is the normal state: the consumer fills the queue
+        faster than the Projector applies it). faust then fetches only the other partitions and
+        waits up to `timeout` (1 s) for their records, or, when all are paused, sleeps 1 s; the
+        paused ones are resumed as the agent drains the queue (`on_buffer_drop`) but fetched only
+        after that wait, so the agent ran the queue dry and waited, again and again (bench/RESULTS.md,
+        round 5: 0.67 -> 0.91 x the faust floor). Here either wait is `BUFFERED_POLL_S` at most
+        while any partition is paused."""
+        if self._buffered_partitions:
+            timeout = min(timeout, BUFFERED_POLL_S)
+            if self.flow_active and not self.app.client_only and not self._get_active_partitions():
+                await self.sleep(timeout)  # faust's sleep(1) with every partition paused
+                return {}, set()
+        return cast(tuple[Any, Any], await super()._wait_next_records(timeout))
 
     async def _drain_messages(self, fetcher: ServiceT) -> None:  # the shape of faust's own
         callback = self.callback

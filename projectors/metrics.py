@@ -1,11 +1,11 @@
 """The projector's observability: Prometheus metrics, and the status it reports into Redis for the
 API's `/readyz` and status page (readmodels/status.py).
 
-`ProjectorMonitor.handle` wraps `Projector.handle` (batch size, apply time, events by type, dead
-letters). Its reporting task, started with the faust app, asks the consumer every
-`REPORT_INTERVAL_S` for the log start and end offsets of its assigned source partitions, reads the
-serving generation's checkpoints, sets the lag gauges and writes one status sample. Only the live
-projector reports (a shadow generation's lag is not what the API serves).
+`ProjectorMonitor.handle` wraps `Projector.handle` (`prepare` and `apply`: its two steps) to count
+batch size, apply time, events by type, dead letters. Its reporting task, started with the faust
+app, asks the consumer every `REPORT_INTERVAL_S` for the log start and end offsets of its assigned
+source partitions, reads the serving generation's checkpoints, sets the lag gauges and writes one
+status sample. Only the live projector reports (a shadow generation's lag is not what the API serves).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import faust
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
-from projectors.pipeline import BatchResult, Projector, RawMessage
+from projectors.pipeline import BatchResult, Prepared, Projector, RawMessage
 from readmodels.redis_client import make_redis
 from readmodels.settings import Settings
 from readmodels.status import REPORT_INTERVAL_S, Offsets, StatusWriter, lag_of
@@ -97,6 +97,21 @@ class ProjectorMonitor:
         started = time.perf_counter()
         result = await projector.handle(batch)
         self.observe(len(batch), result, time.perf_counter() - started)
+        return result
+
+    async def prepare(self, projector: Projector, batch: Sequence[RawMessage]) -> tuple[Prepared, float]:
+        """`projector.prepare(batch)`, with the seconds it took (for `apply`)."""
+        started = time.perf_counter()
+        prepared = await projector.prepare(batch)
+        return prepared, time.perf_counter() - started
+
+    async def apply(self, projector: Projector, batch: Sequence[RawMessage], prepared: tuple[Prepared, float]
+                    ) -> BatchResult:
+        """`handle` in two steps (the agent prepares a batch while the previous one is applied): the
+        batch's seconds are its prepare's and its apply's, not the time it waited in between."""
+        started = time.perf_counter()
+        result = await projector.handle_prepared(batch, prepared[0])
+        self.observe(len(batch), result, prepared[1] + time.perf_counter() - started)
         return result
 
     def observe(self, size: int, result: BatchResult, seconds: float) -> None:

@@ -32,6 +32,9 @@ from readmodels.writer import Applied, RedisWriter
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# Messages prepared between two turns of the event loop (`prepare_in_slices`): ~2.5 ms of CPU.
+PREPARE_SLICE = 100
+
 
 @dataclass(frozen=True, slots=True)
 class RawMessage:
@@ -141,6 +144,27 @@ def prepare(batch: Sequence[RawMessage], schemas: WriterSchemas | None = None) -
     ops: list[Op] = []
     letters: list[DeadLetter] = []
     next_offsets: dict[tuple[str, int], int] = {}
+    _prepare_into(batch, schemas, projected, ops, letters, next_offsets)
+    return projected, ops, letters, _checkpoints(next_offsets)
+
+
+async def prepare_in_slices(batch: Sequence[RawMessage], schemas: WriterSchemas | None = None,
+                            size: int = PREPARE_SLICE) -> Prepared:
+    """`prepare(batch, schemas)`, giving the event loop a turn after every `size` messages: the
+    live agent prepares the next batch while the previous one is applied, and that apply's Redis
+    and Kafka replies are handled between slices instead of after the whole batch (~25 ms)."""
+    projected: list[Projected] = []
+    ops: list[Op] = []
+    letters: list[DeadLetter] = []
+    next_offsets: dict[tuple[str, int], int] = {}
+    for start in range(0, len(batch), size):
+        _prepare_into(batch[start : start + size], schemas, projected, ops, letters, next_offsets)
+        await asyncio.sleep(0)
+    return projected, ops, letters, _checkpoints(next_offsets)
+
+
+def _prepare_into(batch: Sequence[RawMessage], schemas: WriterSchemas | None, projected: list[Projected],
+                  ops: list[Op], letters: list[DeadLetter], next_offsets: dict[tuple[str, int], int]) -> None:
     for m in batch:
         next_offsets[(m.topic, m.partition)] = max(next_offsets.get((m.topic, m.partition), 0), m.offset + 1)
         try:
@@ -156,8 +180,10 @@ def prepare(batch: Sequence[RawMessage], schemas: WriterSchemas | None = None) -
             continue
         projected.append(Projected(m, event, len(ops), len(produced)))
         ops.extend(produced)
-    checkpoints = [Checkpoint(t, p, o) for (t, p), o in sorted(next_offsets.items())]
-    return projected, ops, letters, checkpoints
+
+
+def _checkpoints(next_offsets: Mapping[tuple[str, int], int]) -> list[Checkpoint]:
+    return [Checkpoint(t, p, o) for (t, p), o in sorted(next_offsets.items())]
 
 
 async def retry_forever(
@@ -238,8 +264,8 @@ class Projector:
         return await self.handle_prepared(batch, await self.prepare(batch))
 
     async def prepare(self, batch: Sequence[RawMessage]) -> Prepared:
-        """`prepare(batch)` with the writer schemas it needs fetched first."""
-        return prepare(batch, await writer_schemas(self.registry, batch))
+        """`prepare(batch)` with the writer schemas it needs fetched first, in slices (`prepare_in_slices`)."""
+        return await prepare_in_slices(batch, await writer_schemas(self.registry, batch))
 
     async def flush(self) -> None:
         """Wait for the change records of the last batch to be published (or to fail), and released."""

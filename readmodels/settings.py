@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     # The longest a live batch waits for more messages after its first (projectors/faust_batches.py;
     # it is cut sooner, after 2 ms without a message, and at once when `batch_size` is reached).
     batch_within_ms: int = Field(default=20, ge=1)
+    # The most bytes in one record batch of the projector's producer (change records, dead letters).
+    # aiokafka queues a partition's next batch only once the one before it was sent, one request
+    # per round trip: with its default of 16 KiB a live batch's change records took several round
+    # trips per partition (bench/RESULTS.md, round 5). Below the broker's message.max.bytes (1 MiB).
+    publish_batch_bytes: int = Field(default=512 * 1024, ge=1024, le=1_000_000)
     ready_max_lag: int = Field(default=10000, ge=0)
     # Prometheus metrics of the projector on this port (all interfaces); 0: not served.
     projector_metrics_port: int = Field(default=0, ge=0, le=65535)

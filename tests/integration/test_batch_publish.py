@@ -23,7 +23,8 @@ pytestmark = pytest.mark.integration
 
 PARTITIONS = 3
 KEYS = [f"{n}|course-v1:edX+Order+2026".encode() for n in range(12)]
-PAD = "x" * 1500  # ~10 records fill one of the producer's 16 KiB batches
+PAD = "x" * 1500  # ~10 records fill one of the producer's batches of 16 KiB (BATCH_BYTES)
+BATCH_BYTES = 16 * 1024
 SENDS, PER_KEY = 3, 10
 
 
@@ -61,7 +62,8 @@ async def publish(settings: Settings, topics: list[str]) -> Counter[tuple[str, i
 
 def test_records_of_a_key_keep_their_partition_and_order_across_full_batches(stack: Stack) -> None:
     tag = uuid.uuid4().hex[:8]
-    settings = stack.settings(topic_prefix=f"t{tag}.", consumer_group=f"lp-test-{tag}", topic_partitions=PARTITIONS)
+    settings = stack.settings(topic_prefix=f"t{tag}.", consumer_group=f"lp-test-{tag}", topic_partitions=PARTITIONS,
+                              publish_batch_bytes=BATCH_BYTES)
     stack.create_topics(settings)
     topics = [settings.topic("projected-resume-point"), settings.topic("projected-celebrations")]
 
