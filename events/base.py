@@ -11,6 +11,8 @@ from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from events.frozen import quick_init
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -38,6 +40,7 @@ class EventData(Record):
 D = TypeVar("D", bound=EventData)
 
 
+@quick_init  # one per message the projectors read
 @dataclass(frozen=True, slots=True)
 class Event(Generic[D]):
     """One CloudEvent: identity, time, type and the typed payload."""

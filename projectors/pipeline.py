@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from events import DecodeError, Event, decode
 from events.avro import WriterSchemas, schema_id
+from events.frozen import quick_init
 from projectors.projections import project
 from projectors.schema_registry import SchemaRegistry
 from readmodels.ops import Checkpoint, Op
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+@quick_init  # one per message (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class RawMessage:
     topic: str
@@ -47,6 +49,7 @@ class RawMessage:
         return f"{self.topic}:{self.partition}:{self.offset}"
 
 
+@quick_init  # one per message (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     message: RawMessage
@@ -78,6 +81,7 @@ class Stats:
     by_type: dict[str, int] = field(default_factory=dict)
 
 
+@quick_init  # one per message (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class Projected:
     """One decoded event with the operations it produced, for change records."""

@@ -37,9 +37,11 @@ from dataclasses import dataclass
 
 import orjson
 
+from events.frozen import quick_init
 from readmodels import keys, learner_dictionary
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class SetField:
     key: str
@@ -57,6 +59,7 @@ class SetField:
         return ["H", self.key, scoped[0], self.version, self.value, scoped[1]]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class SetCompletion:
     """Last-writer-wins on `field` (keys.completion_field) of `key` (keys.completions): stored as
@@ -83,6 +86,7 @@ class SetCompletion:
         return ["C", self.key, self.block_ids, self.field, "", self.raw]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class SetBlockField:
     """Last-writer-wins on another per-block fact of a learner in one course (sequence position,
@@ -109,6 +113,7 @@ class SetBlockField:
         return ["C", self.key, self.block_ids, self.field, self.tag, self.raw]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class ReplaceSnapshot:
     key: str
@@ -133,6 +138,7 @@ class ReplaceSnapshot:
         return ["S", self.key, self.version, self.value, [list(p) for p in self.parts], self.parts_index]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class AddActivity:
     key: str
@@ -150,6 +156,7 @@ class AddActivity:
         return ["Z", self.key, self.member, self.score, self.window, self.learner, self.course_key]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class AddMember:
     key: str
@@ -162,6 +169,7 @@ class AddMember:
 Op = SetField | SetCompletion | SetBlockField | ReplaceSnapshot | AddActivity | AddMember
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     topic: str
