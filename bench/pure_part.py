@@ -51,8 +51,8 @@ def build(events: int, partitions: int) -> list[RawMessage]:
     return out
 
 
-def batches(messages: list[RawMessage], take: int, share: set[int], size: int) -> list[list[RawMessage]]:
-    mine = [m for m in messages if m.partition in share][:take]
+def batches(messages: list[RawMessage], take: int, share: set[int], size: int, skip: int = 0) -> list[list[RawMessage]]:
+    mine = [m for m in messages if m.partition in share][skip : skip + take]
     return [mine[i : i + size] for i in range(0, len(mine), size)]
 
 
@@ -77,6 +77,7 @@ def one_pass(work: list[list[RawMessage]]) -> dict[str, float]:
 def main(
     events: Annotated[int, typer.Option(help="Events in the history built.")] = 1_000_000,
     take: Annotated[int, typer.Option(help="Events replayed per pass.")] = 60_000,
+    skip: Annotated[int, typer.Option(help="Events of the share skipped first.")] = 0,
     passes: Annotated[int, typer.Option()] = 5,
     batch: Annotated[int, typer.Option()] = 1000,
     partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 4,
@@ -89,7 +90,7 @@ def main(
     else:
         messages = build(events, partitions)
         path.write_bytes(pickle.dumps(messages, protocol=pickle.HIGHEST_PROTOCOL))
-    work = batches(messages, take, {int(p) for p in share.split(",")}, batch)
+    work = batches(messages, take, {int(p) for p in share.split(",")}, batch, skip)
     del messages
     n = sum(len(b) for b in work)
     gc.collect()
