@@ -24,6 +24,7 @@ from typing import Any, Protocol, TypeVar
 
 from events import DecodeError, Event, decode
 from events.avro import WriterSchemas, schema_id
+from events.frozen import quick_init
 from projectors.projections import project
 from projectors.schema_registry import SchemaRegistry
 from readmodels.ops import Checkpoint, Op
@@ -36,6 +37,7 @@ T = TypeVar("T")
 PREPARE_SLICE = 100
 
 
+@quick_init  # one per message (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class RawMessage:
     topic: str
@@ -50,6 +52,7 @@ class RawMessage:
         return f"{self.topic}:{self.partition}:{self.offset}"
 
 
+@quick_init  # one per message (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
     message: RawMessage
@@ -81,6 +84,7 @@ class Stats:
     by_type: dict[str, int] = field(default_factory=dict)
 
 
+@quick_init  # one per message (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class Projected:
     """One decoded event with the operations it produced, for change records."""

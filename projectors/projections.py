@@ -63,7 +63,7 @@ from events.enrollment import (
 )
 from events.grades import CoursePassingStatusUpdated, PersistentGradeSummaryChanged, SubsectionGradeChanged
 from readmodels import keys
-from readmodels.compact import completion_value, completion_version, fact_version, resume_version
+from readmodels.compact import completion_value, completion_versions, fact_version
 from readmodels.documents import course_document, program_document, sequence_documents
 from readmodels.ops import AddActivity, AddMember, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField
 
@@ -271,20 +271,21 @@ def on_program_deleted(event: Event[ProgramDeleted]) -> list[Op]:
 
 def on_block_completion_changed(event: Event[BlockCompletionChanged]) -> list[Op]:
     c = event.data.completion
+    user_id, course_key = c.user_id, c.course_key
     modified = to_micros(c.modified)
     # Per block, and for the resume point, the newest record by (modified, ce_time, ce_id[:13])
     # wins (readmodels/compact.py: ce_time is written as its difference from modified).
-    field = keys.completion_field(c.course_key, c.block_key)
+    record_version, resume = completion_versions(modified, event.micros, event.id)
+    field = keys.completion_field(course_key, c.block_key)
     # The per-block record in its compact form (readmodels/compact.py: the same order, with the
     # ce_id tie-break cut to its first 13 characters); tens per learner-course, so bytes count.
-    record = SetCompletion(keys.completions(c.user_id, c.course_key), keys.block_ids(c.course_key), field,
-                           completion_version(modified, event.micros, event.id), completion_value(c.completion))
+    record = SetCompletion(keys.completions(user_id, course_key), keys.block_ids(course_key), field,
+                           record_version, completion_value(c.completion))
     return [
         record,
-        SetField(keys.user(c.user_id), keys.f_resume(c.course_key), resume_version(modified, event.micros, event.id),
-                 _json(c.block_key)),
-        _activity(c.user_id, "c", c.course_key, modified),
-        _learner_of(c.user_id, c.course_key),
+        SetField(keys.user(user_id), keys.f_resume(course_key), resume, _json(c.block_key)),
+        _activity(user_id, "c", course_key, modified),
+        _learner_of(user_id, course_key),
     ]
 
 

@@ -45,7 +45,7 @@ from functools import lru_cache
 
 import orjson
 
-from events.base import base64_digits, lww_version
+from events.base import base64_digits, int_text
 
 _OFFSET = 2**55  # modified + _OFFSET fits 8 base-128 digits for |modified| < 2**55 us (1,142 years)
 _MODIFIED_DIGITS = 8
@@ -101,18 +101,15 @@ def _difference(d: int) -> str:
     return chr(_MID - k) + _digits(d + 128**k, k)
 
 
-def _id_prefix(ce_id: str) -> str:
-    return _digits(_id_rank(ce_id), _ID_DIGITS)
-
-
 # Each of the 22 characters as its rank, written as a base-22 digit for int(..., 22) (C speed).
 _RANK_DIGITS = str.maketrans("0123456789ABCDEFabcdef", "0123456789abcdefghijkl")
 
 
-@lru_cache(maxsize=4096)  # the versions of one event's ops all ask for it
 def _id_rank(ce_id: str) -> int:
     """The first 13 characters of a UUID (either case; 12 hex digits and the dash, which every UUID
-    has there) as one base-22 number in text order."""
+    has there) as one base-22 number in text order. Not memoised: an event asks once (its fact
+    versions are memoised by `fact_version`, a completion's two by `completion_versions`), and
+    event ids never repeat, so a memo only missed."""
     if _UUID.fullmatch(ce_id) is None:
         raise ValueError(f"a learner fact's ce_id must be a UUID: {ce_id[:80]!r}")
     return int((ce_id[:8] + ce_id[9:_ID_CHARS]).translate(_RANK_DIGITS), 22)
@@ -129,19 +126,35 @@ def fact_version(ce_time: int, ce_id: str) -> str:
     13 characters of ce_id, 19 characters for a time of today (the whole ce_id took 15 more). Byte
     order = order of (ce_time, ce_id[:13]). Not for reference data: the course snapshot and catalog
     info versions are compared with each other and keep the whole ce_id."""
-    return lww_version(ce_time) + _id_text(ce_id)
+    return int_text(ce_time) + _id_text(ce_id)  # = lww_version(ce_time) + ..., past its memo (this one's covers it)
 
 
 def resume_version(modified: int, ce_time: int, ce_id: str) -> str:
     """The version of a resume point: order of (modified, ce_time, ce_id[:13]). Not memoised, and
-    `lww_version`'s memo bypassed: one call per completion event, whose times no other event
-    shares, so a memo would only miss (and push out the entries that do repeat)."""
-    return lww_version.__wrapped__(modified, ce_time - modified) + _id_text(ce_id)
+    `lww_version`'s memo bypassed (its two integer parts written as it writes them): one call per
+    completion event, whose times no other event shares, so a memo would only miss (and push out
+    the entries that do repeat)."""
+    return _resume_version(modified, ce_time - modified, _id_rank(ce_id))
 
 
 def completion_version(modified: int, ce_time: int, ce_id: str) -> str:
     """The compact version of a completion record: byte order = order of (modified, ce_time, ce_id[:13])."""
-    return _digits(modified + _OFFSET, _MODIFIED_DIGITS) + _difference(ce_time - modified) + _id_prefix(ce_id)
+    return _completion_version(modified, ce_time - modified, _id_rank(ce_id))
+
+
+def completion_versions(modified: int, ce_time: int, ce_id: str) -> tuple[str, str]:
+    """(`completion_version`, `resume_version`) of one completion event: the id's rank and the
+    difference of the times computed once for both."""
+    rank, d = _id_rank(ce_id), ce_time - modified
+    return _completion_version(modified, d, rank), _resume_version(modified, d, rank)
+
+
+def _resume_version(modified: int, d: int, rank: int) -> str:
+    return int_text(modified) + int_text(d) + base64_digits(rank, _ID_TEXT_DIGITS)
+
+
+def _completion_version(modified: int, d: int, rank: int) -> str:
+    return _digits(modified + _OFFSET, _MODIFIED_DIGITS) + _difference(d) + _digits(rank, _ID_DIGITS)
 
 
 def completion_value(completion: float) -> str:

@@ -250,6 +250,7 @@ def _block_head(course_key: str) -> str:
     return f"block-v1:{rest}+type@" if sep and scheme == "course-v1" else ""
 
 
+@lru_cache(maxsize=MEMO_SIZE)  # per completion and grade event; a history has few courses
 def course_learners(course_key: str) -> str:
     """set of user ids (integers: an intset) with any learner-course fact in the course."""
     return f"cl:{_course_tag(course_key)}"
@@ -274,6 +275,7 @@ def activity_member(kind: str, course_key: str, bucket: int) -> str:
     return f"{kind}\t{course_key}\t{_base36(bucket)}"
 
 
+@lru_cache(maxsize=4096)  # bucket numbers of a history: a few per day, asked by every activity op
 def _base36(n: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     sign, n = ("-", -n) if n < 0 else ("", n)

@@ -37,9 +37,11 @@ from dataclasses import dataclass
 
 import orjson
 
+from events.frozen import quick_init
 from readmodels import keys, learner_dictionary
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class SetField:
     key: str
@@ -57,6 +59,7 @@ class SetField:
         return ["H", self.key, scoped[0], self.version, self.value, scoped[1]]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class SetCompletion:
     """Last-writer-wins on `field` (keys.completion_field) of `key` (keys.completions): stored as
@@ -83,6 +86,7 @@ class SetCompletion:
         return ["C", self.key, self.block_ids, self.field, "", self.raw]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class SetBlockField:
     """Last-writer-wins on another per-block fact of a learner in one course (sequence position,
@@ -109,6 +113,7 @@ class SetBlockField:
         return ["C", self.key, self.block_ids, self.field, self.tag, self.raw]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class ReplaceSnapshot:
     key: str
@@ -133,6 +138,7 @@ class ReplaceSnapshot:
         return ["S", self.key, self.version, self.value, [list(p) for p in self.parts], self.parts_index]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class AddActivity:
     key: str
@@ -150,6 +156,7 @@ class AddActivity:
         return ["Z", self.key, self.member, self.score, self.window, self.learner, self.course_key]
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class AddMember:
     key: str
@@ -162,6 +169,7 @@ class AddMember:
 Op = SetField | SetCompletion | SetBlockField | ReplaceSnapshot | AddActivity | AddMember
 
 
+@quick_init  # several per event (events/frozen.py)
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
     topic: str
@@ -190,19 +198,22 @@ def coalesce(ops: Sequence[Op]) -> list[Op]:
     order-independent: applying the winner alone leaves what applying them all leaves. The first
     op of each target keeps its place (so a block's dictionary index is still assigned on first
     sight). For writes whose per-op report is not wanted (readmodels/writer.py `report=False`)."""
-    best: dict[tuple[str, ...], int] = {}
+    best: dict[tuple[object, ...], int] = {}
     out: list[Op] = []
     for op in ops:
-        if isinstance(op, SetField):
-            target: tuple[str, ...] = ("H", op.key, op.field)
-        elif isinstance(op, SetCompletion):
-            target = ("C", op.key, op.field)
-        elif isinstance(op, SetBlockField):
-            target = ("C" + op.tag, op.key, op.field)
-        elif isinstance(op, AddMember):
-            target = ("M", op.key, op.member)
-        elif isinstance(op, AddActivity):
-            target = ("Z", op.key, op.member, str(op.window))
+        # By the exact class (no op class has subclasses), the usual ones first: a rebuild batch has
+        # about four ops per event, and this runs for each.
+        kind = type(op)
+        if kind is SetCompletion:
+            target: tuple[object, ...] = ("C", op.key, op.field)  # type: ignore[union-attr]
+        elif kind is SetField:
+            target = ("H", op.key, op.field)  # type: ignore[union-attr]
+        elif kind is AddActivity:
+            target = ("Z", op.key, op.member, op.window)  # type: ignore[union-attr]
+        elif kind is AddMember:
+            target = ("M", op.key, op.member)  # type: ignore[union-attr]
+        elif kind is SetBlockField:
+            target = ("C" + op.tag, op.key, op.field)  # type: ignore[union-attr]
         else:
             target = ("S", op.key)
         at = best.get(target)
@@ -216,9 +227,10 @@ def coalesce(ops: Sequence[Op]) -> list[Op]:
 
 def _wins(op: Op, other: Op) -> bool:
     """Whether `op` overrides `other`, an op on the same target (see `coalesce`)."""
-    if isinstance(op, SetField | ReplaceSnapshot):
+    # Tuples of classes, not `A | B`: that expression builds a union object on every call.
+    if isinstance(op, (SetField, ReplaceSnapshot)):
         return raw_value(op.version, op.value) > raw_value(other.version, other.value)  # type: ignore[union-attr]
-    if isinstance(op, SetCompletion | SetBlockField):
+    if isinstance(op, (SetCompletion, SetBlockField)):
         return op.raw > other.raw  # type: ignore[union-attr]
     if isinstance(op, AddActivity):
         return op.score > other.score  # type: ignore[union-attr]

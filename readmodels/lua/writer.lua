@@ -84,19 +84,23 @@ for i, c in ipairs(ckpts) do
   end
 end
 
--- Byte-wise comparison: Lua's `<` on strings follows the server's collation locale.
+local call, byte = redis.call, string.byte  -- locals: no table lookups in the per-op loop
+
+-- Byte-wise comparison: Lua's `<` on strings follows the server's collation locale. Equal texts
+-- (a replayed value) are told at once: Lua strings are interned, so `==` compares pointers.
 local function newer(a, b)
   if b == nil or b == false then return true end
+  if a == b then return false end
   local la, lb = #a, #b
   local n = la < lb and la or lb
   for i = 1, n do
-    local x, y = string.byte(a, i), string.byte(b, i)
+    local x, y = byte(a, i), byte(b, i)
     if x ~= y then return x > y end
   end
   return la > lb
 end
 
-local out = {ARGV[6] ~= nil and ARGV[6] ~= "" and redis.call("GET", ARGV[6]) or false}
+local out = {ARGV[6] ~= nil and ARGV[6] ~= "" and call("GET", ARGV[6]) or false}
 local report = ARGV[7] == "1"
 local function took_effect(i, old)
   if report then
@@ -116,10 +120,10 @@ local function course_index(learner, course_key)
     known = {}
     course_ids[learner] = known
   end
-  local idx = known[course_key] or redis.call("HGET", learner, "#" .. course_key)
+  local idx = known[course_key] or call("HGET", learner, "#" .. course_key)
   if not idx then
-    idx = string.format("%d", redis.call("HINCRBY", learner, "#", 1) - 1)
-    redis.call("HSET", learner, "#" .. course_key, idx)
+    idx = string.format("%d", call("HINCRBY", learner, "#", 1) - 1)
+    call("HSET", learner, "#" .. course_key, idx)
   end
   known[course_key] = idx
   return idx
@@ -136,10 +140,10 @@ for i, op in ipairs(ops) do
   if kind == "H" then
     local key = prefix .. op[2]
     local field = op[6] and (course_index(key, op[6]) .. op[3]) or op[3]
-    local old = redis.call("HGET", key, field)
+    local old = call("HGET", key, field)
     local raw = op[4] .. "\t" .. op[5]
     if newer(raw, old) then
-      redis.call("HSET", key, field, raw)
+      call("HSET", key, field, raw)
       took_effect(i, old)
       mark(op[2])
     end
@@ -154,34 +158,41 @@ for i, op in ipairs(ops) do
         known = {}
         index_of[ids] = known
       end
-      idx = known[op[4]] or redis.call("HGET", ids, op[4])
+      idx = known[op[4]] or call("HGET", ids, op[4])
       if not idx then
         -- Both directions in one hash: fields are never all digits (keys.block_ids), indexes are.
-        idx = string.format("%d", redis.call("HLEN", ids) / 2)
-        redis.call("HSET", ids, op[4], idx, idx, op[4])
+        idx = string.format("%d", call("HLEN", ids) / 2)
+        call("HSET", ids, op[4], idx, idx, op[4])
       end
       known[op[4]] = idx
     end
     local key, field, raw = prefix .. op[2], op[5] .. idx, op[6]
-    local old = redis.call("HGET", key, field)
-    if newer(raw, old) then
-      redis.call("HSET", key, field, raw)
-      took_effect(i, old)
+    if op[5] == "" and call("HSETNX", key, field, raw) == 1 then
+      -- A completion record is usually the block's first (one per block a learner touched): one
+      -- call writes it; only a block seen before is read and compared.
+      took_effect(i, false)
       mark(op[2])
+    else
+      local old = call("HGET", key, field)
+      if newer(raw, old) then
+        call("HSET", key, field, raw)
+        took_effect(i, old)
+        mark(op[2])
+      end
     end
   elseif kind == "S" then
     local key = prefix .. op[2]
-    local old = redis.call("GET", key)
+    local old = call("GET", key)
     local raw = op[3] .. "\t" .. op[4]
     if newer(raw, old) then
       local parts_key = prefix .. "parts:" .. op[2]  -- keys.snapshot_parts
-      local old_parts = redis.call("GET", parts_key)
+      local old_parts = call("GET", parts_key)
       if old_parts then
         for _, part in ipairs(cjson.decode(old_parts)) do
           if part[2] == nil then  -- a hash the snapshot owns whole (ops.ReplaceSnapshot.whole)
-            redis.call("DEL", prefix .. part[1])
+            call("DEL", prefix .. part[1])
           else
-            redis.call("HDEL", prefix .. part[1], part[2])
+            call("HDEL", prefix .. part[1], part[2])
           end
           mark(part[1])
         end
@@ -189,22 +200,22 @@ for i, op in ipairs(ops) do
       local parts = op[5]
       for j = 1, #parts do
         local part = parts[j]
-        redis.call("HSET", prefix .. part[1], part[2], part[3])
+        call("HSET", prefix .. part[1], part[2], part[3])
         mark(part[1])
       end
       if #parts > 0 then
         -- The index is JSON made by the caller (not cjson.encode, which escapes "/" differently),
         -- so Redis holds exactly the bytes the in-memory store holds.
-        redis.call("SET", parts_key, op[6])
+        call("SET", parts_key, op[6])
       else
-        redis.call("DEL", parts_key)
+        call("DEL", parts_key)
       end
-      redis.call("SET", key, raw)
+      call("SET", key, raw)
       took_effect(i, old)
       mark(op[2])
     end
   elseif kind == "M" then
-    redis.call("SADD", prefix .. op[2], op[3])
+    call("SADD", prefix .. op[2], op[3])
   else -- "Z"
     local key = prefix .. op[2]
     local score, window = op[4], op[5]
@@ -213,13 +224,13 @@ for i, op in ipairs(ops) do
       local from, to = string.find(member, op[7], 1, true)
       member = string.sub(member, 1, from - 1) .. course_index(prefix .. op[6], op[7]) .. string.sub(member, to + 1)
     end
-    local top = redis.call("ZREVRANGE", key, 0, 0, "WITHSCORES")
+    local top = call("ZREVRANGE", key, 0, 0, "WITHSCORES")
     local max = top[2] and tonumber(top[2]) or nil
     if max == nil or score >= max - window then
       -- GT: a member keeps the largest score it was ever given (order-independent).
-      local added = redis.call("ZADD", key, "GT", string.format("%.0f", score), member)
+      local added = call("ZADD", key, "GT", string.format("%.0f", score), member)
       if max == nil or score > max then
-        redis.call("ZREMRANGEBYSCORE", key, "-inf", "(" .. string.format("%.0f", score - window))
+        call("ZREMRANGEBYSCORE", key, "-inf", "(" .. string.format("%.0f", score - window))
       end
       if added == 1 then
         took_effect(i, false)
@@ -232,17 +243,17 @@ end
 local applied = {}
 for _, c in ipairs(ckpts) do
   local field, offset = c[1], c[2]
-  local cur = tonumber(redis.call("HGET", prefix .. "ckpt:{ctl}", field) or "-1")
+  local cur = tonumber(call("HGET", prefix .. "ckpt:{ctl}", field) or "-1")
   if offset > cur then
-    redis.call("HSET", prefix .. "ckpt:{ctl}", field, string.format("%.0f", offset))
+    call("HSET", prefix .. "ckpt:{ctl}", field, string.format("%.0f", offset))
   end
   applied[#applied + 1] = {field, offset}
 end
 
 if ARGV[4] ~= "" and #applied > 0 then
-  redis.call("PUBLISH", ARGV[4], cjson.encode({prefix, applied}))
+  call("PUBLISH", ARGV[4], cjson.encode({prefix, applied}))
 end
 if ARGV[5] ~= "" and #changed_list > 0 then
-  redis.call("PUBLISH", ARGV[5], cjson.encode({prefix, changed_list}))
+  call("PUBLISH", ARGV[5], cjson.encode({prefix, changed_list}))
 end
 return out
