@@ -24,7 +24,8 @@ from projectors.change_records.outbox import ChangeRecorder
 from projectors.change_records.record import MODELS, ChangeRecord, topic_of, utcnow
 from projectors.faust_publish import BatchPublisher
 from projectors.metrics import ProjectorMonitor
-from projectors.pipeline import DeadLetter, Prepared, Projector, RawMessage, retry_forever
+from projectors.pipeline import DeadLetter, Prepared, Projector, RawMessage
+from projectors.retry import retry_forever
 from projectors.schema_registry import registry_for
 from readmodels import runtime
 from readmodels.generations import current_generation, serving_generation

@@ -20,18 +20,18 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from events import DecodeError, Event, decode
 from events.avro import WriterSchemas, schema_id
 from events.frozen import quick_init
 from projectors.projections import project
+from projectors.retry import retry_forever
 from projectors.schema_registry import SchemaRegistry
 from readmodels.ops import Checkpoint, Op
 from readmodels.writer import Applied, RedisWriter
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # Messages prepared between two turns of the event loop (`prepare_in_slices`): ~2.5 ms of CPU.
 PREPARE_SLICE = 100
@@ -188,48 +188,6 @@ def _prepare_into(batch: Sequence[RawMessage], schemas: WriterSchemas | None, pr
 
 def _checkpoints(next_offsets: Mapping[tuple[str, int], int]) -> list[Checkpoint]:
     return [Checkpoint(t, p, o) for (t, p), o in sorted(next_offsets.items())]
-
-
-async def retry_forever(
-    what: str, action: Callable[[], Awaitable[T]], *, first_delay: float = 0.05, max_delay: float = 2.0
-) -> T:
-    delay = first_delay
-    attempt = 0
-    while True:
-        try:
-            return await action()
-        except (ConnectionError, TimeoutError, OSError) as exc:
-            attempt += 1
-            log.warning("%s failed (attempt %d, retrying in %.2fs): %s", what, attempt, delay, exc)
-        except Exception as exc:
-            # redis-py and aiokafka wrap transport errors in their own classes.
-            if not _is_transient(exc):
-                raise
-            attempt += 1
-            log.warning("%s failed (attempt %d, retrying in %.2fs): %r", what, attempt, delay, exc)
-        await asyncio.sleep(delay)
-        delay = min(max_delay, delay * 2)
-
-
-def _is_transient(exc: BaseException) -> bool:
-    from aiokafka.errors import KafkaError
-    from redis.exceptions import BusyLoadingError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeout
-
-    if isinstance(exc, RedisConnectionError | RedisTimeout | BusyLoadingError):
-        return True
-    if isinstance(exc, KafkaError):  # producing a dead letter: any broker error is worth retrying
-        return True
-    # Server states that pass: out of memory (noeviction), a read-only replica, a failing disk
-    # (MISCONF), another script running too long (BUSY). redis-py strips the code from the message
-    # of the errors it maps to classes, so those are matched by class. Retrying keeps the batch
-    # unacked and the order intact.
-    from redis.exceptions import OutOfMemoryError, ReadOnlyError, TryAgainError
-
-    if isinstance(exc, OutOfMemoryError | ReadOnlyError | TryAgainError):
-        return True
-    return str(exc).startswith(("LOADING", "MISCONF", "READONLY", "OOM", "BUSY "))
 
 
 class Projector:

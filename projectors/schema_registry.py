@@ -4,7 +4,7 @@ the process (ids never change meaning), and registration for our producing tools
 Failure rules (EVENTS.md "Wire formats"):
 - the registry unreachable, timing out, or answering 5xx (or anything but 200/404, such as 401
   after a credential rotation) is transient: `RegistryUnavailable`, a ConnectionError, which the
-  pipeline's `retry_forever` retries with backoff, the batch not acked meanwhile;
+  pipeline retries (`projectors.retry.retry_forever`) with backoff, the batch not acked meanwhile;
 - 404 for an id is permanent: the id is cached as `UnusableSchema` and every message naming it
   is dead-lettered with the reason; so is a schema that is not Avro or does not parse.
 
