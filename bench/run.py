@@ -69,13 +69,18 @@ class Config:
         return cls(**base)
 
 
+KAFKA_DEFAULT_REBALANCE_DELAY_MS = 3000
+
+
 def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None = None) -> dict[str, Any]:
     """Run the suite; return the results document (also written to `config.out`).
 
     With `stack` (the test session's), run on it in a namespace of its own and leave it running."""
     workdir = Path(tempfile.mkdtemp(prefix="lp-bench-"))
     owned = stack is None
-    stack = stack or Stack(workdir / "stack")
+    # Kafka's default initial rebalance delay, as on a real broker (tools/kafka_runner.py): the two
+    # workers of the two-worker row start together and share one assignment from the start.
+    stack = stack or Stack(workdir / "stack", initial_rebalance_delay_ms=KAFKA_DEFAULT_REBALANCE_DELAY_MS)
     children_before = list(stack.children)
     tag = "" if owned else uuid.uuid4().hex[:8]
     rows: dict[str, Row] = {}

@@ -45,11 +45,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
 @dataclass
 class Stack:
     """`registry_url`: a schema registry to use as it is; None: start the local stand-in.
-    `cluster`: a 3-master Redis Cluster (tools/redis_cluster_runner.py) instead of one Redis."""
+    `cluster`: a 3-master Redis Cluster (tools/redis_cluster_runner.py) instead of one Redis.
+    `initial_rebalance_delay_ms`: the broker's initial rebalance delay (tools/kafka_runner.py)."""
 
     workdir: Path
     registry_url: str | None = None
     cluster: bool = False
+    initial_rebalance_delay_ms: int = 0
     redis_cluster: RedisCluster | None = field(init=False)
     redis: RedisServer = field(init=False)
     kafka: KafkaBroker = field(init=False)
@@ -59,7 +61,7 @@ class Stack:
     def __post_init__(self) -> None:
         self.redis = RedisServer(self.workdir / "redis")
         self.redis_cluster = RedisCluster(self.workdir / "redis-cluster") if self.cluster else None
-        self.kafka = KafkaBroker(self.workdir / "kafka")
+        self.kafka = KafkaBroker(self.workdir / "kafka", initial_rebalance_delay_ms=self.initial_rebalance_delay_ms)
         self.registry = RegistryStandIn(self.workdir / "registry") if self.registry_url is None else None
 
     @property
