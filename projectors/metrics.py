@@ -1,11 +1,12 @@
 """The projector's observability: Prometheus metrics, and the status it reports into Redis for the
 API's `/readyz` and status page (readmodels/status.py).
 
-`ProjectorMonitor.handle` wraps `Projector.handle` (`prepare` and `apply`: its two steps) to count
-batch size, apply time, events by type, dead letters. Its reporting task, started with the faust
-app, asks the consumer every `REPORT_INTERVAL_S` for the log start and end offsets of its assigned
-source partitions, reads the serving generation's checkpoints, sets the lag gauges and writes one
-status sample. Only the live projector reports (a shadow generation's lag is not what the API serves).
+`ProjectorMonitor.prepare` and `.apply` wrap the Projector's two steps of a batch (`prepare`,
+then `handle_prepared`) to count batch size, apply time, events by type, dead letters. Its
+reporting task, started with the faust app, asks the consumer every `REPORT_INTERVAL_S` for the
+log start and end offsets of its assigned source partitions, reads the serving generation's
+checkpoints, sets the lag gauges and writes one status sample. Only the live projector reports (a
+shadow generation's lag is not what the API serves).
 """
 
 from __future__ import annotations
@@ -93,12 +94,6 @@ class ProjectorMonitor:
         self._lag_labels: set[tuple[str, str]] = set()
         self._failing = False
 
-    async def handle(self, projector: Projector, batch: Sequence[RawMessage]) -> BatchResult:
-        started = time.perf_counter()
-        result = await projector.handle(batch)
-        self.observe(len(batch), result, time.perf_counter() - started)
-        return result
-
     async def prepare(self, projector: Projector, batch: Sequence[RawMessage]) -> tuple[Prepared, float]:
         """`projector.prepare(batch)`, with the seconds it took (for `apply`)."""
         started = time.perf_counter()
@@ -107,7 +102,7 @@ class ProjectorMonitor:
 
     async def apply(self, projector: Projector, batch: Sequence[RawMessage], prepared: tuple[Prepared, float]
                     ) -> BatchResult:
-        """`handle` in two steps (the agent prepares a batch while the previous one is applied): the
+        """`Projector.handle` in two steps (the agent prepares a batch while the previous one is applied): the
         batch's seconds are its prepare's and its apply's, not the time it waited in between."""
         started = time.perf_counter()
         result = await projector.handle_prepared(batch, prepared[0])
