@@ -69,6 +69,14 @@ def events(name: str, log: list[str], n: int = 2) -> list[FakeEvent]:
     return [FakeEvent(f"{name}{i}", log) for i in range(n)]
 
 
+def start(feed: Feed, steps: Steps, *batches: list[FakeEvent]) -> asyncio.Task[None]:
+    """`apply_in_order` over `feed` with `steps`, as a task, `batches` fed in that order."""
+    run = asyncio.create_task(apply_in_order(feed.batches(), steps.prepare, steps.apply))
+    for batch in batches:
+        feed.queue.put_nowait(batch)
+    return run
+
+
 async def settle() -> None:
     for _ in range(10):
         await asyncio.sleep(0)
@@ -78,9 +86,7 @@ async def test_the_next_batch_is_prepared_while_one_is_applied_and_each_is_acked
     log: list[str] = []
     feed, steps = Feed(), Steps(log)
     a, b = events("a", log), events("b", log)
-    run = asyncio.create_task(apply_in_order(feed.batches(), steps.prepare, steps.apply))
-    feed.queue.put_nowait(a)
-    feed.queue.put_nowait(b)
+    run = start(feed, steps, a, b)
     await settle()
 
     assert log == ["prepare a", "apply a", "prepare b"]  # b prepared, not applied, while a is in flight
@@ -101,8 +107,7 @@ async def test_a_batch_is_acked_once_applied_even_when_no_next_batch_comes() -> 
     log: list[str] = []
     feed, steps = Feed(), Steps(log)
     a = events("a", log)
-    run = asyncio.create_task(apply_in_order(feed.batches(), steps.prepare, steps.apply))
-    feed.queue.put_nowait(a)
+    run = start(feed, steps, a)
     steps.let("a")
     await settle()
 
@@ -118,8 +123,7 @@ async def test_a_failing_apply_acks_nothing_and_ends_the_loop_while_it_waits_for
     feed, steps = Feed(), Steps(log)
     a = events("a", log)
     steps.fail.add("a")
-    run = asyncio.create_task(apply_in_order(feed.batches(), steps.prepare, steps.apply))
-    feed.queue.put_nowait(a)
+    run = start(feed, steps, a)
     steps.let("a")
 
     with pytest.raises(RuntimeError, match="apply of a failed"):
@@ -132,9 +136,7 @@ async def test_a_crash_between_prepare_and_apply_leaves_the_prepared_batch_unapp
     feed, steps = Feed(), Steps(log)
     a, b = events("a", log), events("b", log)
     steps.fail.add("a")
-    run = asyncio.create_task(apply_in_order(feed.batches(), steps.prepare, steps.apply))
-    feed.queue.put_nowait(a)
-    feed.queue.put_nowait(b)
+    run = start(feed, steps, a, b)
     await settle()
     assert log == ["prepare a", "apply a", "prepare b"]
 
@@ -149,9 +151,7 @@ async def test_a_cancelled_loop_lets_the_apply_in_flight_finish_and_acks_only_th
     log: list[str] = []
     feed, steps = Feed(), Steps(log)
     a, b = events("a", log), events("b", log)
-    run = asyncio.create_task(apply_in_order(feed.batches(), steps.prepare, steps.apply))
-    feed.queue.put_nowait(a)
-    feed.queue.put_nowait(b)
+    run = start(feed, steps, a, b)
     await settle()
 
     run.cancel()  # a worker's shutdown while a is applied and b prepared
