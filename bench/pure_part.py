@@ -7,8 +7,10 @@ The messages are the bench history (`bench.history.build(n, 7)`) as the rebuild 
 values and headers of `events.encode`, each on the partition aiokafka's default partitioner gives
 its key among `--partitions` per topic; a share of those partitions (one worker's of two) in
 history order, cut into batches of `--batch`. Built once and cached in a pickle (`--cache`).
+`--avro`: the values and headers as edx-event-bus-kafka writes them (bench/avro_decode.py's
+encoding, the checked-in writer schemas), decoded with those schemas as the Avro rows' rebuild does.
 
-    python -m bench.pure_part --events 1000000 --take 60000 --passes 5
+    python -m bench.pure_part --events 1000000 --take 60000 --passes 5 [--avro]
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ from typing import Annotated
 import orjson
 import typer
 
+from events.avro import WriterSchemas
 from projectors.pipeline import RawMessage, prepare
 from readmodels.ops import coalesce
 from readmodels.runtime import BATCH_GC_THRESHOLDS, tune_gc
 
 
-def build(events: int, partitions: int) -> list[RawMessage]:
+def build(events: int, partitions: int, *, avro: bool = False) -> tuple[list[RawMessage], WriterSchemas | None]:
     from aiokafka.partitioner import DefaultPartitioner
 
+    from bench.avro_decode import AvroEncoder
     from bench.history import build as history
     from events import encode
     from tools.produce import topic_for
@@ -40,15 +44,16 @@ def build(events: int, partitions: int) -> list[RawMessage]:
     every = list(range(partitions))
     out: list[RawMessage] = []
     offsets: dict[tuple[str, int], int] = {}
+    encoder = AvroEncoder() if avro else None
     for event in history(events, 7).events:
-        headers, value = encode(event)
+        headers, value = encode(event) if encoder is None else encoder.encode(event)
         key = event.data.partition_key().encode() or None
         topic = topic_for(event)
         part = choose(key, every, every) if key is not None else hash(event.id) % partitions
         offset = offsets.get((topic, part), 0)
         offsets[(topic, part)] = offset + 1
         out.append(RawMessage(topic, part, offset, key, value, tuple(headers)))
-    return out
+    return out, (None if encoder is None else encoder.schemas)
 
 
 def batches(messages: list[RawMessage], take: int, share: set[int], size: int, skip: int = 0) -> list[list[RawMessage]]:
@@ -56,13 +61,13 @@ def batches(messages: list[RawMessage], take: int, share: set[int], size: int, s
     return [mine[i : i + size] for i in range(0, len(mine), size)]
 
 
-def one_pass(work: list[list[RawMessage]]) -> dict[str, float]:
+def one_pass(work: list[list[RawMessage]], schemas: WriterSchemas | None = None) -> dict[str, float]:
     """Process CPU of each phase over every batch, in seconds."""
     clock = time.process_time
     spent = {"prepare": 0.0, "coalesce": 0.0, "encode": 0.0}
     for batch in work:
         t0 = clock()
-        _, ops, _, _ = prepare(batch)
+        _, ops, _, _ = prepare(batch, schemas)
         t1 = clock()
         ops = coalesce(ops)
         t2 = clock()
@@ -83,23 +88,24 @@ def main(
     partitions: Annotated[int, typer.Option(help="Partitions per topic.")] = 4,
     share: Annotated[str, typer.Option(help="The partitions replayed (comma-separated).")] = "0,1",
     cache: Annotated[Path, typer.Option(help="Where the messages are cached.")] = Path("/tmp/lp-pure-part.pkl"),
+    avro: Annotated[bool, typer.Option(help="Avro values and headers, as edx-event-bus-kafka writes them.")] = False,
 ) -> None:
-    path = cache.with_suffix(f".{events}.{partitions}.pkl")
+    path = cache.with_suffix(f".{events}.{partitions}{'.avro' if avro else ''}.pkl")
     if path.exists():
-        messages = pickle.loads(path.read_bytes())
+        messages, schemas = pickle.loads(path.read_bytes())
     else:
-        messages = build(events, partitions)
-        path.write_bytes(pickle.dumps(messages, protocol=pickle.HIGHEST_PROTOCOL))
+        messages, schemas = build(events, partitions, avro=avro)
+        path.write_bytes(pickle.dumps((messages, schemas), protocol=pickle.HIGHEST_PROTOCOL))
     work = batches(messages, take, {int(p) for p in share.split(",")}, batch, skip)
     del messages
     n = sum(len(b) for b in work)
     gc.collect()
     gc.freeze()
     tune_gc(BATCH_GC_THRESHOLDS)
-    one_pass(work[: max(1, len(work) // 10)])  # warm the memos as a worker's first batches do
+    one_pass(work[: max(1, len(work) // 10)], schemas)  # warm the memos as a worker's first batches do
     rows = []
     for _ in range(passes):
-        spent = one_pass(work)
+        spent = one_pass(work, schemas)
         rows.append({k: v / n * 1e6 for k, v in spent.items()})
     best = min(rows, key=lambda r: sum(r.values()))
     load = os.getloadavg()[0]
