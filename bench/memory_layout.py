@@ -7,7 +7,8 @@ The synthetic history's operations (projectors/projections.py) are written throu
 own write script (readmodels/writer.py, batches of 1,000 events) into two private redis-servers,
 checked against the oracle fold (projectors/oracle.py), and measured per key kind with MEMORY
 USAGE, plus the INFO used_memory delta. `lp bench` measures the live projector's result on our
-config only.
+config only. Then the learner keys' payload, byte by byte (`payload`): what their fields hold
+before Redis' own overhead, with the versions the last-writer-wins rule keeps counted apart.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import asyncio
 import tempfile
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import redis
 from redis.asyncio import Redis as AsyncRedis
@@ -27,6 +28,7 @@ from events import Event
 from projectors.oracle import compare, fold, report
 from projectors.projections import project
 from readmodels import keys
+from readmodels.compact import split_completion
 from readmodels.memory import MemoryStore, dump_redis
 from readmodels.writer import RedisWriter
 from tools.redis_runner import LISTPACK_CONFIG, RedisServer
@@ -70,9 +72,33 @@ def measure(events: list[Event[Any]], expected: MemoryStore, config: tuple[str, 
             by_kind[kind] += int(answers[2 * i] or 0)
             encodings[kind][answers[2 * i + 1].decode()] += 1
         return {"used_memory_delta": after - before, "by_kind": dict(by_kind),
-                "encodings": {k: dict(v) for k, v in encodings.items()}}
+                "encodings": {k: dict(v) for k, v in encodings.items()}, "payload": payload(client)}
     finally:
         server.stop()
+
+
+def payload(client: redis.Redis) -> dict[str, int]:
+    """Bytes the learner keys hold: versions, values and field names of `uc:` and `u:` (a completion
+    record is `<version><completion>`, every other field `<version>\t<json>` or a plain value),
+    `ua:` members; and the number of completion records and learner facts."""
+    out: dict[str, int] = defaultdict(int)
+    p = keys.prefix(NS, GEN)
+    for kind in ("uc", "u"):
+        for k in client.scan_iter(match=f"{p}{kind}:*", count=1000):
+            for f, raw in cast(dict[bytes, bytes], client.hgetall(k)).items():
+                out[f"{kind} names"] += len(f)
+                text = raw.decode()
+                if kind == "uc" and f[:1] not in (b"p", b"b"):  # a completion record
+                    version, _ = split_completion(text)
+                    out["uc records"] += 1
+                else:
+                    version = text.partition("\t")[0] if "\t" in text else ""
+                    out[f"{kind} facts"] += 1
+                out[f"{kind} versions"] += len(version.encode())
+                out[f"{kind} values"] += len(raw) - len(version.encode())
+    for k in client.scan_iter(match=f"{p}ua:*", count=1000):
+        out["ua members"] += sum(len(m) for m in client.zrange(k, 0, -1))
+    return dict(out)
 
 
 def main() -> None:
@@ -94,6 +120,9 @@ def main() -> None:
             print(f"{name}: used_memory delta {m['used_memory_delta'] / pairs:,.0f} B per pair; learner keys "
                   f"{learner:,.0f} B per pair ({kinds}); other keys per pair: {others}; encodings "
                   + "; ".join(f"{k} {v}" for k, v in m["encodings"].items() if k in LEARNER_KINDS))
+        print("learner keys' payload per pair (the same either way): "
+              + ", ".join(f"{k} {v / pairs:,.1f}" for k, v in sorted(m["payload"].items()))
+              + " (counts, or bytes)")
 
 
 if __name__ == "__main__":
