@@ -12,6 +12,7 @@ from readmodels import keys
 from readmodels.facts import UserFacts
 from readmodels.views.common import time_or_none, zone
 from readmodels.views.learner_course import armed_celebrations
+from readmodels.views.moment import local_date
 
 NOT_ARMED = {"first_section": False, "weekly_goal": False}
 
@@ -85,7 +86,7 @@ def celebrations(
     on = bool(features.get("celebrations"))
     activity = list(activity)
     tz = day_zone(user, browser_timezone)
-    today = now.astimezone(tz).date()
+    today = local_date(now, tz)
 
     armed = armed_celebrations(user, course_key) or NOT_ARMED
     weekly = False
