@@ -11,6 +11,7 @@ from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
+from api.answer_memo import AnswerMemo
 from api.bus import EventBus
 from api.change_feed import ChangeFeed
 from api.errors import install_error_handlers
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> LearnerApi:
         app.state.changes = changes
         app.state.readers = Readers(redis, settings.redis_namespace, execute)
         app.state.program_readers = ProgramReaders(redis, settings.redis_namespace, execute)
+        app.state.answer_memo = AnswerMemo(settings.api_answer_memo)
         if settings.api_fast_path:
             api.fast_path = FastPath(app)
         tune_gc()

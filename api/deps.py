@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api import clock
+from api.answer_memo import AnswerMemo
 from api.auth import Caller, authenticate
 from api.bus import EventBus
 from api.errors import ApiError
@@ -42,6 +43,11 @@ def settings_of(request: Request) -> Settings:
 def readers_of(request: Request) -> Readers:
     readers: Readers = request.app.state.readers
     return readers
+
+
+def memo_of(request: Request) -> AnswerMemo:
+    memo: AnswerMemo = request.app.state.answer_memo
+    return memo
 
 
 def bus_of(request: Request) -> EventBus:

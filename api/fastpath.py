@@ -40,6 +40,7 @@ from starlette.types import Message, Scope, Send
 
 from api import clock
 from api.answer import EXPOSE, REDIS_DOWN, Answer, RequestFacts, failed, json_answer
+from api.answer_memo import AnswerMemo
 from api.auth import AuthError, Caller, cached_caller, token_from
 from api.deps import view_config
 from api.errors import ApiError
@@ -151,6 +152,7 @@ class FastPath:
         self.settings = state.settings
         self.readers: Readers = state.readers
         self.program_readers: ProgramReaders = state.program_readers
+        self.memo: AnswerMemo = state.answer_memo
         self.bus = state.bus
         self.meter: RequestMeter = state.meter
         self.config = view_config(self.settings)
@@ -231,7 +233,7 @@ class FastPath:
             except Exception as exc:
                 answer, redis_down = failed(request, exc), isinstance(exc, REDIS_DOWN)
             else:
-                answer = json_answer(request, 200, orjson.dumps(body))
+                answer = json_answer(request, 200, body)
             await self._send(request, answer, origin, send)
             meter.finish(method, route, answer.status, path, started, redis_error=redis_down, fast=True)
             return True
@@ -247,20 +249,21 @@ class FastPath:
             log.exception("request %s %s %s: sending the answer failed", request.request_id, request.method,
                           request.path)
 
-    async def _read(self, kind: int, rest: str, caller: Caller | None, query: dict[str, str]) -> Any:
-        """The route's body, by the route's own answer function (api/routes)."""
+    async def _read(self, kind: int, rest: str, caller: Caller | None, query: dict[str, str]) -> bytes:
+        """The route's body as JSON, by the route's own answer function (api/routes)."""
         now = clock.now(self.settings)
         if kind == COURSE:
             course = _course_key(rest)
             if course is None:
                 raise FALL_THROUGH
-            return await courseware.course_answer(self.readers, self.bus, *course, caller, "", now, self.config,
-                                                  query.get("requested_fields"), query.get("browser_timezone"))
+            return await courseware.course_answer(self.readers, self.memo, self.bus, *course, caller, "", now,
+                                                  self.config, query.get("requested_fields"),
+                                                  query.get("browser_timezone"))
         if kind == SEQUENCE:
             usage = _usage_key(rest)
             if usage is None:
                 raise FALL_THROUGH
-            body = await courseware.sequence_answer(self.readers, *usage, caller, "", now, self.config)
+            body = await courseware.sequence_answer(self.readers, self.memo, *usage, caller, "", now, self.config)
             if body is None:
                 raise FALL_THROUGH  # 422
             return body
@@ -269,5 +272,5 @@ class FastPath:
             course = _course_key(rest)
             if course is None:
                 raise FALL_THROUGH
-            return await courseware.resume_answer(self.readers, *course, caller, "")
-        return await programs.program_list(self.program_readers, caller, now)
+            return orjson.dumps(await courseware.resume_answer(self.readers, *course, caller, ""))
+        return orjson.dumps(await programs.program_list(self.program_readers, caller, now))

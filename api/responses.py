@@ -13,4 +13,5 @@ class JSON(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        """`content` as JSON; bytes are a body already rendered (the memoised routes')."""
+        return content if isinstance(content, bytes) else orjson.dumps(content)

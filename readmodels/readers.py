@@ -94,7 +94,14 @@ class Readers:
         self._docs = ParsedDocuments()
 
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
-        raw = await self._course(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
+        return self.course_facts(await self.course_reply(course_key, caller_id, masquerade))
+
+    async def course_reply(self, course_key: str, caller_id: int | None, masquerade: str = "") -> Any:
+        """The course script's reply as it came (`course_facts` parses it; api/answer_memo.py keys
+        finished bodies by it)."""
+        return await self._course(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
+
+    def course_facts(self, raw: Any) -> CourseFacts:
         who = _who(raw[6], raw[7], raw[8])
         if not raw[1]:
             return CourseFacts(int(raw[0]), None, "", None, UserFacts(who.user_id), {}, [], who)
@@ -116,7 +123,13 @@ class Readers:
     async def sequence(
         self, course_key: str, usage_key: str, caller_id: int | None, masquerade: str = ""
     ) -> SequenceFacts:
-        raw = await self._sequence(keys=[], args=[self._ns, course_key, usage_key, _id(caller_id), masquerade])
+        return self.sequence_facts(course_key, await self.sequence_reply(course_key, usage_key, caller_id, masquerade))
+
+    async def sequence_reply(self, course_key: str, usage_key: str, caller_id: int | None, masquerade: str = "") -> Any:
+        """The sequence script's reply as it came (`sequence_facts` parses it)."""
+        return await self._sequence(keys=[], args=[self._ns, course_key, usage_key, _id(caller_id), masquerade])
+
+    def sequence_facts(self, course_key: str, raw: Any) -> SequenceFacts:
         who = _who(raw[6], raw[7], raw[8])
         course = self._docs.versioned(raw[1]) if raw[1] else None
         return SequenceFacts(

@@ -11,6 +11,13 @@ def text(reply: bytes | str) -> str:
     return reply.decode() if isinstance(reply, bytes) else reply
 
 
+def frozen(reply: Any) -> Any:
+    """A reply as a hashable value, equal to another exactly when the replies are (lists as tuples)."""
+    if not isinstance(reply, list):
+        return reply
+    return tuple([frozen(x) if type(x) is list else x for x in reply])
+
+
 def text_or_none(reply: bytes | str | None) -> str | None:
     return None if reply is None else text(reply)
 

@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request, Response
 
+from api.answer_memo import AnswerMemo
 from api.auth import Caller
 from api.bus import EVENT_SOURCE, BusUnavailableError, EventBus
 from api.deps import (
@@ -22,6 +23,7 @@ from api.deps import (
     ReadersDep,
     RequiredCallerDep,
     bus_of,
+    memo_of,
     now_of,
     readers_of,
     view_config_of,
@@ -35,10 +37,12 @@ from events import Event
 from events.activity import CelebrationAcknowledged
 from readmodels import models
 from readmodels.readers import CourseFacts, Readers, ResumeFacts, SequenceFacts
+from readmodels.replies import frozen
 from readmodels.tokens import encode_token
 from readmodels.views.certificates import effective_courses
 from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
 from readmodels.views.course import course_metadata
+from readmodels.views.moment import Moment, as_plain, window
 from readmodels.views.program_progress import progress_counted
 from readmodels.views.sequence import sequence_metadata
 
@@ -48,6 +52,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": models.CoursewareError} for code in (400, 401, 403, 404, 413, 503)
 }
 CELEBRATION_FLAGS = ("first_section", "weekly_goal")
+COURSE_MEMO, SEQUENCE_MEMO = "course", "sequence"  # what a memo key starts with (api/answer_memo.py)
 
 
 @router.get("/course/{course_key:key}", response_model=models.CourseMetadata, responses=ERRORS)
@@ -62,9 +67,9 @@ async def get_course_metadata(
     masquerade = requested_username(request, caller)
     # A long-poll re-run (api/change_feed.py) is the same read again: it emits no second visit.
     visit = not getattr(request.state, "replay", False)
-    body = await course_answer(readers_of(request), bus_of(request), key, parsed.org, caller, masquerade,
-                               now_of(request), view_config_of(request), requested_fields, browser_timezone,
-                               visit=visit)
+    body = await course_answer(readers_of(request), memo_of(request), bus_of(request), key, parsed.org, caller,
+                               masquerade, now_of(request), view_config_of(request), requested_fields,
+                               browser_timezone, visit=visit)
     return JSON(body)
 
 
@@ -119,8 +124,8 @@ async def get_sequence_metadata(usage_key: str, request: Request, caller: Caller
     key, parsed = parse_usage_key(usage_key)
     course_key, org = str(parsed.course_key), parsed.course_key.org or ""
     masquerade = requested_username(request, caller)
-    body = await sequence_answer(readers_of(request), key, course_key, org, parsed.block_id, caller, masquerade,
-                                 now_of(request), view_config_of(request))
+    body = await sequence_answer(readers_of(request), memo_of(request), key, course_key, org, parsed.block_id,
+                                 caller, masquerade, now_of(request), view_config_of(request))
     if body is None:
         return Response(status_code=422)
     return JSON(body)
@@ -133,6 +138,7 @@ async def get_sequence_metadata(usage_key: str, request: Request, caller: Caller
 
 async def course_answer(
     readers: Readers,
+    memo: AnswerMemo,
     bus: EventBus,
     key: str,
     org: str | None,
@@ -144,14 +150,25 @@ async def course_answer(
     browser_timezone: str | None,
     *,
     visit: bool = True,
-) -> dict[str, Any]:
-    """The course-metadata body; the caller's own read of it (`visit`) emits a courseware visit."""
-    facts = await readers.course(key, caller.user_id if caller else None, masquerade)
-    effective = authorize(caller, masquerade, facts.who, key, org)
-    body = course_body(facts, key, effective, now, config, requested_fields, browser_timezone)
-    if body is None:
-        raise ApiError(404, f"Course not found: '{shown(key)}'.")
-    if visit and caller is not None and not effective.masquerading:
+) -> bytes:
+    """The course-metadata body, as JSON; the caller's own read of it (`visit`) emits a courseware
+    visit. A body already built for the same read reply and parameters is answered from `memo`
+    while it cannot have changed (api/answer_memo.py)."""
+    raw = await readers.course_reply(key, caller.user_id if caller else None, masquerade)
+    memo_key = (COURSE_MEMO, key, caller, masquerade, requested_fields, browser_timezone, frozen(raw))
+    kept = memo.get(memo_key, now)
+    if kept is not None:
+        body, masquerading = kept
+    else:
+        facts = readers.course_facts(raw)
+        effective = authorize(caller, masquerade, facts.who, key, org)
+        moment = Moment.of(now)
+        shaped = course_body(facts, key, effective, moment, config, requested_fields, browser_timezone)
+        if shaped is None:
+            raise ApiError(404, f"Course not found: '{shown(key)}'.")
+        body, masquerading = orjson.dumps(shaped, default=as_plain), effective.masquerading
+        memo.put(memo_key, (body, masquerading), now, window(moment))
+    if visit and caller is not None and not masquerading:
         bus.emit_visit(caller.user_id, key, now, browser_timezone)
     return body
 
@@ -164,6 +181,7 @@ async def resume_answer(readers: Readers, key: str, org: str | None, caller: Cal
 
 async def sequence_answer(
     readers: Readers,
+    memo: AnswerMemo,
     key: str,
     course_key: str,
     org: str,
@@ -172,13 +190,25 @@ async def sequence_answer(
     masquerade: str,
     now: datetime,
     config: ViewConfig,
-) -> dict[str, Any] | None:
-    """The sequence-metadata body; None for a block of the outline that is not a sequential (422)."""
-    facts = await readers.sequence(course_key, key, caller.user_id if caller else None, masquerade)
+) -> bytes | None:
+    """The sequence-metadata body, as JSON (from `memo` as the course body is); None for a block of
+    the outline that is not a sequential (422)."""
+    raw = await readers.sequence_reply(course_key, key, caller.user_id if caller else None, masquerade)
+    memo_key = (SEQUENCE_MEMO, key, caller, masquerade, frozen(raw))
+    kept: bytes | None = memo.get(memo_key, now)
+    if kept is not None:
+        return kept
+    facts = readers.sequence_facts(course_key, raw)
     effective = authorize(caller, masquerade, facts.who, course_key, org)
     if facts.course is None or facts.block_type is None:
         raise ApiError(404, f"Block not found: '{shown(key)}'.")
-    return sequence_body(facts, key, course_key, org, block_id, effective, now, config)
+    moment = Moment.of(now)
+    shaped = sequence_body(facts, key, course_key, org, block_id, effective, moment, config)
+    if shaped is None:
+        return None
+    body = orjson.dumps(shaped, default=as_plain)
+    memo.put(memo_key, body, now, window(moment))
+    return body
 
 
 # Bodies --------------------------------------------------------------------------------------------

@@ -1,0 +1,134 @@
+"""The answer memo (api/answer_memo.py) never changes an answer: course and sequence bodies answered
+through it equal the bodies built afresh, for learners and anonymous callers, at times on both sides
+of every time the courses' documents and the learners' facts hold (starts, ends, deadlines,
+certificate dates, enrollment dates), in increasing and in shuffled order, and after a write.
+Real Redis from the session stack, its own namespace."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from api.answer_memo import AnswerMemo
+from api.auth import Caller
+from api.bus import EventBus
+from api.errors import ApiError
+from api.routes.courseware import course_answer, sequence_answer
+from bench.history import History, build
+from events import Event
+from events.base import parse_time
+from events.completion import BlockCompletionChanged
+from projectors.projections import project
+from readmodels.readers import Readers
+from readmodels.views.common import ViewConfig
+from readmodels.writer import RedisWriter
+from tools.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+GEN = 1
+CONFIG = ViewConfig()
+US = timedelta(microseconds=1)
+
+
+@pytest.fixture(scope="module")
+def history() -> History:
+    return build(6000, 11)
+
+
+@pytest.fixture
+async def store(stack: Stack, history: History) -> AsyncIterator[tuple[Readers, RedisWriter]]:
+    client = Redis.from_url(stack.redis.url)
+    ns = f"memo{uuid.uuid4().hex[:10]}"
+    writer = RedisWriter(client, ns, announce=False)
+    for start in range(0, len(history.events), 1000):
+        await writer.apply(GEN, [op for e in history.events[start : start + 1000] for op in project(e)])
+    yield Readers(client, ns), writer
+    await client.aclose()
+
+
+def times_in(value: Any) -> Iterator[datetime]:
+    """Every RFC 3339 time inside a parsed document or fact value."""
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from times_in(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from times_in(v)
+    elif isinstance(value, str) and len(value) >= 20 and value[4:5] == "-" and value[10:11] == "T":
+        with contextlib.suppress(ValueError):
+            yield parse_time(value)
+
+
+async def edges(readers: Readers, course_key: str, user_id: int) -> list[datetime]:
+    """The times the course's documents and the learner's facts hold, each with its neighbours."""
+    facts = await readers.course(course_key, user_id)
+    found = set(times_in(facts.course)) | set(times_in([facts.user.get(name) for name in facts.user.raw]))
+    return sorted({t + d for t in found for d in (-US, timedelta(0), US)})
+
+
+async def answer(readers: Readers, memo: AnswerMemo, bus: EventBus, target: tuple[int | None, str, str],
+                 now: datetime) -> tuple[Any, Any]:
+    user, course_key, sequence_key = target
+    caller = None if user is None else Caller(user, f"learner{user}", False)
+    org = course_key.split(":", 1)[1].split("+", 1)[0]
+    out: list[Any] = []
+    try:
+        out.append(await course_answer(readers, memo, bus, course_key, org, caller, "", now, CONFIG, None, None,
+                                       visit=False))
+    except ApiError as exc:
+        out.append((exc.status_code, exc.message))
+    try:
+        out.append(await sequence_answer(readers, memo, sequence_key, course_key, org,
+                                         sequence_key.rsplit("@", 1)[1], caller, "", now, CONFIG))
+    except ApiError as exc:
+        out.append((exc.status_code, exc.message))
+    return out[0], out[1]
+
+
+async def test_memoised_answers_equal_fresh_ones_across_time_and_writes(
+    stack: Stack, store: tuple[Readers, RedisWriter], history: History
+) -> None:
+    readers, writer = store
+    rng = random.Random(5)
+    bus = EventBus(stack.settings())  # never started: visit=False, nothing is sent
+    memo, fresh = AnswerMemo(100_000), AnswerMemo(0)
+    pairs = rng.sample(history.enrollments, 12)
+    targets: list[tuple[int | None, str, str]] = [(u, ck, rng.choice(history.sequences[ck])) for u, ck in pairs]
+    targets += [(None, ck, seq) for _, ck, seq in targets[:3]]  # anonymous callers
+    checked = 0
+    for target in targets:
+        times = await edges(readers, target[1], target[0] or pairs[0][0])
+        times += [times[0] + timedelta(days=d) for d in range(0, 900, 29)]
+        for order in (sorted(times), rng.sample(times, len(times))):
+            for now in order:
+                assert await answer(readers, memo, bus, target, now) == await answer(readers, fresh, bus, target, now)
+                checked += 1
+    assert memo.hits > checked // 4  # the memo did answer (most times fall between two edges)
+    assert fresh.hits == 0
+
+    # a write changes the reply: the next answers are built again, and are the new ones
+    user, course_key, sequence_key = targets[0]
+    assert user is not None
+    later = max(e.time for e in history.events) + timedelta(days=1)
+    await answer(readers, memo, bus, targets[0], later)
+    sequence = (await readers.sequence(course_key, sequence_key, user)).sequence
+    blocks = [b for unit in (sequence or {}).get("units", []) for b in unit.get("completable", [])]
+    assert blocks
+    events = [Event(type=BlockCompletionChanged.TYPE, id=str(uuid.uuid4()), time=later, source="test",
+                    data=BlockCompletionChanged.model_validate({"completion": {
+                        "user_id": user, "course_key": course_key, "block_key": block, "completion": 0.5,
+                        "modified": later.isoformat()}}))
+              for block in blocks]
+    await writer.apply(GEN, [op for e in events for op in project(e)])
+    misses = memo.misses
+    after = await answer(readers, memo, bus, targets[0], later + US)
+    assert memo.misses == misses + 2  # both replies changed
+    assert after == await answer(readers, fresh, bus, targets[0], later + US)
