@@ -273,4 +273,4 @@ class FastPath:
             if course is None:
                 raise FALL_THROUGH
             return orjson.dumps(await courseware.resume_answer(self.readers, *course, caller, ""))
-        return orjson.dumps(await programs.program_list(self.program_readers, caller, now))
+        return await programs.program_list(self.program_readers, self.memo, caller, now)

@@ -44,7 +44,14 @@ class ProgramReaders:
         self._docs = ParsedDocuments()
 
     async def user_programs(self, user_id: int) -> UserProgramsFacts:
-        raw = await self._list(keys=[], args=[self._ns, str(user_id)])
+        return self.user_programs_facts(user_id, await self.user_programs_reply(user_id))
+
+    async def user_programs_reply(self, user_id: int) -> Any:
+        """The list script's reply as it came (`user_programs_facts` parses it; api/answer_memo.py
+        keys finished bodies by it)."""
+        return await self._list(keys=[], args=[self._ns, str(user_id)])
+
+    def user_programs_facts(self, user_id: int, raw: Any) -> UserProgramsFacts:
         programs = {}
         flat = iter(raw[2])
         for uuid, doc in zip(flat, flat, strict=True):

@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=65536, ge=1)
     # The API answers its hot reads without FastAPI's machinery (api/fastpath.py); false: never.
     api_fast_path: bool = True
-    # Finished bodies of the course and sequence reads kept per API process (api/answer_memo.py), by
+    # Finished bodies of the course, sequence and program-list reads kept per API process (api/answer_memo.py), by
     # read reply and request; 0: none kept.
     api_answer_memo: int = Field(default=4096, ge=0)
     # Tests only: a fixed "now" for every read-time rule of the API. Unset in production (real clock).

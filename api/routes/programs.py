@@ -12,19 +12,24 @@ import re
 from datetime import datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.answer_memo import AnswerMemo
 from api.auth import Caller
-from api.deps import RequiredCallerDep, now_of, settings_of
+from api.deps import RequiredCallerDep, memo_of, now_of, settings_of
 from api.errors import ApiError
 from api.responses import JSON
 from readmodels.program_readers import ProgramReaders
+from readmodels.replies import frozen
 from readmodels.views.certificates import effective_courses
+from readmodels.views.moment import Moment, as_plain, window
 from readmodels.views.program_bodies import DetailUrls, list_entries, progress_details
 
 PREFIXES = ("/api/dashboard/v1", "/api/dashboard/v0", "/api/learner_home/v1")
 NO_PROGRAM_DATA = "No program data available."
+PROGRAMS_MEMO = "programs"  # what a memo key of the list starts with (api/answer_memo.py)
 
 # The LMS patterns: program uuids are lower-case hex and hyphens (any length); enterprise uuids are
 # version-4 shaped, hyphens optional, any case.
@@ -183,7 +188,7 @@ async def get_progress_details(program_uuid: str, request: Request, caller: Requ
 
 async def get_programs(request: Request, caller: RequiredCallerDep) -> Any:
     """The learner's programs (B2C list): a bare JSON array."""
-    return JSON(await program_list(program_readers_of(request), caller, now_of(request)))
+    return JSON(await program_list(program_readers_of(request), memo_of(request), caller, now_of(request)))
 
 
 async def get_enterprise_programs(enterprise_uuid: str, request: Request, caller: RequiredCallerDep) -> Any:
@@ -192,17 +197,28 @@ async def get_enterprise_programs(enterprise_uuid: str, request: Request, caller
         raise _not_found()
     hexed = enterprise_uuid.replace("-", "").lower()
     canonical = f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
-    return JSON(await program_list(program_readers_of(request), caller, now_of(request), enterprise_uuid=canonical))
+    return JSON(await program_list(program_readers_of(request), memo_of(request), caller, now_of(request),
+                                   enterprise_uuid=canonical))
 
 
 async def program_list(
-    readers: ProgramReaders, caller: Caller, now: datetime, *, enterprise_uuid: str | None = None
-) -> list[dict[str, Any]]:
-    """The list routes' body (shared with the fast path, api/fastpath.py)."""
-    facts = await readers.user_programs(caller.user_id)
+    readers: ProgramReaders, memo: AnswerMemo, caller: Caller, now: datetime, *, enterprise_uuid: str | None = None
+) -> bytes:
+    """The list routes' body as JSON (shared with the fast path, api/fastpath.py); from `memo` while
+    the read's reply is the same and the body cannot have changed (api/answer_memo.py)."""
+    raw = await readers.user_programs_reply(caller.user_id)
+    memo_key = (PROGRAMS_MEMO, caller, enterprise_uuid, frozen(raw))
+    kept: bytes | None = memo.get(memo_key, now)
+    if kept is not None:
+        return kept
+    facts = readers.user_programs_facts(caller.user_id, raw)
     courses = effective_courses(facts.certificate_courses)  # certificate dates: their courses
-    return list_entries(facts.programs, facts.user, now, enterprise_uuid=enterprise_uuid, courses=courses,
-                        shared_documents=True)  # the reader's parsed documents
+    moment = Moment.of(now)
+    body = orjson.dumps(list_entries(facts.programs, facts.user, moment, enterprise_uuid=enterprise_uuid,
+                                     courses=courses, shared_documents=True),  # the reader's parsed documents
+                        default=as_plain)
+    memo.put(memo_key, body, now, window(moment))
+    return body
 
 
 def _register() -> None:
