@@ -17,9 +17,13 @@ view's use of "now" could last; correctness does not rest on it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
+
+from readmodels.views.moment import Moment, as_plain, window
 
 HOLD = timedelta(seconds=60)
 
@@ -52,3 +56,13 @@ class AnswerMemo:
         if key not in entries and len(entries) >= self._max:
             del entries[next(iter(entries))]
         entries[key] = (value, now, min(until, now + HOLD))
+
+
+def render(now: datetime, shape: Callable[[datetime], Any]) -> tuple[bytes | None, datetime | None]:
+    """`shape(now)` built with a Moment, as JSON (None when it shaped no body), and how long that
+    body holds (`AnswerMemo.put`'s `until`)."""
+    moment = Moment.of(now)
+    shaped = shape(moment)
+    if shaped is None:
+        return None, None
+    return orjson.dumps(shaped, default=as_plain), window(moment)

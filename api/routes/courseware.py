@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request, Response
 
-from api.answer_memo import AnswerMemo
+from api.answer_memo import AnswerMemo, render
 from api.auth import Caller
 from api.bus import EVENT_SOURCE, BusUnavailableError, EventBus
 from api.deps import (
@@ -42,7 +42,6 @@ from readmodels.tokens import encode_token
 from readmodels.views.certificates import effective_courses
 from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
 from readmodels.views.course import course_metadata
-from readmodels.views.moment import Moment, as_plain, window
 from readmodels.views.program_progress import progress_counted
 from readmodels.views.sequence import sequence_metadata
 
@@ -162,12 +161,12 @@ async def course_answer(
     else:
         facts = readers.course_facts(raw)
         effective = authorize(caller, masquerade, facts.who, key, org)
-        moment = Moment.of(now)
-        shaped = course_body(facts, key, effective, moment, config, requested_fields, browser_timezone)
-        if shaped is None:
+        built, until = render(now, lambda at: course_body(facts, key, effective, at, config, requested_fields,
+                                                          browser_timezone))
+        if built is None:
             raise ApiError(404, f"Course not found: '{shown(key)}'.")
-        body, masquerading = orjson.dumps(shaped, default=as_plain), effective.masquerading
-        memo.put(memo_key, (body, masquerading), now, window(moment))
+        body, masquerading = built, effective.masquerading
+        memo.put(memo_key, (body, masquerading), now, until)
     if visit and caller is not None and not masquerading:
         bus.emit_visit(caller.user_id, key, now, browser_timezone)
     return body
@@ -202,12 +201,9 @@ async def sequence_answer(
     effective = authorize(caller, masquerade, facts.who, course_key, org)
     if facts.course is None or facts.block_type is None:
         raise ApiError(404, f"Block not found: '{shown(key)}'.")
-    moment = Moment.of(now)
-    shaped = sequence_body(facts, key, course_key, org, block_id, effective, moment, config)
-    if shaped is None:
-        return None
-    body = orjson.dumps(shaped, default=as_plain)
-    memo.put(memo_key, body, now, window(moment))
+    body, until = render(now, lambda at: sequence_body(facts, key, course_key, org, block_id, effective, at, config))
+    if body is not None:
+        memo.put(memo_key, body, now, until)
     return body
 
 

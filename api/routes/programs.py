@@ -12,11 +12,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.answer_memo import AnswerMemo
+from api.answer_memo import AnswerMemo, render
 from api.auth import Caller
 from api.deps import RequiredCallerDep, memo_of, now_of, settings_of
 from api.errors import ApiError
@@ -24,7 +23,6 @@ from api.responses import JSON
 from readmodels.program_readers import ProgramReaders
 from readmodels.replies import frozen
 from readmodels.views.certificates import effective_courses
-from readmodels.views.moment import Moment, as_plain, window
 from readmodels.views.program_bodies import DetailUrls, list_entries, progress_details
 
 PREFIXES = ("/api/dashboard/v1", "/api/dashboard/v0", "/api/learner_home/v1")
@@ -213,11 +211,10 @@ async def program_list(
         return kept
     facts = readers.user_programs_facts(caller.user_id, raw)
     courses = effective_courses(facts.certificate_courses)  # certificate dates: their courses
-    moment = Moment.of(now)
-    body = orjson.dumps(list_entries(facts.programs, facts.user, moment, enterprise_uuid=enterprise_uuid,
-                                     courses=courses, shared_documents=True),  # the reader's parsed documents
-                        default=as_plain)
-    memo.put(memo_key, body, now, window(moment))
+    body, until = render(now, lambda at: list_entries(facts.programs, facts.user, at, enterprise_uuid=enterprise_uuid,
+                                                      courses=courses, shared_documents=True))  # the reader's documents
+    assert body is not None  # a list, never None
+    memo.put(memo_key, body, now, until)
     return body
 
 
