@@ -35,6 +35,21 @@ def lp_background(settings: Settings, *args: str, **env: str) -> subprocess.Pope
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def children(pid: int) -> list[int]:
+    """The pids of a process's children (a rebuild's workers), from /proc (Linux)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    # `pid (comm) state ppid ...`; comm may hold spaces and parentheses
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+    return out
+
+
 def redis(settings: Settings) -> Redis:
     """A synchronous client; on a Redis Cluster (the cluster suite) a RedisCluster, which answers
     the same commands (a plain SUBSCRIBE on any master hears every PUBLISH of the cluster)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ import pytest
 from readmodels import keys
 from readmodels.settings import Settings
 from tests.builders import COURSE, at, course_published, enrollment
-from tests.integration.lp import generation_keys, lp, lp_background, read_topics, redis, serving
+from tests.integration.lp import children, generation_keys, lp, lp_background, read_topics, redis, serving
 from tests.pipeline import Pipeline
 from tools.stack import Stack
 from tools.synthetic import generate
@@ -126,12 +128,17 @@ def test_rebuild_killed_midway_leaves_serving_untouched_then_completes(pipeline:
             state = r.hgetall(keys.rebuild_state(ns))
             if state and r.hlen(keys.prefix(ns, int(state["generation"])) + keys.CHECKPOINTS):
                 shadow = int(state["generation"])
+                # paused at once, with its workers: the check below takes seconds, in which a
+                # running rebuild of this small history could finish (then it is not midway)
+                for pid in (proc.pid, *children(proc.pid)):
+                    os.kill(pid, signal.SIGSTOP)
                 break
             time.sleep(0.02)
-        second = lp(settings, "rebuild")  # while the first one runs
+        second = lp(settings, "rebuild")  # while the first one holds the lock
         assert second.returncode == 1, second.stdout + second.stderr
         assert "another rebuild is running" in second.stdout
-        proc.kill()  # SIGKILL: no cleanup at all (its lock is taken over by the next run: its pid is gone)
+        proc.kill()  # SIGKILL: no cleanup at all (its lock is taken over by the next run: its pid is gone;
+        # its workers die with it: PR_SET_PDEATHSIG, SIGKILL, which a paused process gets too)
         proc.wait()
         assert shadow is not None, "the rebuild never wrote a checkpoint"
         partial = r.hgetall(keys.prefix(ns, shadow) + keys.CHECKPOINTS)
