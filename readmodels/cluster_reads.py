@@ -31,6 +31,10 @@ from readmodels.compact import split_completion
 from readmodels.replies import text
 
 Reply = list[Any]
+# The stamps element of the memoised scripts' replies (read_stamps.lua), empty: reads made of
+# several round trips are not atomic, so their answers are kept by the exact reply instead
+# (api/answer_memo.py). Stamps sent back (never, then) are ignored.
+NO_STAMPS: list[Any] = []
 
 
 def _sequence_blocks(doc: Any, usage: str) -> list[tuple[str, str]]:
@@ -154,9 +158,9 @@ class ClusterReadScript:
             act = _activity(next(got), courses)
         roles = _roles(_flat(next(got))) if uname and caller else []
         if course is None:
-            return [gen, None, None, [], [], [], roles, uid, unknown, []]
+            return [gen, None, None, [], [], [], roles, uid, unknown, [], NO_STAMPS]
         certs = await self._certificate_courses(p, user) if progs else []
-        return [gen, course, cat, user, progs, act, roles, uid, unknown, certs]
+        return [gen, course, cat, user, progs, act, roles, uid, unknown, certs, NO_STAMPS]
 
     async def _read_sequence(self, args: Sequence[str]) -> Reply:
         ns, ck, usage, caller, uname = args[:5]
@@ -176,7 +180,7 @@ class ClusterReadScript:
         user, done = (_learner(next(got))[0], next(got)) if uid else ([], {})
         caller_hash = _flat(next(got)) if caller and caller != uid else user
         if course is None:
-            return [gen, None, None, None, [], [], [], uid, unknown, None]
+            return [gen, None, None, None, [], [], [], uid, unknown, None, NO_STAMPS]
         if seq is None or not uid:
             user, done = [], {}
         records: list[Any] = []
@@ -197,7 +201,7 @@ class ClusterReadScript:
                 else:
                     user += [keys.f_position(block) if tag == keys.POSITION_TAG else keys.f_bookmark(block), raw]
         croles = _roles(caller_hash if caller else [])
-        return [gen, course, blk, seq, user, records, croles, uid, unknown, cat]
+        return [gen, course, blk, seq, user, records, croles, uid, unknown, cat, NO_STAMPS]
 
     async def _read_resume(self, args: Sequence[str]) -> Reply:
         ns, ck, caller, uname = args[:4]
@@ -257,7 +261,7 @@ class ClusterReadScript:
                         if uuid not in seen:
                             seen.add(uuid)
                             progs += [uuid, doc]
-        return [gen, user, progs, await self._certificate_courses(p, user) if progs else []]
+        return [gen, user, progs, await self._certificate_courses(p, user) if progs else [], NO_STAMPS]
 
     async def _read_programs_progress(self, args: Sequence[str]) -> Reply:
         ns, uuid, uid = args[:3]

@@ -54,6 +54,12 @@ Hash tags (Redis Cluster; see CONTROL_TAG below): the key shapes above carry a t
 part a cluster hashes: `u:{u<user_id>}`, `uc:{u<user_id>}:<course_key>`, `ua:{u<user_id>}`, the
 course documents `<kind>:{<course_key>}`, `prog:{progs}<uuid>` and `runprogs:{progs}<course_key>`,
 and the control keys `<ns>:serving:{ctl}`, `<ns>:gens:{ctl}`, `<p>ckpt:{ctl}`, `<ns>:outbox:{ctl}`.
+
+Stamps: `<p>stamp:{<tag>}` (a counter, in the slot of the keys it stands for) is bumped by every
+write that changes a key of hash tag <tag> (writer.lua `touch`); the memoised read scripts return
+the stamps of the tags they read, and a kept answer is served again only while they are unchanged
+(read_stamps.lua, api/answer_memo.py). Their values depend on how writes were batched, so stored
+states are compared without them, as without `bid:`.
 """
 
 from __future__ import annotations
@@ -122,6 +128,24 @@ def prefix(ns: str, generation: int) -> str:
 # Logical keys (relative to the generation prefix).
 
 CHECKPOINTS = f"ckpt:{CONTROL_TAG}"
+STAMP_PREFIX = "stamp:"
+
+
+def hash_tag(key: str) -> str:
+    """What Redis Cluster hashes of a key: the text between its first `{` and the next `}` when
+    that is not empty, else the whole key (writer.lua `touch` and read_stamps.lua `tag_of` take it
+    so, from full keys)."""
+    start = key.find("{")
+    if start >= 0:
+        end = key.find("}", start + 1)
+        if end > start + 1:
+            return key[start + 1 : end]
+    return key
+
+
+def stamp(tag: str) -> str:
+    """The logical stamp key of a hash tag (see the module docstring)."""
+    return f"{STAMP_PREFIX}{{{tag}}}"
 USERNAMES = "unames"
 
 

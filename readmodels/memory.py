@@ -151,7 +151,7 @@ async def dump_redis(redis: Any, prefix: str, *, include_checkpoints: bool = Fal
     block_ids: dict[str, dict[str, str]] = {}
     async for raw_key in redis.scan_iter(match=pattern, count=1000):
         key = raw_key.decode()[len(prefix):]
-        if (key == keys.CHECKPOINTS and not include_checkpoints) or key.startswith(_BLOCK_IDS):
+        if (key == keys.CHECKPOINTS and not include_checkpoints) or key.startswith((_BLOCK_IDS, keys.STAMP_PREFIX)):
             continue
         kind = (await redis.type(raw_key)).decode()
         if kind == "string":

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +46,10 @@ class ProgramReaders:
     async def user_programs(self, user_id: int) -> UserProgramsFacts:
         return self.user_programs_facts(user_id, await self.user_programs_reply(user_id))
 
-    async def user_programs_reply(self, user_id: int) -> Any:
-        """The list script's reply as it came (`user_programs_facts` parses it; api/answer_memo.py
-        keys finished bodies by it)."""
-        return await self._list(keys=[], args=[self._ns, str(user_id)])
+    async def user_programs_reply(self, user_id: int, stamps: Sequence[Any] = ()) -> Any:
+        """The list script's reply as it came (`user_programs_facts` parses it); None when `stamps`,
+        a kept answer's (api/answer_memo.py), still hold."""
+        return await self._list(keys=[], args=[self._ns, str(user_id), *stamps])
 
     def user_programs_facts(self, user_id: int, raw: Any) -> UserProgramsFacts:
         programs = {}

@@ -7,7 +7,7 @@ roles, so the route can authorise the masquerade without a second round trip.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,10 +96,12 @@ class Readers:
     async def course(self, course_key: str, caller_id: int | None, masquerade: str = "") -> CourseFacts:
         return self.course_facts(await self.course_reply(course_key, caller_id, masquerade))
 
-    async def course_reply(self, course_key: str, caller_id: int | None, masquerade: str = "") -> Any:
-        """The course script's reply as it came (`course_facts` parses it; api/answer_memo.py keys
-        finished bodies by it)."""
-        return await self._course(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade])
+    async def course_reply(
+        self, course_key: str, caller_id: int | None, masquerade: str = "", stamps: Sequence[Any] = ()
+    ) -> Any:
+        """The course script's reply as it came (`course_facts` parses it); None when `stamps`, a
+        kept answer's (api/answer_memo.py), still hold."""
+        return await self._course(keys=[], args=[self._ns, course_key, _id(caller_id), masquerade, *stamps])
 
     def course_facts(self, raw: Any) -> CourseFacts:
         who = _who(raw[6], raw[7], raw[8])
@@ -125,9 +127,13 @@ class Readers:
     ) -> SequenceFacts:
         return self.sequence_facts(course_key, await self.sequence_reply(course_key, usage_key, caller_id, masquerade))
 
-    async def sequence_reply(self, course_key: str, usage_key: str, caller_id: int | None, masquerade: str = "") -> Any:
-        """The sequence script's reply as it came (`sequence_facts` parses it)."""
-        return await self._sequence(keys=[], args=[self._ns, course_key, usage_key, _id(caller_id), masquerade])
+    async def sequence_reply(
+        self, course_key: str, usage_key: str, caller_id: int | None, masquerade: str = "", stamps: Sequence[Any] = ()
+    ) -> Any:
+        """The sequence script's reply as it came (`sequence_facts` parses it); None as `course_reply`."""
+        return await self._sequence(
+            keys=[], args=[self._ns, course_key, usage_key, _id(caller_id), masquerade, *stamps]
+        )
 
     def sequence_facts(self, course_key: str, raw: Any) -> SequenceFacts:
         who = _who(raw[6], raw[7], raw[8])

@@ -37,7 +37,6 @@ from events import Event
 from events.activity import CelebrationAcknowledged
 from readmodels import models
 from readmodels.readers import CourseFacts, Readers, ResumeFacts, SequenceFacts
-from readmodels.replies import frozen
 from readmodels.tokens import encode_token
 from readmodels.views.certificates import effective_courses
 from readmodels.views.common import ViewConfig, effective_course, is_course_staff, shared_effective_course
@@ -153,20 +152,21 @@ async def course_answer(
     """The course-metadata body, as JSON; the caller's own read of it (`visit`) emits a courseware
     visit. A body already built for the same read reply and parameters is answered from `memo`
     while it cannot have changed (api/answer_memo.py)."""
-    raw = await readers.course_reply(key, caller.user_id if caller else None, masquerade)
-    memo_key = (COURSE_MEMO, key, caller, masquerade, requested_fields, browser_timezone, frozen(raw))
-    kept = memo.get(memo_key, now)
-    if kept is not None:
-        body, masquerading = kept
-    else:
+    user_id = caller.user_id if caller else None
+
+    def build(raw: Any) -> tuple[tuple[bytes, bool], datetime | None]:
         facts = readers.course_facts(raw)
         effective = authorize(caller, masquerade, facts.who, key, org)
         built, until = render(now, lambda at: course_body(facts, key, effective, at, config, requested_fields,
                                                           browser_timezone))
         if built is None:
             raise ApiError(404, f"Course not found: '{shown(key)}'.")
-        body, masquerading = built, effective.masquerading
-        memo.put(memo_key, (body, masquerading), now, until)
+        return (built, effective.masquerading), until
+
+    body, masquerading = await memo.answer(
+        (COURSE_MEMO, key, org, caller, masquerade, requested_fields, browser_timezone), now,
+        lambda stamps: readers.course_reply(key, user_id, masquerade, stamps), build,
+    )
     if visit and caller is not None and not masquerading:
         bus.emit_visit(caller.user_id, key, now, browser_timezone)
     return body
@@ -192,18 +192,19 @@ async def sequence_answer(
 ) -> bytes | None:
     """The sequence-metadata body, as JSON (from `memo` as the course body is); None for a block of
     the outline that is not a sequential (422)."""
-    raw = await readers.sequence_reply(course_key, key, caller.user_id if caller else None, masquerade)
-    memo_key = (SEQUENCE_MEMO, key, caller, masquerade, frozen(raw))
-    kept: bytes | None = memo.get(memo_key, now)
-    if kept is not None:
-        return kept
-    facts = readers.sequence_facts(course_key, raw)
-    effective = authorize(caller, masquerade, facts.who, course_key, org)
-    if facts.course is None or facts.block_type is None:
-        raise ApiError(404, f"Block not found: '{shown(key)}'.")
-    body, until = render(now, lambda at: sequence_body(facts, key, course_key, org, block_id, effective, at, config))
-    if body is not None:
-        memo.put(memo_key, body, now, until)
+    user_id = caller.user_id if caller else None
+
+    def build(raw: Any) -> tuple[bytes | None, datetime | None]:
+        facts = readers.sequence_facts(course_key, raw)
+        effective = authorize(caller, masquerade, facts.who, course_key, org)
+        if facts.course is None or facts.block_type is None:
+            raise ApiError(404, f"Block not found: '{shown(key)}'.")
+        return render(now, lambda at: sequence_body(facts, key, course_key, org, block_id, effective, at, config))
+
+    body: bytes | None = await memo.answer(
+        (SEQUENCE_MEMO, key, course_key, org, block_id, caller, masquerade), now,
+        lambda stamps: readers.sequence_reply(course_key, key, user_id, masquerade, stamps), build,
+    )
     return body
 
 

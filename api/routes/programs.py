@@ -21,7 +21,6 @@ from api.deps import RequiredCallerDep, memo_of, now_of, settings_of
 from api.errors import ApiError
 from api.responses import JSON
 from readmodels.program_readers import ProgramReaders
-from readmodels.replies import frozen
 from readmodels.views.certificates import effective_courses
 from readmodels.views.program_bodies import DetailUrls, list_entries, progress_details
 
@@ -204,18 +203,18 @@ async def program_list(
 ) -> bytes:
     """The list routes' body as JSON (shared with the fast path, api/fastpath.py); from `memo` while
     the read's reply is the same and the body cannot have changed (api/answer_memo.py)."""
-    raw = await readers.user_programs_reply(caller.user_id)
-    memo_key = (PROGRAMS_MEMO, caller, enterprise_uuid, frozen(raw))
-    kept: bytes | None = memo.get(memo_key, now)
-    if kept is not None:
-        return kept
-    facts = readers.user_programs_facts(caller.user_id, raw)
-    courses = effective_courses(facts.certificate_courses)  # certificate dates: their courses
-    body, until = render(now, lambda at: list_entries(facts.programs, facts.user, at, enterprise_uuid=enterprise_uuid,
-                                                      courses=courses, shared_documents=True))  # the reader's documents
-    assert body is not None  # a list, never None
-    memo.put(memo_key, body, now, until)
-    return body
+
+    def build(raw: Any) -> tuple[bytes | None, datetime | None]:
+        facts = readers.user_programs_facts(caller.user_id, raw)
+        courses = effective_courses(facts.certificate_courses)  # certificate dates: their courses
+        return render(now, lambda at: list_entries(facts.programs, facts.user, at, enterprise_uuid=enterprise_uuid,
+                                                   courses=courses, shared_documents=True))  # the reader's documents
+
+    body: bytes = await memo.answer(
+        (PROGRAMS_MEMO, caller, enterprise_uuid), now,
+        lambda stamps: readers.user_programs_reply(caller.user_id, stamps), build,
+    )
+    return body  # a list, never None
 
 
 def _register() -> None:

@@ -14,8 +14,8 @@ local function certificate_courses(h)
       if ok and type(cert) == "table" and (cert["status"] == "downloadable" or cert["status"] == "generating") then
         local ck = string.sub(h[i], 6)
         out[#out + 1] = ck
-        out[#out + 1] = redis.call("GET", p .. "course:{" .. ck .. "}") or false
-        out[#out + 1] = redis.call("HGET", p .. "ccat:{" .. ck .. "}", "info") or false
+        out[#out + 1] = read("GET", p .. "course:{" .. ck .. "}") or false
+        out[#out + 1] = read("HGET", p .. "ccat:{" .. ck .. "}", "info") or false
       end
     end
   end

@@ -87,6 +87,6 @@ local function learner_activity(act, courses)
 end
 
 local function learner_field(key, prefix, ck)
-  local index = redis.call("HGET", key, "#" .. ck)
+  local index = read("HGET", key, "#" .. ck)
   return index and (index .. (STORED_TAILS[prefix] or prefix)) or false
 end

@@ -4,12 +4,13 @@
 -- `roles(uid, h)`, and `uid`/`unknown`: the effective user id and whether the username is unknown.
 local gen = redis.call("GET", ns .. ":serving:{ctl}") or "1"
 local p = ns .. ":g" .. gen .. ":"
+-- @include read_stamps
 
 -- The `role:*` fields of a learner hash (flat), from an already read hash when there is one.
 local function roles(uid, h)
   local out = {}
   if uid == "" then return out end
-  h = h or redis.call("HGETALL", p .. "u:{u" .. uid .. "}")
+  h = h or read("HGETALL", p .. "u:{u" .. uid .. "}")
   for i = 1, #h, 2 do
     if string.sub(h[i], 1, 5) == "role:" then
       out[#out + 1] = h[i]
@@ -21,7 +22,7 @@ end
 
 local uid, unknown = caller, 0
 if uname ~= "" then
-  local v = redis.call("HGET", p .. "unames", uname)
+  local v = read("HGET", p .. "unames", uname)
   if v then
     uid = string.sub(v, string.find(v, "\t", 1, true) + 1)
   else

@@ -7,11 +7,11 @@ local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 -- @include learner_prelude
 -- @include learner_courses
 
-local exists = redis.call("EXISTS", p .. "course:{" .. ck .. "}")
+local exists = read("EXISTS", p .. "course:{" .. ck .. "}")
 local enr = false
 if uid ~= "" then
   local field = learner_field(p .. "u:{u" .. uid .. "}", "enr:", ck)
-  enr = field and redis.call("HGET", p .. "u:{u" .. uid .. "}", field) or false
+  enr = field and read("HGET", p .. "u:{u" .. uid .. "}", field) or false
 end
 -- The caller's roles only matter to authorise a masquerade.
 return {gen, exists, enr, uname ~= "" and roles(caller) or {}, uid, unknown}

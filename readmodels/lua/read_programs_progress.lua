@@ -5,11 +5,12 @@
 local ns, uuid, uid = ARGV[1], ARGV[2], ARGV[3]
 local gen = redis.call("GET", ns .. ":serving:{ctl}") or "1"
 local p = ns .. ":g" .. gen .. ":"
+-- @include read_stamps
 -- @include certificate_courses
 -- @include learner_courses
-local prog = redis.call("GET", p .. "prog:{progs}" .. uuid)
+local prog = read("GET", p .. "prog:{progs}" .. uuid)
 if not prog then
   return {gen, false, {}, {}}
 end
-local user = learner_hash(redis.call("HGETALL", p .. "u:{u" .. uid .. "}"))
+local user = learner_hash(read("HGETALL", p .. "u:{u" .. uid .. "}"))
 return {gen, prog, user, certificate_courses(user)}

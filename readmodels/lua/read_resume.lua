@@ -9,11 +9,11 @@ local ns, ck, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local resume, blk = false, false
 if uid ~= "" then
   local field = learner_field(p .. "u:{u" .. uid .. "}", "resume:", ck)
-  resume = field and redis.call("HGET", p .. "u:{u" .. uid .. "}", field) or false
+  resume = field and read("HGET", p .. "u:{u" .. uid .. "}", field) or false
   if resume then
     local block = cjson.decode(string.sub(resume, string.find(resume, "\t", 1, true) + 1))
     if type(block) == "string" then
-      blk = redis.call("HGET", p .. "cblk:{" .. ck .. "}", block) or false
+      blk = read("HGET", p .. "cblk:{" .. ck .. "}", block) or false
     end
   end
 end

@@ -1,14 +1,15 @@
 -- Everything the sequence-metadata route needs, in one round trip, from the serving generation.
 -- ARGV[1] namespace  ARGV[2] course key  ARGV[3] usage key  ARGV[4] caller id ("" = anonymous)
--- ARGV[5] masquerade username ("" = none)
--- Returns {generation, course snapshot or false, block entry (cblk) or false, sequence doc or false,
+-- ARGV[5] masquerade username ("" = none)  ARGV[6..] a kept answer's stamps (read_stamps `unchanged`)
+-- Returns nil when they still hold; else {generation, course snapshot or false, block entry (cblk) or false, sequence doc or false,
 --          user hash (flat, with the sequence's position as `pos:<usage key>` and its units'
 --          bookmarks as `bm:<usage key>`), completions of its units' completable blocks (flat:
 --          completion field, "\t<json>"), caller roles
---          (flat), effective user id, unknown (0/1), catalog info or false}
+--          (flat), effective user id, unknown (0/1), catalog info or false, stamps (read_stamps `stamps`)}
 local ns, ck, usage, caller, uname = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 -- @include learner_prelude
 -- @include learner_courses
+if unchanged(6) then return false end
 
 -- The learner's per-block facts that the sequence's body shows (readmodels/views/sequence.py): the
 -- completions of its units' completable blocks, the units' bookmarks and the sequence's position.
@@ -42,7 +43,7 @@ local function hmget(key, fields)
   -- HMGET in chunks (bounded `unpack`)
   local out = {}
   for first = 1, #fields, 1000 do
-    local got = redis.call("HMGET", key, unpack(fields, first, math.min(first + 999, #fields)))
+    local got = read("HMGET", key, unpack(fields, first, math.min(first + 999, #fields)))
     for j = 1, #got do out[#out + 1] = got[j] end
   end
   return out
@@ -99,18 +100,18 @@ local function sequence_facts(doc, user, completions_key, ids_key)
   return records
 end
 
-local course = redis.call("GET", p .. "course:{" .. ck .. "}")
+local course = read("GET", p .. "course:{" .. ck .. "}")
 if not course then
-  return {gen, false, false, false, {}, {}, {}, uid, unknown, false}
+  return {gen, false, false, false, {}, {}, {}, uid, unknown, false, stamps()}
 end
-local cat = redis.call("HGET", p .. "ccat:{" .. ck .. "}", "info")
-local blk = redis.call("HGET", p .. "cblk:{" .. ck .. "}", usage)
-local seq = redis.call("HGET", p .. "cseq:{" .. ck .. "}", usage)
+local cat = read("HGET", p .. "ccat:{" .. ck .. "}", "info")
+local blk = read("HGET", p .. "cblk:{" .. ck .. "}", usage)
+local seq = read("HGET", p .. "cseq:{" .. ck .. "}", usage)
 local user, done = {}, {}
 if seq and uid ~= "" then
-  user = learner_hash(redis.call("HGETALL", p .. "u:{u" .. uid .. "}"))
+  user = learner_hash(read("HGETALL", p .. "u:{u" .. uid .. "}"))
   done = sequence_facts(cjson.decode(seq), user, "uc:{u" .. uid .. "}:" .. ck, "bid:{" .. ck .. "}")
 end
 -- Staff never see content hidden after its due date: the caller's roles always matter here.
 local croles = (uid == caller and seq) and roles(caller, user) or roles(caller)
-return {gen, course, blk or false, seq or false, user, done, croles, uid, unknown, cat or false}
+return {gen, course, blk or false, seq or false, user, done, croles, uid, unknown, cat or false, stamps()}

@@ -32,6 +32,9 @@
 --                                                       stored as its index in `learner`'s dictionary
 --   {"M", key, member}                                  set member (an index; not reported, not
 --                                                       announced: no reader waits on it)
+-- Every hash tag whose keys a write changed gets its stamp bumped (`touch`; keys.stamp): a kept
+-- answer whose reads' stamps are all unchanged is still right (read_stamps.lua, api/answer_memo.py).
+-- A replayed op changes nothing and bumps nothing.
 -- A value wins when `<version>\t<json>` is larger byte-wise than the stored raw value: the version
 -- decides, and two different values under the same version (a reused event id) are ordered by
 -- their JSON, so the result never depends on arrival order.
@@ -110,6 +113,21 @@ local function took_effect(i, old)
 end
 local changed = {}
 local changed_list = {}
+local touched, touched_list = {}, {}
+-- The hash tag of a full key as Redis Cluster takes it (keys.hash_tag): its stamp lives in the
+-- same slot as the key.
+local function touch(full_key)
+  local tag = full_key
+  local open = string.find(full_key, "{", 1, true)
+  if open then
+    local close = string.find(full_key, "}", open + 1, true)
+    if close and close > open + 1 then tag = string.sub(full_key, open + 1, close - 1) end
+  end
+  if not touched[tag] then
+    touched[tag] = true
+    touched_list[#touched_list + 1] = tag
+  end
+end
 local index_of = {}  -- block dictionary lookups of this call: the same blocks recur within a batch
 local course_ids = {}  -- learner course dictionary lookups of this call
 -- The index of `course_key` in the course dictionary of the learner hash `learner` (full key),
@@ -124,11 +142,13 @@ local function course_index(learner, course_key)
   if not idx then
     idx = string.format("%d", call("HINCRBY", learner, "#", 1) - 1)
     call("HSET", learner, "#" .. course_key, idx)
+    touch(learner)
   end
   known[course_key] = idx
   return idx
 end
 local function mark(key)
+  touch(prefix .. key)
   if not changed[key] then
     changed[key] = true
     changed_list[#changed_list + 1] = key
@@ -163,6 +183,7 @@ for i, op in ipairs(ops) do
         -- Both directions in one hash: fields are never all digits (keys.block_ids), indexes are.
         idx = string.format("%d", call("HLEN", ids) / 2)
         call("HSET", ids, op[4], idx, idx, op[4])
+        touch(ids)
       end
       known[op[4]] = idx
     end
@@ -215,7 +236,7 @@ for i, op in ipairs(ops) do
       mark(op[2])
     end
   elseif kind == "M" then
-    call("SADD", prefix .. op[2], op[3])
+    if call("SADD", prefix .. op[2], op[3]) == 1 then touch(prefix .. op[2]) end
   else -- "Z"
     local key = prefix .. op[2]
     local score, window = op[4], op[5]
@@ -227,17 +248,26 @@ for i, op in ipairs(ops) do
     local top = call("ZREVRANGE", key, 0, 0, "WITHSCORES")
     local max = top[2] and tonumber(top[2]) or nil
     if max == nil or score >= max - window then
-      -- GT: a member keeps the largest score it was ever given (order-independent).
-      local added = call("ZADD", key, "GT", string.format("%.0f", score), member)
-      if max == nil or score > max then
-        call("ZREMRANGEBYSCORE", key, "-inf", "(" .. string.format("%.0f", score - window))
-      end
-      if added == 1 then
+      -- A new member is added (and reported); one already there keeps the largest score it was
+      -- ever given (GT: order-independent), a raise not reported but stamped.
+      local at = string.format("%.0f", score)
+      if call("ZADD", key, "NX", at, member) == 1 then
         took_effect(i, false)
         mark(op[2])
+      elseif call("ZADD", key, "XX", "GT", "CH", at, member) == 1 then
+        touch(key)
+      end
+      if max == nil or score > max then
+        if call("ZREMRANGEBYSCORE", key, "-inf", "(" .. string.format("%.0f", score - window)) > 0 then
+          touch(key)
+        end
       end
     end
   end
+end
+
+for _, tag in ipairs(touched_list) do
+  call("INCR", prefix .. "stamp:{" .. tag .. "}")
 end
 
 local applied = {}

@@ -1,8 +1,10 @@
 """The answer memo (api/answer_memo.py) never changes an answer: course, sequence and program-list
 bodies answered through it equal the bodies built afresh, for learners and anonymous callers, at times on both sides
 of every time the courses' documents and the learners' facts hold (starts, ends, deadlines,
-certificate dates, enrollment dates), in increasing and in shuffled order, and after a write.
-Real Redis from the session stack, its own namespace."""
+certificate dates, enrollment dates), in increasing and in shuffled order, and after a write; and
+while a history is written in chunks, after each of them (every kind of write the projections make
+bumps the stamps the kept answers were read with: writer.lua, read_stamps.lua), while a replayed
+chunk, which changes nothing, keeps them. Real Redis from the session stack, its own namespace."""
 
 from __future__ import annotations
 
@@ -45,15 +47,25 @@ def history() -> History:
     return build(6000, 11)
 
 
+async def write(writer: RedisWriter, events: list[Event[Any]]) -> None:
+    for start in range(0, len(events), 1000):
+        await writer.apply(GEN, [op for e in events[start : start + 1000] for op in project(e)])
+
+
 @pytest.fixture
-async def store(stack: Stack, history: History) -> AsyncIterator[tuple[Readers, ProgramReaders, RedisWriter]]:
+async def empty_store(stack: Stack) -> AsyncIterator[tuple[Readers, ProgramReaders, RedisWriter]]:
     client = Redis.from_url(stack.redis.url)
     ns = f"memo{uuid.uuid4().hex[:10]}"
-    writer = RedisWriter(client, ns, announce=False)
-    for start in range(0, len(history.events), 1000):
-        await writer.apply(GEN, [op for e in history.events[start : start + 1000] for op in project(e)])
-    yield Readers(client, ns), ProgramReaders(client, ns), writer
+    yield Readers(client, ns), ProgramReaders(client, ns), RedisWriter(client, ns, announce=False)
     await client.aclose()
+
+
+@pytest.fixture
+async def store(
+    empty_store: tuple[Readers, ProgramReaders, RedisWriter], history: History
+) -> tuple[Readers, ProgramReaders, RedisWriter]:
+    await write(empty_store[2], history.events)
+    return empty_store
 
 
 def times_in(value: Any) -> Iterator[datetime]:
@@ -141,3 +153,35 @@ async def test_memoised_answers_equal_fresh_ones_across_time_and_writes(
     after = await answer(readers, programs, memo, bus, targets[0], later + US)
     assert memo.misses >= misses + 2  # the course and sequence replies changed
     assert after == await answer(readers, programs, fresh, bus, targets[0], later + US)
+
+
+async def test_every_write_of_a_history_is_seen_and_a_replay_keeps_the_answers(
+    stack: Stack, empty_store: tuple[Readers, ProgramReaders, RedisWriter], history: History
+) -> None:
+    readers, programs, writer = empty_store
+    rng = random.Random(9)
+    bus = EventBus(stack.settings())
+    memo, fresh = AnswerMemo(100_000), AnswerMemo(0)
+    with_programs = set(history.learners_with_programs)
+    pairs = rng.sample([p for p in history.enrollments if p[0] in with_programs], 10)
+    pairs += rng.sample(history.enrollments, 10)
+    targets: list[tuple[int | None, str, str]] = [(u, ck, rng.choice(history.sequences[ck])) for u, ck in pairs]
+    targets += [(None, ck, seq) for _, ck, seq in targets[:3]]
+    events = history.events
+    cut = len(events) // 3
+    await write(writer, events[:cut])
+    hits = 0
+    for start in range(cut, len(events) + 1, 200):
+        now = max(e.time for e in events[: max(start, 1)]) + timedelta(hours=1)
+        for _ in range(2):  # the second round is answered from the memo where nothing changed
+            for target in targets:
+                assert await answer(readers, programs, memo, bus, target, now) == await answer(
+                    readers, programs, fresh, bus, target, now)
+        if start == cut:
+            hits = memo.hits
+            await write(writer, events[:cut])  # a replay: nothing changes, no stamp moves
+            for target in targets:
+                await answer(readers, programs, memo, bus, target, now)
+            assert memo.hits - hits == sum(3 if t[0] is not None else 2 for t in targets)
+        await write(writer, events[start : start + 200])
+    assert memo.hits > hits
