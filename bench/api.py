@@ -143,8 +143,10 @@ def probe(url: str, targets_file: Path) -> tuple[int, int, str]:
 
 
 def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pid: int, *, seconds: float,
-        workdir: Path) -> tuple[list[Row], dict[str, Path]]:
+        workdir: Path, projector_pid: int | None = None) -> tuple[list[Row], dict[str, Path]]:
     """The rows of the routes and of both floors; and the routes' target files (for the profile pass).
+    `projector_pid`: the live projector worker, metered too (it projects the course reads' visits,
+    on the same cores).
 
     Never profiled (bench/profile_pass.py): every figure here is taken with no profiler attached."""
     tmp = Path(tempfile.mkdtemp(prefix="lp-bench-api-", dir=workdir))
@@ -162,7 +164,7 @@ def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pi
             continue
         sizes[route], files[route] = size, path
         wrk(api_url, path, warmup)
-        meter = CpuMeter({"api": api_pid, "redis": _pid(stack.redis.proc)}).start()
+        meter = CpuMeter({"api": api_pid, "redis": _pid(stack.redis.proc), "projector": projector_pid}).start()
         results[route] = wrk(api_url, path, seconds)
         _cpu_per_request(results[route], meter.stop())
     floor_size = sizes.get("course") or max(sizes.values(), default=2000)
@@ -195,7 +197,9 @@ def _note(r: dict[str, Any], errors: int) -> str:
     parts = [f"{errors} errors"] if errors else []
     if "api_cpu_ms_per_request" in r:
         api_ms, redis_ms = r["api_cpu_ms_per_request"], r.get("redis_cpu_ms_per_request", 0.0)
-        parts.append(f"CPU/request: server {api_ms:.2f} ms, Redis {redis_ms:.2f} ms")
+        projector = r.get("projector_cpu_ms_per_request")
+        parts.append(f"CPU/request: server {api_ms:.2f} ms, Redis {redis_ms:.2f} ms"
+                     + (f", projector {projector:.2f} ms" if projector is not None else ""))
     return "; ".join(parts)
 
 

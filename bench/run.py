@@ -115,6 +115,7 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
 
         timeout = config.projector_timeout
         floor: dict[str, Any] = {}
+        projector_pid: int | None = None  # the live worker, left running: it projects the course reads' visits
         with _row(rows, "projector", "Projector throughput (1 worker)", "events/s", say):
             say("raw aiokafka consume-and-discard floor ...")
             floor = projector.raw_floor(settings, produced, timeout)
@@ -130,8 +131,9 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
                 rows["projector_faust"] = not_available("projector_faust", "Floor: faust agent consume-and-discard",
                                                         "events/s", "(floor)", f"failed: {exc}")
             say("projector worker through the history ...")
-            _, proj = projector.run_projector(stack, settings, produced, log=workdir / "projector.log",
-                                              timeout=timeout)
+            live, proj = projector.run_projector(stack, settings, produced, log=workdir / "projector.log",
+                                                 timeout=timeout)
+            projector_pid = live.pid
             rows["projector"] = projector.projector_row(proj, floor, produced, rows["projector_faust"].value)
             say(f"  {rows['projector'].value or 0:,.0f} events/s")
 
@@ -156,7 +158,8 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
             api_pid = api_proc.pid
             if config.runs("api"):
                 api_rows, api_targets = api_bench.run(stack, settings, hist, api_url, api_pid,
-                                                      seconds=config.api_seconds, workdir=workdir)
+                                                      seconds=config.api_seconds, workdir=workdir,
+                                                      projector_pid=projector_pid)
                 for r in api_rows:
                     rows[r.id] = r
                     say(f"  {r.id}: {_fmt(r.value)} {r.unit} p99 {_fmt(r.p99_ms)} ms {r.note}")
