@@ -62,7 +62,7 @@ from events.enrollment import (
     EnterpriseEnrollmentUnlinked,
 )
 from events.grades import CoursePassingStatusUpdated, PersistentGradeSummaryChanged, SubsectionGradeChanged
-from readmodels import keys
+from readmodels import fieldnames, keys
 from readmodels.compact import completion_value, completion_versions, fact_version
 from readmodels.documents import course_document, program_document, sequence_documents
 from readmodels.ops import AddActivity, AddMember, Op, ReplaceSnapshot, SetBlockField, SetCompletion, SetField
@@ -95,7 +95,7 @@ def _block_fact(event: Event[Any], user_id: int, tag: str, usage_key: str, value
     `f_position` / `f_bookmark`, when the key has no course (the sequence read script returns both)."""
     ck = _course_of(usage_key)
     if ck is None:
-        field = keys.f_position(usage_key) if tag == keys.POSITION_TAG else keys.f_bookmark(usage_key)
+        field = fieldnames.f_position(usage_key) if tag == keys.POSITION_TAG else fieldnames.f_bookmark(usage_key)
         return _set(event, keys.user(user_id), field, value)
     return SetBlockField(keys.completions(user_id, ck), keys.block_ids(ck), tag, keys.completion_field(ck, usage_key),
                          fact_version(event.micros, event.id), _json(value))
@@ -114,7 +114,7 @@ def _identity(event: Event[Any], user: UserData) -> list[Op]:
         return []
     return [
         SetField(keys.USERNAMES, name, fact_version(event.micros, event.id), str(user.id)),
-        _set(event, keys.user(user.id), keys.F_USERNAME, name),
+        _set(event, keys.user(user.id), fieldnames.F_USERNAME, name),
     ]
 
 
@@ -134,8 +134,8 @@ def on_enrollment_created(event: Event[CourseEnrollmentCreated]) -> list[Op]:
     course_key = event.data.enrollment.course.course_key
     user_key = keys.user(event.data.enrollment.user.id)
     # Armed at the enrollment's time; whether the course has celebrations on is applied at read time.
-    ops.append(_set(event, user_key, keys.f_celebration("first_section", course_key), True))
-    ops.append(_set(event, user_key, keys.f_celebration("weekly_goal", course_key), True))
+    ops.append(_set(event, user_key, fieldnames.f_celebration("first_section", course_key), True))
+    ops.append(_set(event, user_key, fieldnames.f_celebration("weekly_goal", course_key), True))
     return ops
 
 
@@ -143,14 +143,14 @@ def on_enrollment_changed(event: Event[CourseEnrollmentChanged]) -> list[Op]:
     e = event.data.enrollment
     is_active = e.is_active and not isinstance(event.data, CourseUnenrollmentCompleted)
     value = {"mode": e.mode, "is_active": is_active, "created": format_time(e.creation_date)}
-    return [_set(event, keys.user(e.user.id), keys.f_enrollment(e.course.course_key), value),
+    return [_set(event, keys.user(e.user.id), fieldnames.f_enrollment(e.course.course_key), value),
             _learner_of(e.user.id, e.course.course_key), *_identity(event, e.user)]
 
 
 def on_enterprise_link(event: Event[EnterpriseEnrollmentLinked]) -> list[Op]:
     d = event.data.enterprise_enrollment
     linked = not isinstance(event.data, EnterpriseEnrollmentUnlinked)
-    field = keys.f_enterprise(d.enterprise_customer_uuid.lower(), d.course_key)
+    field = fieldnames.f_enterprise(d.enterprise_customer_uuid.lower(), d.course_key)
     return [_set(event, keys.user(d.user_id), field, linked)]
 
 
@@ -159,19 +159,19 @@ def on_enterprise_link(event: Event[EnterpriseEnrollmentLinked]) -> list[Op]:
 
 def on_grade_summary_changed(event: Event[PersistentGradeSummaryChanged]) -> list[Op]:
     g = event.data.grade
-    return [_set(event, keys.user(g.user_id), keys.f_grade(g.course.course_key), g.percent_grade),
+    return [_set(event, keys.user(g.user_id), fieldnames.f_grade(g.course.course_key), g.percent_grade),
             _learner_of(g.user_id, g.course.course_key)]
 
 
 def on_passing_status_updated(event: Event[CoursePassingStatusUpdated]) -> list[Op]:
     s = event.data.course_passing_status
-    op = _set(event, keys.user(s.user.id), keys.f_passing(s.course.course_key), s.is_passing)
+    op = _set(event, keys.user(s.user.id), fieldnames.f_passing(s.course.course_key), s.is_passing)
     return [op, _learner_of(s.user.id, s.course.course_key), *_identity(event, s.user)]
 
 
 def on_subsection_grade_changed(event: Event[SubsectionGradeChanged]) -> list[Op]:
     s = event.data.subsection_grade
-    return [_set(event, keys.user(s.user_id), keys.f_subsection_grade(s.block_key), s.percent)]
+    return [_set(event, keys.user(s.user_id), fieldnames.f_subsection_grade(s.block_key), s.percent)]
 
 
 # Certificates -----------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def on_certificate_changed(event: Event[CertificateChanged]) -> list[Op]:
     c = event.data.certificate
     status = "unavailable" if isinstance(event.data, CertificateRevoked) else c.current_status
     value = {"status": status, "mode": c.mode, "download_url": c.download_url or None, "grade": c.grade}
-    op = _set(event, keys.user(c.user.id), keys.f_certificate(c.course.course_key), value)
+    op = _set(event, keys.user(c.user.id), fieldnames.f_certificate(c.course.course_key), value)
     return [op, _learner_of(c.user.id, c.course.course_key), *_identity(event, c.user)]
 
 
@@ -198,7 +198,7 @@ def on_program_certificate(event: Event[ProgramCertificateAwarded]) -> list[Op]:
         if c.certificate_available_date
         else None,
     }
-    op = _set(event, keys.user(c.user.id), keys.f_program_certificate(c.program.uuid.lower()), value)
+    op = _set(event, keys.user(c.user.id), fieldnames.f_program_certificate(c.program.uuid.lower()), value)
     return [op, *_identity(event, c.user)]
 
 
@@ -241,13 +241,13 @@ def on_catalog_info_changed(event: Event[CourseCatalogInfoChanged]) -> list[Op]:
         "hidden": c.hidden,
     }
     # Reference data: the exact version (compared with the course snapshot's, views.common).
-    return [SetField(keys.course_catalog(c.course_key), keys.CATALOG_INFO_FIELD, event.version, _json(value))]
+    return [SetField(keys.course_catalog(c.course_key), fieldnames.CATALOG_INFO_FIELD, event.version, _json(value))]
 
 
 def on_course_access_role(event: Event[CourseAccessRoleAdded]) -> list[Op]:
     r = event.data.course_access_role_data
     granted = not isinstance(event.data, CourseAccessRoleRemoved)
-    op = _set(event, keys.user(r.user.id), keys.f_role(r.org_key, r.course_key, r.role), granted)
+    op = _set(event, keys.user(r.user.id), fieldnames.f_role(r.org_key, r.course_key, r.role), granted)
     return [op, *_identity(event, r.user)]
 
 
@@ -283,7 +283,7 @@ def on_block_completion_changed(event: Event[BlockCompletionChanged]) -> list[Op
                            record_version, completion_value(c.completion))
     return [
         record,
-        SetField(keys.user(user_id), keys.f_resume(course_key), resume, _json(c.block_key)),
+        SetField(keys.user(user_id), fieldnames.f_resume(course_key), resume, _json(c.block_key)),
         _activity(user_id, "c", course_key, modified),
         _learner_of(user_id, course_key),
     ]
@@ -300,7 +300,7 @@ def on_celebration_acknowledged(event: Event[CelebrationAcknowledged]) -> list[O
     for flag in ("first_section", "weekly_goal"):
         value = getattr(c, flag)
         if value is not None:
-            ops.append(_set(event, keys.user(c.user_id), keys.f_celebration(flag, c.course_key), value))
+            ops.append(_set(event, keys.user(c.user_id), fieldnames.f_celebration(flag, c.course_key), value))
     return ops
 
 
@@ -313,12 +313,12 @@ def on_goal_changed(event: Event[CourseGoalChanged]) -> list[Op]:
         if g.days_per_week > 0
         else None
     )
-    return [_set(event, keys.user(g.user_id), keys.f_goal(g.course_key), value)]
+    return [_set(event, keys.user(g.user_id), fieldnames.f_goal(g.course_key), value)]
 
 
 def on_preference_changed(event: Event[UserPreferenceChanged]) -> list[Op]:
     p = event.data.preference
-    return [_set(event, keys.user(p.user_id), keys.f_preference(p.key), p.value)]
+    return [_set(event, keys.user(p.user_id), fieldnames.f_preference(p.key), p.value)]
 
 
 def on_bookmark_changed(event: Event[BookmarkChanged]) -> list[Op]:
@@ -333,7 +333,7 @@ def on_sequence_position_changed(event: Event[SequencePositionChanged]) -> list[
 
 def on_integrity_signature_created(event: Event[IntegritySignatureCreated]) -> list[Op]:
     s = event.data.signature
-    return [_set(event, keys.user(s.user_id), keys.f_signature(s.course_key), True)]
+    return [_set(event, keys.user(s.user_id), fieldnames.f_signature(s.course_key), True)]
 
 
 _IDV_STATUS: dict[type[EventData], str] = {
@@ -350,7 +350,7 @@ def on_idv_attempt(event: Event[IdvAttemptCreated]) -> list[Op]:
         "status": _IDV_STATUS[type(event.data)],
         "expiration_date": format_time(a.expiration_date) if a.expiration_date else None,
     }
-    return [_set(event, keys.user(a.user.id), keys.F_IDV, value), *_identity(event, a.user)]
+    return [_set(event, keys.user(a.user.id), fieldnames.F_IDV, value), *_identity(event, a.user)]
 
 
 # The table: one projection per event type. ----------------------------------------------------

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 from redis.asyncio import RedisCluster
 
-from readmodels import keys, learner_dictionary
+from readmodels import fieldnames, keys, learner_dictionary
 from readmodels.compact import split_completion
 from readmodels.replies import text
 
@@ -79,7 +79,7 @@ def _roles(flat: Sequence[Any]) -> list[Any]:
     """The `role:*` fields of a flat learner hash (learner_prelude.lua `roles`)."""
     out: list[Any] = []
     for i in range(0, len(flat), 2):
-        if text(flat[i]).startswith(keys.F_ROLE_PREFIX):
+        if text(flat[i]).startswith(fieldnames.F_ROLE_PREFIX):
             out += [flat[i], flat[i + 1]]
     return out
 
@@ -114,8 +114,8 @@ class ClusterReadScript:
         """certificate_courses.lua: course key, snapshot, catalog info of each passing certificate."""
         courses = []
         for i in range(0, len(user), 2):
-            kind, ck = keys.field_kind(text(user[i]))
-            if kind != keys.KIND_CERTIFICATE:
+            kind, ck = fieldnames.field_kind(text(user[i]))
+            if kind != fieldnames.KIND_CERTIFICATE:
                 continue
             try:
                 cert = orjson.loads(text(user[i + 1]).partition("\t")[2])
@@ -128,7 +128,7 @@ class ClusterReadScript:
         async with self._redis.pipeline() as pipe:
             for ck in courses:
                 pipe.get(p + keys.course(ck))
-                pipe.hget(p + keys.course_catalog(ck), keys.CATALOG_INFO_FIELD)
+                pipe.hget(p + keys.course_catalog(ck), fieldnames.CATALOG_INFO_FIELD)
             got = iter(await pipe.execute())
         out: list[Any] = []
         for ck in courses:
@@ -142,7 +142,7 @@ class ClusterReadScript:
         gen, p, uid, unknown = await self._prelude(ns, caller, uname)
         async with self._redis.pipeline() as pipe:
             pipe.get(p + keys.course(ck))
-            pipe.hget(p + keys.course_catalog(ck), keys.CATALOG_INFO_FIELD)
+            pipe.hget(p + keys.course_catalog(ck), fieldnames.CATALOG_INFO_FIELD)
             pipe.hgetall(p + keys.run_programs(ck))
             if uid:
                 pipe.hgetall(p + keys.user(int(uid)))
@@ -167,7 +167,7 @@ class ClusterReadScript:
         gen, p, uid, unknown = await self._prelude(ns, caller, uname)
         async with self._redis.pipeline() as pipe:
             pipe.get(p + keys.course(ck))
-            pipe.hget(p + keys.course_catalog(ck), keys.CATALOG_INFO_FIELD)
+            pipe.hget(p + keys.course_catalog(ck), fieldnames.CATALOG_INFO_FIELD)
             pipe.hget(p + keys.course_blocks(ck), usage)
             pipe.hget(p + keys.course_sequences(ck), usage)
             if uid:
@@ -199,7 +199,8 @@ class ClusterReadScript:
                 if tag == "":
                     records += [field, "\t" + orjson.dumps(split_completion(text(raw))[1]).decode()]
                 else:
-                    user += [keys.f_position(block) if tag == keys.POSITION_TAG else keys.f_bookmark(block), raw]
+                    shown = fieldnames.f_position(block) if tag == keys.POSITION_TAG else fieldnames.f_bookmark(block)
+                    user += [shown, raw]
         croles = _roles(caller_hash if caller else [])
         return [gen, course, blk, seq, user, records, croles, uid, unknown, cat, NO_STAMPS]
 
@@ -208,7 +209,7 @@ class ClusterReadScript:
         gen, p, uid, unknown = await self._prelude(ns, caller, uname)
         resume = blk = None
         if uid:
-            resume = _learner_field(await self._redis.hgetall(p + keys.user(int(uid))), keys.f_resume(ck))
+            resume = _learner_field(await self._redis.hgetall(p + keys.user(int(uid))), fieldnames.f_resume(ck))
             if resume is not None:
                 block = orjson.loads(text(resume).partition("\t")[2])
                 if isinstance(block, str):
@@ -227,7 +228,7 @@ class ClusterReadScript:
                 pipe.hgetall(p + keys.user(int(caller)))
             got = iter(await pipe.execute())
         exists = next(got)
-        enr = _learner_field(next(got), keys.f_enrollment(ck)) if uid else None
+        enr = _learner_field(next(got), fieldnames.f_enrollment(ck)) if uid else None
         roles = _roles(_flat(next(got))) if uname and caller else []
         return [gen, exists, enr, roles, uid, unknown]
 
@@ -242,8 +243,8 @@ class ClusterReadScript:
         user = _learner(await self._redis.hgetall(p + keys.user(int(uid))))[0]
         runs = []
         for i in range(0, len(user), 2):
-            kind, ck = keys.field_kind(text(user[i]))
-            if kind == keys.KIND_ENROLLMENT:
+            kind, ck = fieldnames.field_kind(text(user[i]))
+            if kind == fieldnames.KIND_ENROLLMENT:
                 try:
                     enr = orjson.loads(text(user[i + 1]).partition("\t")[2])
                 except orjson.JSONDecodeError:

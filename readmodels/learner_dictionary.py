@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from readmodels.keys import (
+from readmodels.fieldnames import (
     KIND_CELEBRATION,
     KIND_CERTIFICATE,
     KIND_ENROLLMENT,
@@ -22,8 +22,8 @@ from readmodels.keys import (
     KIND_RESUME,
     KIND_SIGNATURE,
     KIND_SUBSECTION,
-    MEMO_SIZE,
 )
+from readmodels.keys import MEMO_SIZE
 
 _COURSE_V1 = "course-v1:"
 _STORED_SUBSECTION = "|"

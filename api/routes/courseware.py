@@ -150,8 +150,8 @@ async def course_answer(
     visit: bool = True,
 ) -> bytes:
     """The course-metadata body, as JSON; the caller's own read of it (`visit`) emits a courseware
-    visit. A body already built for the same read reply and parameters is answered from `memo`
-    while it cannot have changed (api/answer_memo.py)."""
+    visit. A body already built for the same parameters is answered from `memo` while nothing its
+    read read has changed and "now" cannot change it (api/answer_memo.py)."""
     user_id = caller.user_id if caller else None
 
     def build(raw: Any) -> tuple[tuple[bytes, bool], datetime | None]:

@@ -202,7 +202,7 @@ async def program_list(
     readers: ProgramReaders, memo: AnswerMemo, caller: Caller, now: datetime, *, enterprise_uuid: str | None = None
 ) -> bytes:
     """The list routes' body as JSON (shared with the fast path, api/fastpath.py); from `memo` while
-    the read's reply is the same and the body cannot have changed (api/answer_memo.py)."""
+    nothing its read read has changed and the body cannot have changed (api/answer_memo.py)."""
 
     def build(raw: Any) -> tuple[bytes | None, datetime | None]:
         facts = readers.user_programs_facts(caller.user_id, raw)

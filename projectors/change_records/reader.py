@@ -12,7 +12,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from projectors.change_records.touches import plan, reached, state_fields
-from readmodels import keys, learner_dictionary
+from readmodels import fieldnames, keys, learner_dictionary
 from readmodels.facts import value
 from readmodels.memory import MemoryStore
 from readmodels.ops import Op
@@ -173,8 +173,8 @@ async def _read_certificate_courses(redis: Redis, p: str, store: MemoryStore) ->
         if not key.startswith(keys.USER_PREFIX):
             continue
         for name, raw in fields.items():
-            kind, ck = keys.field_kind(name)
-            if kind == keys.KIND_CERTIFICATE and keys.course(ck) not in store.strings:
+            kind, ck = fieldnames.field_kind(name)
+            if kind == fieldnames.KIND_CERTIFICATE and keys.course(ck) not in store.strings:
                 cert = value(raw)
                 if isinstance(cert, dict) and is_passing_status(cert.get("status")):
                     missing.add(ck)

@@ -17,7 +17,7 @@ import orjson
 
 from projectors.change_records.record import CELEBRATIONS, LEARNER_COURSE_STATUS, PROGRAM_PROGRESS, RESUME_POINT
 from projectors.change_records.touches import Touch, document
-from readmodels import keys
+from readmodels import fieldnames, keys
 from readmodels.facts import UserFacts, value
 from readmodels.memory import MemoryStore
 from readmodels.views import learner_course
@@ -45,7 +45,7 @@ def course_status(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | Non
 
 
 def resume_point(store: MemoryStore, uid: int, ck: str) -> dict[str, Any] | None:
-    block = _facts(store, uid).get(keys.f_resume(ck))
+    block = _facts(store, uid).get(fieldnames.f_resume(ck))
     place = _hash(store, keys.course_blocks(ck)).get(block) if isinstance(block, str) else None
     return learner_course.resume_point(block, place)
 
@@ -59,7 +59,7 @@ def program_progress(store: MemoryStore, uid: int, program: dict[str, Any], now:
     certificate in any run of the program (the key has no state)."""
     u = _facts(store, uid)
     runs = program_runs(program)
-    if not any(u.raw.get(keys.f_enrollment(r)) or u.raw.get(keys.f_certificate(r)) for r in runs):
+    if not any(u.raw.get(fieldnames.f_enrollment(r)) or u.raw.get(fieldnames.f_certificate(r)) for r in runs):
         return None
     return progress_counted(program, u, now, courses=_certificate_courses(store, u, runs)).counts()
 
@@ -69,12 +69,12 @@ def _certificate_courses(store: MemoryStore, u: UserFacts, runs: Iterable[str]) 
     (what the API's read scripts return as `certificate_courses`)."""
     found = {}
     for run in runs:
-        cert = u.get(keys.f_certificate(run))
+        cert = u.get(fieldnames.f_certificate(run))
         if not isinstance(cert, dict) or not is_passing_status(cert.get("status")):
             continue
         course = document(store.strings.get(keys.course(run)))
         if course is not None and isinstance(course[1], dict):
-            info = document(_hash(store, keys.course_catalog(run)).get(keys.CATALOG_INFO_FIELD))
+            info = document(_hash(store, keys.course_catalog(run)).get(fieldnames.CATALOG_INFO_FIELD))
             found[run] = (course[1], course[0], info)
     return effective_courses(found, shared=False)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from readmodels import keys
+from readmodels import fieldnames, keys
 from readmodels.facts import value, versioned
 from readmodels.memory import MemoryStore
 from readmodels.ops import AddMember, Op, ReplaceSnapshot, SetField, raw_value
@@ -25,15 +25,15 @@ from readmodels.views.program_progress import program_runs
 # (kind, user id, course key); kind one of "status", "resume", "cel", "prog" (states.py)
 Touch = tuple[str, int, str]
 
-_CELEBRATION_FIELDS = tuple(keys.f_celebration_prefix(flag) for flag in CELEBRATION_FLAGS)
+_CELEBRATION_FIELDS = tuple(fieldnames.f_celebration_prefix(flag) for flag in CELEBRATION_FLAGS)
 
-# The learner field kinds (keys.field_kind) that feed a model state.
+# The learner field kinds (fieldnames.field_kind) that feed a model state.
 _FIELD_KINDS: dict[str, tuple[str, ...]] = {
-    keys.KIND_ENROLLMENT: ("status", "prog"),
-    keys.KIND_CERTIFICATE: ("status", "prog"),
-    keys.KIND_GRADE: ("status",),
-    keys.KIND_PASSING: ("status",),
-    keys.KIND_RESUME: ("resume",),
+    fieldnames.KIND_ENROLLMENT: ("status", "prog"),
+    fieldnames.KIND_CERTIFICATE: ("status", "prog"),
+    fieldnames.KIND_GRADE: ("status",),
+    fieldnames.KIND_PASSING: ("status",),
+    fieldnames.KIND_RESUME: ("resume",),
 }
 _NO_TOUCH: list[Touch] = []
 
@@ -46,11 +46,11 @@ def touches(op: Op) -> list[Touch]:
     uid = keys.user_id_of(op.key)
     if uid is None:
         return _NO_TOUCH
-    kind, rest = keys.field_kind(op.field)
+    kind, rest = fieldnames.field_kind(op.field)
     models = _FIELD_KINDS.get(kind)
     if models is not None:
         return [(m, uid, rest) for m in models]
-    if kind == keys.KIND_CELEBRATION:
+    if kind == fieldnames.KIND_CELEBRATION:
         for prefix in _CELEBRATION_FIELDS:
             if op.field.startswith(prefix):
                 return [("cel", uid, op.field[len(prefix):])]
@@ -86,8 +86,9 @@ def plan(ops: Sequence[Op]) -> tuple[set[int], set[str], set[str], dict[int, lis
 @lru_cache(maxsize=4096)
 def state_fields(ck: str) -> tuple[str, ...]:
     """The learner fields the status, resume and celebration states of one course read."""
-    return (keys.f_enrollment(ck), keys.f_grade(ck), keys.f_passing(ck), keys.f_certificate(ck), keys.f_resume(ck),
-            *(keys.f_celebration(flag, ck) for flag in CELEBRATION_FLAGS))
+    return (fieldnames.f_enrollment(ck), fieldnames.f_grade(ck), fieldnames.f_passing(ck),
+            fieldnames.f_certificate(ck), fieldnames.f_resume(ck),
+            *(fieldnames.f_celebration(flag, ck) for flag in CELEBRATION_FLAGS))
 
 
 # The keys the states read (hashes u:, cblk:, runprogs:, ccat:; strings course:); snapshots are replayed
@@ -132,11 +133,11 @@ def certificate_schedule(course_raw: str | None, catalog_raw: str | None) -> tup
 def catalog_info(op: Op) -> bool:
     """A course's catalog-info field (its certificate schedule may move)."""
     return (isinstance(op, SetField) and op.key.startswith(keys.COURSE_CATALOG_PREFIX)
-            and op.field == keys.CATALOG_INFO_FIELD)
+            and op.field == fieldnames.CATALOG_INFO_FIELD)
 
 
 def _catalog_raw(store: MemoryStore, ck: str) -> str | None:
-    return (store.hashes.get(keys.course_catalog(ck)) or {}).get(keys.CATALOG_INFO_FIELD)
+    return (store.hashes.get(keys.course_catalog(ck)) or {}).get(fieldnames.CATALOG_INFO_FIELD)
 
 
 def reached(op: Op, store: MemoryStore) -> list[tuple[str, bool]]:

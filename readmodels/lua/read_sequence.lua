@@ -19,8 +19,8 @@ if unchanged(6) then return false end
 -- Stored (keys.completions): `<i>` -> compact completion record (readmodels/compact.py: 8 digits
 -- of modified, a difference marker (64 +- k) and its k digits, 8 digits of ce_id, then the
 -- completion's JSON, empty for 1.0), returned as completion field -> "\t<json>"; `p<i>` / `b<i>`
--- -> position / bookmark, added to `user` as `pos:` / `bm:` <usage key> (keys.f_position,
--- keys.f_bookmark). <i>: the block's index in bid:<ck>, whose fields are keys.completion_field.
+-- -> position / bookmark, added to `user` as `pos:` / `bm:` <usage key> (fieldnames.f_position,
+-- fieldnames.f_bookmark). <i>: the block's index in bid:<ck>, whose fields are keys.completion_field.
 local function completion_field(block)
   -- keys.completion_field: `<type>@<id>` for a block of the course's own `block-v1:` form (when
   -- keys.completion_block gives the key back: no `:` in it and no `@` in the type), else the key.

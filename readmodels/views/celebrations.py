@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import UserFacts
 from readmodels.views.common import time_or_none, zone
 from readmodels.views.learner_course import armed_celebrations
@@ -19,7 +19,7 @@ NOT_ARMED = {"first_section": False, "weekly_goal": False}
 
 def day_zone(user: UserFacts, browser_timezone: str | None) -> tzinfo:
     """The user's `time_zone` preference, else the request's `browser_timezone`, else UTC."""
-    return zone(user.get(keys.f_preference("time_zone"))) or zone(browser_timezone) or UTC
+    return zone(user.get(fieldnames.f_preference("time_zone"))) or zone(browser_timezone) or UTC
 
 
 def activity_days(activity: Iterable[tuple[str, int]], tz: tzinfo, *, kinds: str, course_key: str | None) -> set[date]:
@@ -74,7 +74,7 @@ def celebrations(
     streak_lengths: Iterable[int] = (3,),
     masquerading: bool = False,
 ) -> dict[str, Any]:
-    enrollment = user.get(keys.f_enrollment(course_key)) if user.user_id is not None else None
+    enrollment = user.get(fieldnames.f_enrollment(course_key)) if user.user_id is not None else None
     if not enrollment:
         return {
             "first_section": False,
@@ -90,7 +90,7 @@ def celebrations(
 
     armed = armed_celebrations(user, course_key) or NOT_ARMED
     weekly = False
-    goal = user.get(keys.f_goal(course_key)) or {}
+    goal = user.get(fieldnames.f_goal(course_key)) or {}
     days_per_week = int(goal.get("days_per_week") or 0)
     if on and armed["weekly_goal"] and days_per_week > 0:
         monday = today - timedelta(days=today.weekday())

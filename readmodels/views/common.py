@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from events.base import format_time, parse_time
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import UserFacts
 
 VERIFIED_TYPE_MODES = frozenset({"verified", "professional", "credit", "executive-education", "masters"})
@@ -116,7 +116,7 @@ def shared_effective_course(
 
 def is_course_staff(roles: UserFacts, course_key: str, org: str) -> bool:
     """A granted staff/instructor role for this course, or for its whole org (empty course key)."""
-    for name, granted in roles.with_prefix(keys.F_ROLE_PREFIX).items():
+    for name, granted in roles.with_prefix(fieldnames.F_ROLE_PREFIX).items():
         if granted is not True:
             continue
         role_org, _, rest = name.partition("\t")

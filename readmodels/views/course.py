@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import UserFacts
 from readmodels.views.celebrations import celebrations
 from readmodels.views.common import VERIFIED_TYPE_MODES, ViewConfig, api_time, fmt, time_or_none, zone
@@ -150,7 +150,7 @@ def entrance_exam_data(course: dict[str, Any], user: UserFacts) -> dict[str, Any
             "entrance_exam_passed": True,
         }
     minimum = float(exam.get("minimum_score_pct") or 0.0)
-    score = user.get(keys.f_subsection_grade(exam["chapter_key"])) if user.user_id is not None else None
+    score = user.get(fieldnames.f_subsection_grade(exam["chapter_key"])) if user.user_id is not None else None
     score = float(score) if isinstance(score, int | float) else 0.0
     return {
         "entrance_exam_enabled": True,
@@ -228,14 +228,14 @@ def course_metadata(
     (readmodels/parsed.py), so the course-only head of the body is built once per document."""
     features = course.get("features") or {}
     anonymous = user.user_id is None
-    enrollment = None if anonymous else user.get(keys.f_enrollment(course_key))
+    enrollment = None if anonymous else user.get(fieldnames.f_enrollment(course_key))
     enrolled = enrollment_state(enrollment)
     mode, active = enrolled["mode"], enrolled["is_active"]
-    certificate = None if anonymous else user.get(keys.f_certificate(course_key))
+    certificate = None if anonymous else user.get(fieldnames.f_certificate(course_key))
     passing = user_has_passing_grade(course, course_key, user)
-    goal = None if anonymous else user.get(keys.f_goal(course_key))
-    visible = None if anonymous else user.get(keys.f_preference(f"notes_visibility:{course_key}"))
-    tz_pref = None if anonymous else user.get(keys.f_preference("time_zone"))
+    goal = None if anonymous else user.get(fieldnames.f_goal(course_key))
+    visible = None if anonymous else user.get(fieldnames.f_preference(f"notes_visibility:{course_key}"))
+    tz_pref = None if anonymous else user.get(fieldnames.f_preference("time_zone"))
     honor_ok = bool(course.get("honor_certificates_enabled"))
     body = dict(_course_head(course, course_key) if shared_document else _make_head(course, course_key))
     body.update(
@@ -269,7 +269,7 @@ def course_metadata(
             "related_programs": related_programs(run_programs, course_key, user, enrollment, now, config, progress),
             "user_timezone": tz_pref if zone(tz_pref) is not None else None,
             "notes": {"enabled": bool(features.get("notes")), "visible": visible != "false"},
-            "verification_status": verification_status(mode, None if anonymous else user.get(keys.F_IDV), now),
+            "verification_status": verification_status(mode, None if anonymous else user.get(fieldnames.F_IDV), now),
             "verify_identity_url": f"{config.account_mfe_url}/id-verification?course_id={quote(course_key, safe='')}"
             if mode in VERIFIED_TYPE_MODES
             else None,
@@ -284,7 +284,7 @@ def course_metadata(
             "user_needs_integrity_signature": bool(features.get("integrity_signature"))
             and active
             and mode in INTEGRITY_MODES
-            and user.get(keys.f_signature(course_key)) is None,
+            and user.get(fieldnames.f_signature(course_key)) is None,
         }
     )
     return body

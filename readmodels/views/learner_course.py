@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import UserFacts
 
 DEFAULT_PASSING_GRADE = 0.5  # a course document without `lowest_passing_grade` (events.content)
@@ -26,10 +26,10 @@ def user_has_passing_grade(course: dict[str, Any] | None, course_key: str, user:
     published course to take the bar from), the stored passing status. Anonymous: False."""
     if user.user_id is None:
         return False
-    percent = user.get(keys.f_grade(course_key))
+    percent = user.get(fieldnames.f_grade(course_key))
     if isinstance(percent, int | float) and course is not None:
         return passes(float(percent), float(course.get("lowest_passing_grade", DEFAULT_PASSING_GRADE)))
-    return user.get(keys.f_passing(course_key)) is True
+    return user.get(fieldnames.f_passing(course_key)) is True
 
 
 @lru_cache(maxsize=4096)
@@ -52,10 +52,11 @@ def course_status(course: dict[str, Any] | None, course_key: str, user: UserFact
     """The learner-course status (projected-learner-course-status): the enrollment as the course
     body shows it, the percent grade, passing as `user_has_passing_grade`, the certificate's status;
     None while the learner has none of those facts in the course."""
-    enrollment = user.get(keys.f_enrollment(course_key))
-    grade = user.get(keys.f_grade(course_key))
-    certificate = user.get(keys.f_certificate(course_key))
-    if enrollment is None and grade is None and certificate is None and user.get(keys.f_passing(course_key)) is None:
+    enrollment = user.get(fieldnames.f_enrollment(course_key))
+    grade = user.get(fieldnames.f_grade(course_key))
+    certificate = user.get(fieldnames.f_certificate(course_key))
+    passing = user.get(fieldnames.f_passing(course_key))
+    if enrollment is None and grade is None and certificate is None and passing is None:
         return None
     return {
         **enrollment_state(enrollment),
@@ -79,7 +80,7 @@ def resume_point(block: Any, place: str | None) -> dict[str, str | None] | None:
 def armed_celebrations(user: UserFacts, course_key: str) -> dict[str, bool] | None:
     """The stored celebration flags (projected-celebrations; the API's celebrations start from them
     and add the course's features and the learner's activity). None while neither flag is stored."""
-    stored = [user.get(keys.f_celebration(flag, course_key)) for flag in CELEBRATION_FLAGS]
+    stored = [user.get(fieldnames.f_celebration(flag, course_key)) for flag in CELEBRATION_FLAGS]
     if all(v is None for v in stored):
         return None
     return {flag: v is True for flag, v in zip(CELEBRATION_FLAGS, stored, strict=True)}

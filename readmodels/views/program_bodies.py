@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from events.base import format_time
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import UserFacts
 from readmodels.views.certificates import certificates_viewable, run_course
 from readmodels.views.program_progress import (
@@ -291,7 +291,7 @@ def _certificate_data(program: dict[str, Any], result: ProgramProgress, user: Us
                     {"type": "course", "title": run.get("title") or course.get("title"), "url": run["certificate_url"]}
                 )
                 break
-    pcert = user.get(keys.f_program_certificate(program["uuid"]))
+    pcert = user.get(fieldnames.f_program_certificate(program["uuid"]))
     if isinstance(pcert, dict) and pcert.get("awarded") is True and len(certs) == len(courses):
         certs.append({"type": "program", "title": program.get("title"), "url": logged_in_url(pcert.get("url"))})
     return certs

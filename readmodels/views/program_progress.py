@@ -32,7 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from events.base import parse_time
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import ReadUserFacts, UserFacts
 from readmodels.views.certificates import certificates_viewable, counted_by_meter, is_passing_status
 
@@ -118,8 +118,8 @@ def active_enrollments(user: UserFacts, enterprise_uuid: str | None = None) -> d
 
 def _active_enrollments(user: UserFacts, enterprise_uuid: str | None) -> dict[str, Enrollment]:
     out: dict[str, Enrollment] = {}
-    linked = user.with_prefix(keys.f_enterprise_prefix(enterprise_uuid.lower())) if enterprise_uuid else None
-    for run_key, enr in user.with_prefix(keys.F_ENROLLMENT_PREFIX).items():
+    linked = user.with_prefix(fieldnames.f_enterprise_prefix(enterprise_uuid.lower())) if enterprise_uuid else None
+    for run_key, enr in user.with_prefix(fieldnames.F_ENROLLMENT_PREFIX).items():
         if not isinstance(enr, dict) or enr.get("is_active") is not True:
             continue
         if linked is not None and linked.get(run_key) is not True:
@@ -140,7 +140,9 @@ def meter_certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
 
 def _certificates(user: UserFacts) -> dict[str, dict[str, Any]]:
     return {
-        run_key: cert for run_key, cert in user.with_prefix(keys.F_CERTIFICATE_PREFIX).items() if counted_by_meter(cert)
+        run_key: cert
+        for run_key, cert in user.with_prefix(fieldnames.F_CERTIFICATE_PREFIX).items()
+        if counted_by_meter(cert)
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import UserFacts
 from readmodels.views.common import time_or_none
 
@@ -35,7 +35,7 @@ def prerequisite_met(user: UserFacts, prerequisite_key: str, min_score: Any) -> 
     (`gate_fulfilled`)."""
     if user.user_id is None:
         return False
-    score = user.get(keys.f_subsection_grade(prerequisite_key))
+    score = user.get(fieldnames.f_subsection_grade(prerequisite_key))
     score = float(score) if isinstance(score, int | float) else 0.0
     return score >= float(min_score or 0.0)
 
@@ -76,7 +76,7 @@ def _item(
         "page_title": unit.get("page_title") or unit.get("display_name"),
         "type": unit.get("icon") or "other",
         "id": unit["block_key"],
-        "bookmarked": user.get(keys.f_bookmark(unit["block_key"])) is True,
+        "bookmarked": user.get(fieldnames.f_bookmark(unit["block_key"])) is True,
         "path": f"{chapter} > {sequence.get('display_name')} > {unit.get('display_name')}",
         "graded": bool(unit.get("graded")),
         "contains_content_type_gated_content": type_gated and bool(unit.get("contains_gated_content")),
@@ -104,7 +104,7 @@ def sequence_metadata(
     """`course` is the effective course; `user` the effective user (anonymous: user_id None)."""
     anonymous = user.user_id is None
     features = course.get("features") or {}
-    enrollment = None if anonymous else user.get(keys.f_enrollment(sequence["course_key"]))
+    enrollment = None if anonymous else user.get(fieldnames.f_enrollment(sequence["course_key"]))
     mode = enrollment.get("mode") if enrollment else None
     type_gated = bool(features.get("content_type_gating")) and mode in (None, "audit")
     gating = gated_content(sequence, user, lms_base_url)
@@ -128,7 +128,7 @@ def sequence_metadata(
         banner = BANNER_ENDED if course.get("pacing") == "self" else BANNER_DUE
     if not gating["gated"] and not gate_fulfilled(sequence, user):
         banner = BANNER_PREREQUISITE  # upstream sets it last: it replaces the hidden-after-due notice
-    position = None if anonymous else user.get(keys.f_position(usage_key))
+    position = None if anonymous else user.get(fieldnames.f_position(usage_key))
     return {
         "items": items,
         "element_id": element_id,

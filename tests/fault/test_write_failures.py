@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from redis.asyncio import Redis
 
-from readmodels import keys, learner_dictionary
+from readmodels import fieldnames, keys, learner_dictionary
 from readmodels.replies import text_hash
 from tests.builders import COURSE, course_published, enrollment, visit
 from tests.fault.faults import start_projector
@@ -81,7 +81,7 @@ def test_write_refused_by_redis_dead_letters_only_that_event(pipeline: Pipeline)
 
     gen1 = keys.prefix(p.settings.redis_namespace, 1)
     (healthy_visits,) = asyncio.run(_redis(p, ("ZCARD", gen1 + keys.activity(HEALTHY))))
-    broken_enrollment = asyncio.run(_learner_field(p, BROKEN, keys.f_enrollment(COURSE)))
+    broken_enrollment = asyncio.run(_learner_field(p, BROKEN, fieldnames.f_enrollment(COURSE)))
     assert healthy_visits == 2  # both visits of the healthy learner, the later batch included
     assert broken_enrollment is not None  # the broken learner's other event was applied
     assert p.projector is not None and p.projector.poll() is None
@@ -114,6 +114,6 @@ def test_change_records_that_cannot_be_read_do_not_stop_the_projector(
     print(f"\ninjected: {keys.user(BROKEN)} set to a string; dead letters: {len(letters)}")
     assert len(letters) == 1
     assert "WRONGTYPE" in dict(letters[0].headers)["dlq_reason"].decode()
-    healthy = asyncio.run(_learner_field(p, HEALTHY, keys.f_enrollment(COURSE)))
+    healthy = asyncio.run(_learner_field(p, HEALTHY, fieldnames.f_enrollment(COURSE)))
     assert healthy is not None
     assert p.projector is not None and p.projector.poll() is None

@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from redis.asyncio import Redis
 from typer.testing import CliRunner
 
-from readmodels import keys, learner_dictionary
+from readmodels import fieldnames, keys, learner_dictionary
 from readmodels.replies import text_hash
 from tests.builders import COURSE
 from tests.pipeline import Pipeline
@@ -122,7 +122,8 @@ async def _enrollment_field(p: Pipeline, uid: int) -> dict[str, object] | None:
         gen = int(await redis.get(keys.serving(p.settings.redis_namespace)) or 1)
         key = keys.prefix(p.settings.redis_namespace, gen) + keys.user(uid)
         # Through the learner's course dictionary (learner_dictionary.learner_fields): as the readers see it.
-        raw = learner_dictionary.learner_fields(text_hash(await redis.hgetall(key))).get(keys.f_enrollment(COURSE))
+        stored = text_hash(await redis.hgetall(key))
+        raw = learner_dictionary.learner_fields(stored).get(fieldnames.f_enrollment(COURSE))
         return orjson.loads(raw.split("\t", 1)[1]) if raw else None
     finally:
         await redis.aclose()

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from readmodels import keys
+from readmodels import fieldnames, keys
 from readmodels.settings import Settings
 from tests.builders import COURSE, at, course_published, enrollment
 from tests.integration.lp import children, generation_keys, lp, lp_background, read_topics, redis, serving
@@ -108,11 +108,12 @@ def test_rebuild_while_reading_serves_every_read_and_switches_once(pipeline: Pip
 
     with redis(settings) as r:
         # corrupt the retired generation, not the serving one: the next test reads through the API
-        r.hset(keys.prefix(settings.redis_namespace, before) + keys.user(42), keys.f_enrollment(COURSE), "corrupt")
+        retired = keys.prefix(settings.redis_namespace, before) + keys.user(42)
+        r.hset(retired, fieldnames.f_enrollment(COURSE), "corrupt")
     corrupted = lp(settings, "verify", str(before), str(after))
     assert corrupted.returncode == 1
     assert keys.user(42) in corrupted.stdout
-    assert keys.f_enrollment(COURSE) in corrupted.stdout
+    assert fieldnames.f_enrollment(COURSE) in corrupted.stdout
     assert "1 entities differ" in corrupted.stdout
 
 

@@ -20,7 +20,7 @@ from redis.exceptions import ResponseError
 from events import Event
 from projectors.oracle import compare, fold, report
 from projectors.projections import project
-from readmodels import keys
+from readmodels import fieldnames, keys
 from readmodels.compact import completion_value, completion_version
 from readmodels.facts import pairs
 from readmodels.memory import MemoryStore, dump_redis
@@ -154,19 +154,21 @@ async def test_learner_fields_and_activity_read_back_through_the_learners_course
     for n, ck in enumerate(courses):
         sub = f"block-v1:{ck.removeprefix('course-v1:')}+type@sequential+block@{n:032x}"
         vertical = f"block-v1:{ck.removeprefix('course-v1:')}+type@vertical+block@{n:032x}"
-        ops += [h(u, keys.f_enrollment(ck), "b", {"mode": "audit", "is_active": True}),
-                h(u, keys.f_grade(ck), "b", 0.5),
-                h(u, keys.f_celebration("weekly_goal", ck), "b", True), h(u, keys.f_enterprise("e1", ck), "b", True),
-                h(u, keys.f_subsection_grade(sub), "b", 0.7), h(u, keys.f_subsection_grade(vertical), "b", 0.1),
-                h(u, keys.f_enrollment(ck), "a", {"mode": "verified", "is_active": True}),
+        ops += [h(u, fieldnames.f_enrollment(ck), "b", {"mode": "audit", "is_active": True}),
+                h(u, fieldnames.f_grade(ck), "b", 0.5),
+                h(u, fieldnames.f_celebration("weekly_goal", ck), "b", True),
+                h(u, fieldnames.f_enterprise("e1", ck), "b", True),
+                h(u, fieldnames.f_subsection_grade(sub), "b", 0.7),
+                h(u, fieldnames.f_subsection_grade(vertical), "b", 0.1),
+                h(u, fieldnames.f_enrollment(ck), "a", {"mode": "verified", "is_active": True}),
                 AddActivity(keys.activity(uid), keys.activity_member("v", ck, 100 + n), 100 + n, 1000, u, ck)]
-    ops += [h(u, keys.f_preference("time_zone"), "b", "UTC"), h(u, keys.F_USERNAME, "b", "learner7")]
+    ops += [h(u, fieldnames.f_preference("time_zone"), "b", "UTC"), h(u, fieldnames.F_USERNAME, "b", "learner7")]
     await both(redis, [(ops[::2], []), (ops[1::2], []), (ops[::-1], [])])
     ns = namespace()
     await RedisWriter(redis, ns, announce=False).apply(GEN, ops)
     p = keys.prefix(ns, GEN)
     stored = {f.decode() for f in await redis.hkeys(p + u)}
-    assert "11e" in stored and keys.f_enrollment(courses[11]) not in stored  # the index, not the course key
+    assert "11e" in stored and fieldnames.f_enrollment(courses[11]) not in stored  # the index, not the course key
     mem = MemoryStore()
     mem.apply(ops)
     expected = mem.hgetall(u)
@@ -181,7 +183,7 @@ async def test_learner_fields_and_activity_read_back_through_the_learners_course
     assert pairs(reply[3]) == expected
     assert {text(m) for m in reply[5][::2]} == set(mem.zsets[keys.activity(uid)])
     reply = await redis.eval(lua("read_celebration"), 0, ns, courses[11], str(uid), "")
-    assert text(reply[2]) == expected[keys.f_enrollment(courses[11])]
+    assert text(reply[2]) == expected[fieldnames.f_enrollment(courses[11])]
     reply = await redis.eval(lua("read_celebration"), 0, ns, "course-v1:Org+Never+2026", str(uid), "")
     assert reply[2] is None
 

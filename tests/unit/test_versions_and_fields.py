@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.base import lww_version, to_micros
-from readmodels import keys
+from readmodels import fieldnames, keys
 from readmodels import learner_dictionary as ld
 from readmodels.scripts import lua
 
@@ -100,7 +100,7 @@ def test_completion_field_of_a_course_block_is_type_at_id() -> None:
 
 
 def _long_block_key(short: str) -> str:
-    """The inverse of keys.short_block_key, written here from its documented form."""
+    """The inverse of fieldnames.short_block_key, written here from its documented form."""
     if ":" in short:
         return short
     course, block_type, block_id = short.split("|")
@@ -114,20 +114,21 @@ COURSE_PART = st.text(alphabet="abcXYZ019_-.~+|:", min_size=1, max_size=12)
 @given(COURSE_PART, BLOCK_PART, st.one_of(HEX_ID, BLOCK_PART))
 def test_short_block_key_is_one_to_one(course: str, block_type: str, block_id: str) -> None:
     for block in (f"block-v1:{course}+type@{block_type}+block@{block_id}", f"i4x://{course}/{block_type}/{block_id}"):
-        short = keys.short_block_key(block)
+        short = fieldnames.short_block_key(block)
         assert _long_block_key(short) == block
-        assert keys.f_subsection_grade(block) == f"sub:{short}"
+        assert fieldnames.f_subsection_grade(block) == f"sub:{short}"
 
 
 def test_subsection_field_of_a_course_block_is_shorter() -> None:
     block = "block-v1:HarvardX+DS101x+2026_T1e+type@sequential+block@0ce66f731e84fb363b9edacb4b2e7245"
-    assert keys.f_subsection_grade(block) == "sub:HarvardX+DS101x+2026_T1e|sequential|DOZvcx6E-zY7ntrLSy5yRQ"
+    assert fieldnames.f_subsection_grade(block) == "sub:HarvardX+DS101x+2026_T1e|sequential|DOZvcx6E-zY7ntrLSy5yRQ"
 
 
 COURSE_FIELDS = [
-    keys.f_enrollment, keys.f_grade, keys.f_passing, keys.f_certificate, keys.f_goal, keys.f_resume,
-    keys.f_signature, lambda ck: keys.f_celebration("first_section", ck),
-    lambda ck: keys.f_celebration("weekly_goal", ck), lambda ck: keys.f_enterprise("0f1e2d3c-aaaa", ck),
+    fieldnames.f_enrollment, fieldnames.f_grade, fieldnames.f_passing, fieldnames.f_certificate, fieldnames.f_goal,
+    fieldnames.f_resume,
+    fieldnames.f_signature, lambda ck: fieldnames.f_celebration("first_section", ck),
+    lambda ck: fieldnames.f_celebration("weekly_goal", ck), lambda ck: fieldnames.f_enterprise("0f1e2d3c-aaaa", ck),
 ]
 
 
@@ -150,24 +151,25 @@ def _stored(fields: dict[str, str]) -> dict[str, str]:
 def test_learner_fields_naming_a_course_are_stored_by_index_and_read_back_exactly() -> None:
     courses = ["course-v1:HarvardX+DS101x+2026_T1e", "course-v1:IBM+CS100x+2025_T3d", "edX/Demo/2013"]
     canonical = {make(ck): f"v{i}-{j}" for i, ck in enumerate(courses) for j, make in enumerate(COURSE_FIELDS)}
-    canonical |= {keys.F_USERNAME: "u", keys.f_preference(f"notes_visibility:{courses[0]}"): "p",
-                  keys.f_preference("x#12"): "q", keys.f_role("IBM", courses[1], "staff"): "r",
-                  keys.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@sequential+block@" + "a" * 32): "s",
-                  keys.f_program_certificate("9a8b"): "c"}
+    canonical |= {fieldnames.F_USERNAME: "u", fieldnames.f_preference(f"notes_visibility:{courses[0]}"): "p",
+                  fieldnames.f_preference("x#12"): "q", fieldnames.f_role("IBM", courses[1], "staff"): "r",
+                  fieldnames.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@sequential+block@" + "a" * 32): "s",
+                  fieldnames.f_program_certificate("9a8b"): "c"}
     stored = _stored(canonical)
     assert ld.learner_fields(stored) == canonical
     assert ld.learner_courses(stored) == {str(i): ck for i, ck in enumerate(courses)}
-    want = [*list(canonical)[::3], keys.f_enrollment("course-v1:Never+Seen+Run"), "nothing"]
+    want = [*list(canonical)[::3], fieldnames.f_enrollment("course-v1:Never+Seen+Run"), "nothing"]
     assert ld.learner_fields_wanted(stored, want) == {f: canonical[f] for f in want if f in canonical}
     assert "0e" in stored and "2w" in stored and "1ent:0f1e2d3c-aaaa:" in stored
     assert any(f.startswith("1|") and f.count("|") == 1 for f in stored)  # a sequential: its type left out
-    vertical = keys.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@vertical+block@" + "b" * 32)
+    vertical = fieldnames.f_subsection_grade("block-v1:IBM+CS100x+2025_T3d+type@vertical+block@" + "b" * 32)
     assert ld.learner_fields(_stored({vertical: "v"})) == {vertical: "v"}
     # a field naming a course found under its canonical name (hand-made, corrupted) shows as it is
-    assert ld.learner_fields({**stored, keys.f_enrollment(courses[0]): "x"})[keys.f_enrollment(courses[0])] == "x"
-    assert ld.learner_field_course(keys.f_enrollment(courses[0])) == ("e", courses[0])
-    assert ld.learner_field_course(keys.f_enterprise("0f1e", courses[0])) == ("ent:0f1e:", courses[0])
-    assert ld.learner_field_course(keys.f_preference(f"notes_visibility:{courses[0]}")) is None
+    canonical = fieldnames.f_enrollment(courses[0])
+    assert ld.learner_fields({**stored, canonical: "x"})[canonical] == "x"
+    assert ld.learner_field_course(fieldnames.f_enrollment(courses[0])) == ("e", courses[0])
+    assert ld.learner_field_course(fieldnames.f_enterprise("0f1e", courses[0])) == ("ent:0f1e:", courses[0])
+    assert ld.learner_field_course(fieldnames.f_preference(f"notes_visibility:{courses[0]}")) is None
 
 
 def test_activity_members_are_stored_with_the_course_index_and_read_back_exactly() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from events.base import lww_version, to_micros
-from readmodels import keys
+from readmodels import fieldnames, keys
 from readmodels.facts import UserFacts
 from readmodels.views.celebrations import celebrations, streak_to_celebrate
 
@@ -24,9 +24,9 @@ def facts(uid: int | None = 7, **fields: Any) -> UserFacts:
 def enrolled(mode: str = "audit", **extra: Any) -> UserFacts:
     return facts(
         **{
-            keys.f_enrollment(CK): {"mode": mode, "is_active": True, "created": "2026-03-01T00:00:00Z"},
-            keys.f_celebration("first_section", CK): True,
-            keys.f_celebration("weekly_goal", CK): True,
+            fieldnames.f_enrollment(CK): {"mode": mode, "is_active": True, "created": "2026-03-01T00:00:00Z"},
+            fieldnames.f_celebration("first_section", CK): True,
+            fieldnames.f_celebration("weekly_goal", CK): True,
             **extra,
         }
     )
@@ -70,7 +70,7 @@ def test_first_section_needs_the_course_feature_now() -> None:
 
 
 def test_weekly_goal_counts_distinct_days_since_monday_in_this_course() -> None:
-    user = enrolled(**{keys.f_goal(CK): {"days_per_week": 2, "subscribed_to_reminders": False}})
+    user = enrolled(**{fieldnames.f_goal(CK): {"days_per_week": 2, "subscribed_to_reminders": False}})
     mon_tue = [act("v", "2026-03-09T10:00:00Z"), act("c", "2026-03-10T10:00:00Z"), act("v", "2026-03-10T11:00:00Z")]
     assert celebrations(COURSE, CK, user, mon_tue, NOW)["weekly_goal"] is True
     last_week = [act("v", "2026-03-08T10:00:00Z"), act("v", "2026-03-09T10:00:00Z")]
@@ -83,7 +83,8 @@ def test_weekly_goal_needs_a_goal_and_the_armed_flag() -> None:
     days = [act("v", "2026-03-09T10:00:00Z"), act("v", "2026-03-10T10:00:00Z")]
     no_goal = enrolled()
     assert celebrations(COURSE, CK, no_goal, days, NOW)["weekly_goal"] is False
-    acked = enrolled(**{keys.f_goal(CK): {"days_per_week": 2}, keys.f_celebration("weekly_goal", CK): False})
+    acked = enrolled(**{fieldnames.f_goal(CK): {"days_per_week": 2},
+                        fieldnames.f_celebration("weekly_goal", CK): False})
     assert celebrations(COURSE, CK, acked, days, NOW)["weekly_goal"] is False
 
 
@@ -93,7 +94,7 @@ def test_streak_uses_time_zone_preference_then_browser_then_utc() -> None:
     assert celebrations(COURSE, CK, enrolled(), visits, NOW)["streak_length_to_celebrate"] == 3
     la = celebrations(COURSE, CK, enrolled(), visits, NOW, browser_timezone="America/Los_Angeles")
     assert la["streak_length_to_celebrate"] is None
-    pref = enrolled(**{keys.f_preference("time_zone"): "America/Los_Angeles"})
+    pref = enrolled(**{fieldnames.f_preference("time_zone"): "America/Los_Angeles"})
     assert celebrations(COURSE, CK, pref, visits, NOW, browser_timezone="UTC")["streak_length_to_celebrate"] is None
     bogus = celebrations(COURSE, CK, enrolled(), visits, NOW, browser_timezone="Not/AZone")
     assert bogus["streak_length_to_celebrate"] == 3

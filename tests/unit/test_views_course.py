@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from events.base import lww_version
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import UserFacts
 from readmodels.models import CourseMetadata
 from readmodels.views.common import ViewConfig, effective_course, is_course_staff
@@ -146,9 +146,10 @@ def test_verification_status(mode: str, idv: dict[str, Any] | None, expected: st
 
 def test_passing_grade_prefers_rounded_percent_then_status() -> None:
     course = {"lowest_passing_grade": 0.5}
-    assert user_has_passing_grade(course, CK, facts(**{keys.f_grade(CK): 0.495, keys.f_passing(CK): False}))
-    assert not user_has_passing_grade(course, CK, facts(**{keys.f_grade(CK): 0.49, keys.f_passing(CK): True}))
-    assert user_has_passing_grade(course, CK, facts(**{keys.f_passing(CK): True}))
+    assert user_has_passing_grade(course, CK, facts(**{fieldnames.f_grade(CK): 0.495, fieldnames.f_passing(CK): False}))
+    assert not user_has_passing_grade(course, CK,
+                                      facts(**{fieldnames.f_grade(CK): 0.49, fieldnames.f_passing(CK): True}))
+    assert user_has_passing_grade(course, CK, facts(**{fieldnames.f_passing(CK): True}))
     assert not user_has_passing_grade(course, CK, facts(None))
 
 
@@ -168,11 +169,11 @@ def test_effective_course_applies_newer_catalog_info_only() -> None:
 
 
 def test_course_staff_by_course_or_whole_org() -> None:
-    assert is_course_staff(facts(**{keys.f_role("edX", CK, "staff"): True}), CK, "edX")
-    assert is_course_staff(facts(**{keys.f_role("edX", "", "instructor"): True}), CK, "edX")
-    assert not is_course_staff(facts(**{keys.f_role("MITx", "", "staff"): True}), CK, "edX")
-    assert not is_course_staff(facts(**{keys.f_role("edX", CK, "staff"): False}), CK, "edX")
-    assert not is_course_staff(facts(**{keys.f_role("edX", CK, "beta_tester"): True}), CK, "edX")
+    assert is_course_staff(facts(**{fieldnames.f_role("edX", CK, "staff"): True}), CK, "edX")
+    assert is_course_staff(facts(**{fieldnames.f_role("edX", "", "instructor"): True}), CK, "edX")
+    assert not is_course_staff(facts(**{fieldnames.f_role("MITx", "", "staff"): True}), CK, "edX")
+    assert not is_course_staff(facts(**{fieldnames.f_role("edX", CK, "staff"): False}), CK, "edX")
+    assert not is_course_staff(facts(**{fieldnames.f_role("edX", CK, "beta_tester"): True}), CK, "edX")
 
 
 def _progress(program: dict[str, Any], user: UserFacts, now: datetime, **_: Any) -> ProgramProgress:
@@ -187,11 +188,11 @@ def _progress(program: dict[str, Any], user: UserFacts, now: datetime, **_: Any)
         facts(
             9,
             **{
-                keys.f_enrollment(CK): enr("verified"),
-                keys.F_IDV: {"status": "approved"},
-                keys.f_certificate(CK): cert("downloadable"),
-                keys.f_goal(CK): {"days_per_week": 3},
-                keys.f_preference("time_zone"): "Europe/Kiev",
+                fieldnames.f_enrollment(CK): enr("verified"),
+                fieldnames.F_IDV: {"status": "approved"},
+                fieldnames.f_certificate(CK): cert("downloadable"),
+                fieldnames.f_goal(CK): {"days_per_week": 3},
+                fieldnames.f_preference("time_zone"): "Europe/Kiev",
             },
         ),
     ],
@@ -234,7 +235,8 @@ def test_course_metadata_of_a_shared_document_is_the_same_body(start: str | None
     """The course-only head kept per shared document gives the same body, in the same order, for
     every learner and key, as building it each time."""
     course = {**COURSE, "display_name": "Demo", "start": start, "features": {"notes": True}}
-    users = [UserFacts(None), UserFacts(9, {keys.f_enrollment(CK): "v1\t" + orjson.dumps(enr("verified")).decode()})]
+    verified = "v1\t" + orjson.dumps(enr("verified")).decode()
+    users = [UserFacts(None), UserFacts(9, {fieldnames.f_enrollment(CK): verified})]
     for key in (CK, "course-v1:other+X+1"):
         for user in users:
             bodies = [

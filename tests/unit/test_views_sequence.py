@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from events.base import lww_version
-from readmodels import keys
+from readmodels import fieldnames
 from readmodels.facts import UserFacts
 from readmodels.models import SequenceMetadata
 from readmodels.views.sequence import (
@@ -86,9 +86,9 @@ def test_hidden_after_due_by_pacing() -> None:
 def test_items_completion_bookmarks_and_type_gating() -> None:
     user = facts(
         **{
-            keys.f_bookmark("u2"): True,
-            keys.f_enrollment(CK): {"mode": "audit", "is_active": True},
-            keys.f_position(SEQ): 2,
+            fieldnames.f_bookmark("u2"): True,
+            fieldnames.f_enrollment(CK): {"mode": "audit", "is_active": True},
+            fieldnames.f_position(SEQ): 2,
         }
     )
     body = view(sequence(), INSTRUCTOR, user, {"p1": 1.0, "p2": 0.9})
@@ -98,7 +98,7 @@ def test_items_completion_bookmarks_and_type_gating() -> None:
     assert (one["page_title"], two["page_title"]) == ("One", "Tip")
     assert one["path"] == "Ch > Exam > One" and one["contains_content_type_gated_content"] is True
     assert body["position"] == 2 and body["is_hidden_after_due"] is True and body["banner_text"] is None
-    verified = facts(**{keys.f_enrollment(CK): {"mode": "verified", "is_active": True}})
+    verified = facts(**{fieldnames.f_enrollment(CK): {"mode": "verified", "is_active": True}})
     assert view(sequence(), INSTRUCTOR, verified)["items"][0]["contains_content_type_gated_content"] is False
 
 
@@ -110,7 +110,7 @@ def test_anonymous_view() -> None:
 
 def test_prerequisite_gating_by_effective_users_grade() -> None:
     seq = sequence(prerequisite={"block_key": PRE, "min_score": 0.8, "display_name": "Welcome"})
-    gated = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.79}))
+    gated = view(seq, INSTRUCTOR, facts(**{fieldnames.f_subsection_grade(PRE): 0.79}))
     assert gated["gated_content"] == {
         "prereq_id": PRE,
         "prereq_url": f"http://lms/courses/{CK}/jump_to/{PRE}",
@@ -121,7 +121,7 @@ def test_prerequisite_gating_by_effective_users_grade() -> None:
     assert gated["items"][0] == {"id": "u1", "type": "vertical", "display_name": "One", "is_gated": True, "content": ""}
     assert view(seq, INSTRUCTOR, facts())["gated_content"]["gated"] is True  # no grade known: 0
     assert view(seq, INSTRUCTOR, facts(None))["gated_content"]["gated"] is True  # anonymous
-    met = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.8}))["gated_content"]
+    met = view(seq, INSTRUCTOR, facts(**{fieldnames.f_subsection_grade(PRE): 0.8}))["gated_content"]
     assert met == {
         "prereq_id": None,
         "prereq_url": None,
@@ -153,11 +153,12 @@ def test_prerequisite_banner_on_a_gate_follows_the_gated_and_fulfilled_states() 
         prerequisite={"block_key": PRE, "min_score": 0.8, "display_name": "Welcome"},
         gates=[{"block_key": NEXT, "min_score": 0.6}],
     )
-    gated = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.5}))
+    gated = view(seq, INSTRUCTOR, facts(**{fieldnames.f_subsection_grade(PRE): 0.5}))
     assert gated["gated_content"]["gated"] is True and gated["banner_text"] is None
     assert all(item.get("is_gated") for item in gated["items"])
 
-    gate = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.9, keys.f_subsection_grade(SEQ): 0.59}))
+    gate = view(seq, INSTRUCTOR,
+                facts(**{fieldnames.f_subsection_grade(PRE): 0.9, fieldnames.f_subsection_grade(SEQ): 0.59}))
     assert gate["banner_text"] == BANNER_PREREQUISITE
     assert gate["gated_content"] == {
         "prereq_id": None,
@@ -168,7 +169,8 @@ def test_prerequisite_banner_on_a_gate_follows_the_gated_and_fulfilled_states() 
     }
     assert gate["item_id"] == SEQ and [i["id"] for i in gate["items"]] == ["u1", "u2"]
 
-    done = view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(PRE): 0.9, keys.f_subsection_grade(SEQ): 0.6}))
+    done = view(seq, INSTRUCTOR,
+                facts(**{fieldnames.f_subsection_grade(PRE): 0.9, fieldnames.f_subsection_grade(SEQ): 0.6}))
     assert done["banner_text"] is None and done["gated_content"]["gated"] is False
 
 
@@ -177,8 +179,9 @@ def test_prerequisite_banner_needs_every_gate_fulfilled_and_anonymous_fulfils_no
     content that requires it is unfulfilled for the user; the banner's text is upstream's."""
     gates = [{"block_key": NEXT, "min_score": 0.5}, {"block_key": "x", "min_score": 0.9}]
     seq = sequence(hide_after_due=False, gates=gates)
-    assert view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(SEQ): 0.7}))["banner_text"] == BANNER_PREREQUISITE
-    assert view(seq, INSTRUCTOR, facts(**{keys.f_subsection_grade(SEQ): 0.9}))["banner_text"] is None
+    low = facts(**{fieldnames.f_subsection_grade(SEQ): 0.7})
+    assert view(seq, INSTRUCTOR, low)["banner_text"] == BANNER_PREREQUISITE
+    assert view(seq, INSTRUCTOR, facts(**{fieldnames.f_subsection_grade(SEQ): 0.9}))["banner_text"] is None
     assert view(seq, INSTRUCTOR, facts())["banner_text"] == BANNER_PREREQUISITE  # no grade known: 0
     assert view(seq, INSTRUCTOR, facts(None))["banner_text"] == BANNER_PREREQUISITE  # anonymous
     assert view(sequence(hide_after_due=False), INSTRUCTOR, facts(None))["banner_text"] is None  # gates nothing
@@ -190,7 +193,7 @@ def test_prerequisite_banner_replaces_the_masquerade_hidden_after_due_notice() -
     seq = sequence(gates=[{"block_key": NEXT, "min_score": 0.5}])
     masq = view(seq, INSTRUCTOR, facts(), caller_is_staff=True, masquerading=True)
     assert masq["banner_text"] == BANNER_PREREQUISITE and masq["is_hidden_after_due"] is False
-    done = facts(**{keys.f_subsection_grade(SEQ): 0.5})
+    done = facts(**{fieldnames.f_subsection_grade(SEQ): 0.5})
     assert view(seq, INSTRUCTOR, done, caller_is_staff=True, masquerading=True)["banner_text"] == BANNER_DUE
 
 
