@@ -9,16 +9,8 @@
 --   (nothing when none): true when the serving generation and every one of those stamps are the
 --   same now, so that every key the kept answer's reads touched is unchanged since.
 -- stamps(): {generation, tag, stamp, ...} of every tag read so far ("" for a stamp never bumped).
+-- @include hash_tag
 local read_tags, read_tag_list = {}, {}
-
-local function tag_of(key)
-  local open = string.find(key, "{", 1, true)
-  if open then
-    local close = string.find(key, "}", open + 1, true)
-    if close and close > open + 1 then return string.sub(key, open + 1, close - 1) end
-  end
-  return key
-end
 
 local function read(command, key, ...)
   local tag = tag_of(key)

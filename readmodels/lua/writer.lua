@@ -114,15 +114,11 @@ end
 local changed = {}
 local changed_list = {}
 local touched, touched_list = {}, {}
--- The hash tag of a full key as Redis Cluster takes it (keys.hash_tag): its stamp lives in the
--- same slot as the key.
+-- @include hash_tag
+-- Notes the hash tag of a changed full key; its stamp (in the same slot as the key) is bumped once
+-- at the end.
 local function touch(full_key)
-  local tag = full_key
-  local open = string.find(full_key, "{", 1, true)
-  if open then
-    local close = string.find(full_key, "}", open + 1, true)
-    if close and close > open + 1 then tag = string.sub(full_key, open + 1, close - 1) end
-  end
+  local tag = tag_of(full_key)
   if not touched[tag] then
     touched[tag] = true
     touched_list[#touched_list + 1] = tag
