@@ -65,14 +65,15 @@ class AnswerMemo:
                 del self._entries[key]
             entry = None
         basis = entry[1] if entry is not None else None
-        stamped = isinstance(basis, Stamps)
         raw = await read(basis if isinstance(basis, Stamps) else ())
-        if entry is not None and (raw is None if stamped else basis == frozen(raw)):
+        # nil: the stamps sent still hold; else a reply kept by (a cluster's, unstamped) is the same
+        kept_by = None if raw is None else stamps_of(raw)
+        if entry is not None and (raw is None or kept_by == basis):
             self.hits += 1
             return entry[0]
         self.misses += 1
         value, until = build(raw)
-        self._put(key, value, stamps_of(raw), now, until)
+        self._put(key, value, kept_by, now, until)
         return value
 
     def _put(self, key: Hashable, value: Any, basis: Hashable, now: datetime, until: datetime | None) -> None:
