@@ -23,12 +23,12 @@ KIND_CELEBRATION = "cel"
 F_ENROLLMENT_PREFIX = f"{KIND_ENROLLMENT}:"
 F_CERTIFICATE_PREFIX = f"{KIND_CERTIFICATE}:"
 F_ROLE_PREFIX = "role:"
-
-
 KIND_GOAL = "goal"
 KIND_SIGNATURE = "sig"
 KIND_ENTERPRISE = "ent"
 KIND_SUBSECTION = "sub"
+
+
 def field_kind(field: str) -> tuple[str, str]:
     """(kind, the rest) of a learner field: `enr:<course key>` -> ("enr", "<course key>")."""
     kind, _, rest = field.partition(":")
