@@ -24,7 +24,7 @@ end
 local function unchanged(first)
   if #ARGV < first or ARGV[first] ~= gen then return false end
   for i = first + 1, #ARGV, 2 do
-    if (redis.call("GET", p .. "stamp:{" .. ARGV[i] .. "}") or "") ~= ARGV[i + 1] then return false end
+    if (redis.call("GET", stamp_key(p, ARGV[i])) or "") ~= ARGV[i + 1] then return false end
   end
   return true
 end
@@ -33,7 +33,7 @@ local function stamps()
   local out = {gen}
   for _, tag in ipairs(read_tag_list) do
     out[#out + 1] = tag
-    out[#out + 1] = redis.call("GET", p .. "stamp:{" .. tag .. "}") or ""
+    out[#out + 1] = redis.call("GET", stamp_key(p, tag)) or ""
   end
   return out
 end

@@ -263,7 +263,7 @@ for i, op in ipairs(ops) do
 end
 
 for _, tag in ipairs(touched_list) do
-  call("INCR", prefix .. "stamp:{" .. tag .. "}")
+  call("INCR", stamp_key(prefix, tag))
 end
 
 local applied = {}
