@@ -59,6 +59,9 @@ YIELD_EVERY = 100  # messages between two turns given to the loop (faust's own f
 # While some partitions are paused for a full queue, a fetch waits this long at most for the
 # others (faust: 1 s), so that the paused ones are fetched soon after the queue drains.
 BUFFERED_POLL_S = 0.02
+# The longest a fetch waits at the broker for records that are not there yet (faust: 1.5 s; the
+# broker answers at once when any fetched partition has records). `ConsumerThread` says why.
+FETCH_MAX_WAIT_MS = 100
 
 
 @types.coroutine
@@ -91,9 +94,40 @@ def run_eagerly(coro: Coroutine[Any, Any, Any]) -> asyncio.Future[Any] | None:
     return asyncio.ensure_future(_finish(coro, waiting))
 
 
+class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """faust's consumer thread, with fetches that wait at most `FETCH_MAX_WAIT_MS` at the broker.
+
+    aiokafka has one fetch in flight per broker, and it leaves out of a fetch the partitions whose
+    fetched records are not consumed yet. Those of a partition faust has paused for a full queue
+    (`on_buffer_full`: under a backlog, the normal state) wait there; after aiokafka's prefetch
+    backoff (0.1 s) it fetches the broker's other partitions without them. When those others have
+    nothing new (caught up, or quiet topics), that fetch waits at the broker for data, and faust
+    sets that wait to 1.5 s (`fetch_max_wait_ms=1500`, not a setting). Meanwhile the paused
+    partition is resumed and its records consumed, but its next fetch waits for the one in flight:
+    the agent ran its queue dry and waited up to 1.5 s, again and again, whenever one partition
+    had a backlog and the others did not (a worker's share of the history's last partitions, or a
+    live partition catching up). Measured (bench/RESULTS.md): two workers 1.25-1.42 -> 1.51-1.67 x
+    one worker; fetches that waited ~1 s, about once a second, are gone. The cost is one empty
+    fetch per `FETCH_MAX_WAIT_MS` while a worker is idle; new records still answer a waiting fetch
+    at once, so no event waits longer for it.
+
+    aiokafka reads `fetch_max_wait_ms` from the consumer when it starts its fetcher; faust passes
+    its own to the constructor, so it is set on the consumer between the two (aiokafka pinned in
+    pyproject.toml; tests/integration/test_faust_fetch.py checks the fetcher has it)."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+
 class Consumer(faust_aiokafka.Consumer):
-    """faust's aiokafka consumer; the drain loop differs (module docstring), and so does the wait
-    for records while partitions are paused for a full queue (`_wait_next_records`)."""
+    """faust's aiokafka consumer; the drain loop differs (module docstring), so does the wait for
+    records while partitions are paused for a full queue (`_wait_next_records`), and its thread's
+    fetches wait less at the broker (`ConsumerThread`)."""
+
+    def _new_consumer_thread(self) -> ConsumerThread:
+        return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def _wait_next_records(self, timeout: float) -> tuple[Any, Any]:  # noqa: ASYNC109 (faust's signature)
         """faust's, except while partitions are paused because the topic's queue is full
