@@ -4,7 +4,9 @@
 The row's value is the issue's measure, start to switch: from starting the command to the moment
 the serving pointer names the new generation (read here every 10 ms). The command then still
 deletes the old generation (a SCAN + UNLINK pass, a 2 s grace for a live projector's batch that
-raced the switch, a second pass): its exit is given beside, and its CPU stays in the figures."""
+raced the switch, a second pass): its exit is given beside, and its CPU stays in the figures.
+Its events are those the command says it replayed (everything the serving generation applied, so
+also what rows before it produced: bench/run.py runs it before the API and freshness rows)."""
 
 from __future__ import annotations
 
