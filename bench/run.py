@@ -3,9 +3,10 @@ table and write it as JSON (bench/results/latest.json) and Markdown (bench/resul
 
 Order, so that no two measurements share the two cores: produce the history; raw consumer floor;
 faust floors; projector (left running); memory; two projector workers in one group (their own
-namespace, deleted after); API routes and their two floors; freshness (projector and API running);
-long polls; rebuild; Avro rows; then the profile pass (bench/profile_pass.py), so that no row is
-measured with a profiler attached. A benchmark that fails or whose feature does not exist yet still
+namespace, deleted after); rebuild (before the rows that add events to the history it replays);
+API routes and their two floors; freshness (projector and API running); long polls; Redis Cluster
+rows; Avro rows; then the profile pass (bench/profile_pass.py), so that no row is measured with a
+profiler attached. A benchmark that fails or whose feature does not exist yet still
 gets its row, with the reason in `note`.
 """
 
