@@ -25,6 +25,7 @@ from bench import profiles
 from bench.common import PROFILES_DIR, Row, cpu_seconds, not_available
 from readmodels import keys
 from readmodels.settings import Settings
+from tools import cmd_rebuild
 from tools.procs import last_line, spawn, stop_process
 from tools.stack import ROOT, settings_env
 
@@ -38,8 +39,6 @@ MIN_EVENTS_TO_JUDGE = 200_000
 
 def available() -> bool:
     """True once `lp rebuild` is registered (tools/cmd_rebuild.py)."""
-    from tools import cmd_rebuild
-
     app = typer.Typer()
     cmd_rebuild.register(app)
     names = {c.name or (c.callback.__name__.replace("_", "-") if c.callback else "") for c in app.registered_commands}
@@ -83,11 +82,10 @@ def run(settings: Settings, events: int, *, log: Path, timeout: float, extra_arg
         return not_available("rebuild", NAME, "s", target, f"failed: `lp rebuild` exited {code}: {last_line(log)}")
     if switched_at is None:
         return not_available("rebuild", NAME, "s", target, f"`lp rebuild` exited without switching: {last_line(log)}")
+    # What the command replayed is the row's measure: rows before it may have added events
+    # (visits, freshness writes) to the history it must cover.
     replayed = replayed_events(log)
-    if replayed is not None and replayed != events:
-        # What the command replayed is the row's measure: rows before it may have added events
-        # (visits, freshness writes) to the history it must cover.
-        events = replayed
+    events = events if replayed is None else replayed
     scaled = seconds * 1_000_000 / events if events else None
     rate = events / seconds if seconds > 0 else None
     ratio = rate / raw_rate if rate and raw_rate else None
@@ -123,7 +121,8 @@ def _wait(proc: subprocess.Popen[bytes], switched: Callable[[], bool], deadline:
     return code, at
 
 
-_REPLAYED = re.compile(r"(\d+) events replayed")
+# Any whitespace between the words: the command's console may wrap the line.
+_REPLAYED = re.compile(r"(\d+)\s+" + r"\s+".join(cmd_rebuild.REPLAYED.split()))
 
 
 def replayed_events(log: Path) -> int | None:

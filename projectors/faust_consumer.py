@@ -108,9 +108,8 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     had a backlog and the others did not (a worker's share of the history's last partitions, or a
     live partition catching up). Measured (bench/RESULTS.md, quick runs): two workers 15.8-16.2 k
     -> 18.8-22.4 k events/s (1.31-1.55 -> 1.50-1.67 x one worker); fetches that waited ~1 s, about
-    once a second, are gone. The cost is one empty
-    fetch per `FETCH_MAX_WAIT_MS` while a worker is idle; new records still answer a waiting fetch
-    at once, so no event waits longer for it.
+    once a second, are gone. The cost is one empty fetch per `FETCH_MAX_WAIT_MS` while a worker is
+    idle; new records still answer a waiting fetch at once, so no event waits longer for it.
 
     aiokafka reads `fetch_max_wait_ms` from the consumer when it starts its fetcher; faust passes
     its own to the constructor, so it is set on the consumer between the two (aiokafka pinned in

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from readmodels.settings import Settings
 
 console = Console()
+# The end of the line that reports a switch: `switched: ...; <N> events replayed` (bench/rebuild.py
+# reads N from it).
+REPLAYED = "events replayed"
 
 
 class RateColumn(ProgressColumn):
@@ -90,7 +93,7 @@ async def _rebuild_locked(redis: Redis, settings: Settings, *, fresh: bool, keep
         share_out = rebuild_workers.in_workers(workers) if workers > 1 else None
         outcome = await run_rebuild(redis, settings, plan, on_progress=show, share_out=share_out)
     console.print(f"switched: generation {plan.generation} serves (was {plan.source}); "
-                  f"{outcome.events} events replayed")
+                  f"{outcome.events} {REPLAYED}")
     if keep_old:
         console.print(f"kept generation {plan.source}; `lp verify {plan.source} {plan.generation}` compares them")
     else:
