@@ -30,7 +30,9 @@ def bench(
     out: Annotated[Path | None, typer.Option(help="JSON file (default bench/results/latest.json).")] = None,
     keep: Annotated[bool, typer.Option(help="Keep the stack's folder (logs) after the run.")] = False,
     only: Annotated[str, typer.Option(help="Steps besides the projector, comma-separated (default all): "
-                                       "memory, projector2, api, freshness, longpoll, rebuild, avro, cluster.")] = "",
+                                       "memory, projector2, api, freshness, longpoll, rebuild, avro, cluster; "
+                                       "and the diagnostic course-stopped (the course route with the live "
+                                       "projector stopped; only when named, beside api).")] = "",
 ) -> None:
     """Run the benchmark suite on real Kafka and Redis; print the table, write it as JSON."""
     config = Config.quick() if quick else Config()

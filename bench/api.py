@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ import orjson
 import redis as redis_sync
 
 from api.auth import make_token
-from bench.common import CpuMeter, Row, not_available
+from bench.common import CpuMeter, Row, cpu_seconds, not_available
 from bench.history import History
 from readmodels.settings import Settings
 from tools.procs import free_port, spawn, wait_until
@@ -143,10 +145,12 @@ def probe(url: str, targets_file: Path) -> tuple[int, int, str]:
 
 
 def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pid: int, *, seconds: float,
-        workdir: Path, projector_pid: int | None = None) -> tuple[list[Row], dict[str, Path]]:
+        workdir: Path, projector_pid: int | None = None,
+        projector_stopped: bool = False) -> tuple[list[Row], dict[str, Path]]:
     """The rows of the routes and of both floors; and the routes' target files (for the profile pass).
     `projector_pid`: the live projector worker, metered too (it projects the course reads' visits,
-    on the same cores).
+    on the same cores). `projector_stopped`: also the diagnostic row `course_with_projector_stopped`,
+    after the floors.
 
     Never profiled (bench/profile_pass.py): every figure here is taken with no profiler attached."""
     tmp = Path(tempfile.mkdtemp(prefix="lp-bench-api-", dir=workdir))
@@ -163,10 +167,8 @@ def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pi
             notes[route] = f"not available: the route answered {status} {body[:80]}"
             continue
         sizes[route], files[route] = size, path
-        wrk(api_url, path, warmup)
-        meter = CpuMeter({"api": api_pid, "redis": _pid(stack.redis.proc), "projector": projector_pid}).start()
-        results[route] = wrk(api_url, path, seconds)
-        _cpu_per_request(results[route], meter.stop())
+        results[route] = _measure(stack, api_url, path, seconds=seconds, warmup=warmup, api_pid=api_pid,
+                                  projector_pid=projector_pid)
     floor_size = sizes.get("course") or max(sizes.values(), default=2000)
     floors = {rid: measure_floor(stack, settings, rid, floor_size, tmp / "course.targets", seconds=seconds,
                                  warmup=warmup, log=workdir / f"{rid}.log") for rid in FLOORS}
@@ -190,7 +192,70 @@ def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pi
                         p50_ms=r["p50_us"] / 1000, p99_ms=p99,
                         note=f"{ratio_bare:.2f} x the bare floor; " + _note(r, errors),
                         detail={**r, "body_bytes": sizes[route], "ratio_bare": round(ratio_bare, 3)}))
+    if projector_stopped and projector_pid and "course" in files:
+        rows.append(course_with_projector_stopped(stack, api_url, api_pid, projector_pid, files["course"],
+                                                  seconds=seconds, warmup=warmup, floor_rps=floor["rps"]))
     return rows, files
+
+
+STOPPED_ID = "api_course_stopped"
+STOPPED_NAME = f"API GET course, projector stopped ({CONNECTIONS} conns, diagnostic)"
+
+
+def course_with_projector_stopped(stack: Stack, api_url: str, api_pid: int, projector_pid: int, targets_file: Path,
+                                  *, seconds: float, warmup: float, floor_rps: float) -> Row:
+    """What projecting the course reads' visits costs the route: the course route measured with the
+    live projector stopped (SIGSTOP; the API still emits its visits, which wait in Kafka), then
+    running, twice, each time after the projector has caught up. A diagnostic, run only when asked
+    (`--only ...,course-stopped`): it leaves the projector a backlog of visits to catch up on."""
+    measured: dict[str, list[dict[str, Any]]] = {"stopped": [], "running": []}
+    for state in ("stopped", "running", "stopped", "running"):
+        _wait_idle(projector_pid)
+        if state == "stopped":
+            os.kill(projector_pid, signal.SIGSTOP)
+        try:
+            measured[state].append(_measure(stack, api_url, targets_file, seconds=seconds, warmup=warmup,
+                                            api_pid=api_pid, projector_pid=projector_pid))
+        finally:
+            os.kill(projector_pid, signal.SIGCONT)
+    _wait_idle(projector_pid)
+    return stopped_row(floor_rps, measured["stopped"], measured["running"])
+
+
+def stopped_row(floor_rps: float, stopped: list[dict[str, Any]], running: list[dict[str, Any]]) -> Row:
+    """The diagnostic row: the mean of the runs with the projector stopped against the Starlette
+    floor, every run in the note."""
+    def runs(results: list[dict[str, Any]]) -> str:
+        return ", ".join(f"{r['rps']:,.0f} req/s ({r['rps'] / floor_rps:.2f} x; {_note(r, 0)})" for r in results)
+
+    rps = sum(r["rps"] for r in stopped) / len(stopped)
+    return Row(id=STOPPED_ID, name=STOPPED_NAME, value=round(rps, 1), unit="req/s", target="(diagnostic)",
+               floor=round(floor_rps, 1), floor_name=FLOORS["api_floor"][0], ratio=round(rps / floor_rps, 3),
+               p99_ms=max(r["p99_us"] for r in stopped) / 1000,
+               note=f"projector stopped: {runs(stopped)}; running, between and after: {runs(running)}",
+               detail={"stopped": stopped, "running": running})
+
+
+def _wait_idle(pid: int, *, limit_s: float = 120.0) -> None:
+    """Until the process uses under 5 % of a core over 2 s (the projector has caught up), or `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(2.0)
+        after = cpu_seconds(pid)
+        if before is None or after is None or after - before < 0.1:
+            return
+
+
+def _measure(stack: Stack, api_url: str, targets_file: Path, *, seconds: float, warmup: float, api_pid: int,
+             projector_pid: int | None) -> dict[str, Any]:
+    """wrk over the targets after a warm-up, with the CPU per request of the server, Redis and the
+    live projector."""
+    wrk(api_url, targets_file, warmup)
+    meter = CpuMeter({"api": api_pid, "redis": _pid(stack.redis.proc), "projector": projector_pid}).start()
+    result = wrk(api_url, targets_file, seconds)
+    _cpu_per_request(result, meter.stop())
+    return result
 
 
 def _note(r: dict[str, Any], errors: int) -> str:

@@ -3,11 +3,12 @@ table and write it as JSON (bench/results/latest.json) and Markdown (bench/resul
 
 Order, so that no two measurements share the two cores: produce the history; raw consumer floor;
 faust floors; projector (left running); memory; two projector workers in one group (their own
-namespace, deleted after); rebuild (before the rows that add events to the history it replays);
-API routes and their two floors; freshness (projector and API running); long polls; Redis Cluster
-rows; Avro rows; then the profile pass (bench/profile_pass.py), so that no row is measured with a
-profiler attached. A benchmark that fails or whose feature does not exist yet still
-gets its row, with the reason in `note`.
+namespace, deleted after); rebuild (before the rows that add events to the history it replays); API
+routes and their two floors (then, only when `--only` names `course-stopped`, the course route with
+the live projector stopped: a diagnostic); freshness (projector and API running); long polls; Redis
+Cluster rows; Avro rows; then the profile pass (bench/profile_pass.py), so that no row is measured
+with a profiler attached. A benchmark that fails or whose feature does not exist yet still gets its
+row, with the reason in `note`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ ROW_IDS = ("projector", "projector_faust", "projector_two", "api_course", "api_r
            "rebuild", "freshness", "longpoll_wake", "longpoll_held", "memory",
            "projector_avro", "rebuild_avro", "avro_decode", "projector_cluster", "api_course_one_redis",
            "api_course_cluster", "profiles")
+# Rows of diagnostic steps, in the table only when their step was named (`Config.names`).
+DIAGNOSTIC_IDS = (api_bench.STOPPED_ID,)
 
 
 @dataclass
@@ -61,6 +64,10 @@ class Config:
 
     def runs(self, step: str) -> bool:
         return self.only is None or step in self.only
+
+    def names(self, step: str) -> bool:
+        """A diagnostic step: run only when `only` names it (never in the full run)."""
+        return self.only is not None and step in self.only
 
     @classmethod
     def quick(cls, **overrides: Any) -> Config:
@@ -172,7 +179,8 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
             if config.runs("api"):
                 api_rows, api_targets = api_bench.run(stack, settings, hist, api_url, api_pid,
                                                       seconds=config.api_seconds, workdir=workdir,
-                                                      projector_pid=projector_pid)
+                                                      projector_pid=projector_pid,
+                                                      projector_stopped=config.names("course-stopped"))
                 for r in api_rows:
                     rows[r.id] = r
                     say(f"  {r.id}: {_fmt(r.value)} {r.unit} p99 {_fmt(r.p99_ms)} ms {r.note}")
@@ -239,7 +247,7 @@ def run(config: Config, say: Callable[[str], None] = print, stack: Stack | None 
         rows.setdefault(rid, not_available(rid, rid, "", "", why))
     doc["machine"]["loadavg_end"] = os.getloadavg()[0]
     doc["seconds"] = round(time.monotonic() - started, 1)
-    doc["rows"] = [rows[rid].as_dict() for rid in ROW_IDS]
+    doc["rows"] = [rows[rid].as_dict() for rid in (*ROW_IDS, *(d for d in DIAGNOSTIC_IDS if d in rows))]
     config.out.parent.mkdir(parents=True, exist_ok=True)
     config.out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS))
     config.out.with_suffix(".md").write_text(markdown(doc))
