@@ -185,7 +185,7 @@ def run(stack: Stack, settings: Settings, history: History, api_url: str, api_pi
         r = results[route]
         ratio, ratio_bare = r["rps"] / floor["rps"], r["rps"] / bare["rps"]
         p99 = r["p99_us"] / 1000
-        errors = r["errors_status"] + r["errors_connect"] + r["errors_read"] + r["errors_timeout"]
+        errors = _errors(r)
         rows.append(Row(id=rid, name=name, value=round(r["rps"], 1), unit="req/s", target=target,
                         met=ratio >= RATIO_TARGET and p99 < P99_TARGET_MS and not errors,
                         floor=round(floor["rps"], 1), floor_name=FLOORS["api_floor"][0], ratio=round(ratio, 3),
@@ -226,7 +226,8 @@ def stopped_row(floor_rps: float, stopped: list[dict[str, Any]], running: list[d
     """The diagnostic row: the mean of the runs with the projector stopped against the Starlette
     floor, every run in the note."""
     def runs(results: list[dict[str, Any]]) -> str:
-        return ", ".join(f"{r['rps']:,.0f} req/s ({r['rps'] / floor_rps:.2f} x; {_note(r, 0)})" for r in results)
+        return ", ".join(f"{r['rps']:,.0f} req/s ({r['rps'] / floor_rps:.2f} x; {_note(r, _errors(r))})"
+                         for r in results)
 
     rps = sum(r["rps"] for r in stopped) / len(stopped)
     return Row(id=STOPPED_ID, name=STOPPED_NAME, value=round(rps, 1), unit="req/s", target="(diagnostic)",
@@ -256,6 +257,11 @@ def _measure(stack: Stack, api_url: str, targets_file: Path, *, seconds: float, 
     result = wrk(api_url, targets_file, seconds)
     _cpu_per_request(result, meter.stop())
     return result
+
+
+def _errors(r: dict[str, Any]) -> int:
+    """The failed requests of a wrk run: 4xx/5xx answers, connect, read and timeout errors."""
+    return int(r["errors_status"] + r["errors_connect"] + r["errors_read"] + r["errors_timeout"])
 
 
 def _note(r: dict[str, Any], errors: int) -> str:

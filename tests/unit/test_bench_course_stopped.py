@@ -8,7 +8,8 @@ from bench.run import DIAGNOSTIC_IDS, ROW_IDS, Config
 
 def _result(rps: float, p99_ms: float, projector_ms: float) -> dict[str, float]:
     return {"rps": rps, "p99_us": p99_ms * 1000, "requests": int(rps * 10), "api_cpu_ms_per_request": 0.1,
-            "redis_cpu_ms_per_request": 0.01, "projector_cpu_ms_per_request": projector_ms}
+            "redis_cpu_ms_per_request": 0.01, "projector_cpu_ms_per_request": projector_ms,
+            "errors_status": 0, "errors_connect": 0, "errors_read": 0, "errors_timeout": 0}
 
 
 def test_the_row_is_the_mean_of_the_stopped_runs_against_the_floor_with_every_run_in_its_note() -> None:
